@@ -1,0 +1,43 @@
+"""segkit: analyse a customer base by segments, from notebooks or as a scheduled report."""
+
+from ._contract import CANONICAL_COLUMNS, QualityReport, Transactions, read_transactions
+from ._engine import (
+    PERIODS,
+    as_of_date,
+    customer_days,
+    customer_periods,
+    customer_summary,
+    period_start,
+    period_totals,
+)
+from ._errors import DataContractError, ParameterError, SegkitError
+from ._notebook import load_report_data, sample_path, setup_notebook
+
+# Analyses: each issue adds its own block below (keep one block per module, sorted names).
+# --- abc_xyz (issue 3) ---
+# --- rfm (issue 4) ---
+# --- personas (issue 5) ---
+# --- cohorts_churn (issue 6) ---
+
+__version__ = "0.1.0"
+
+# __all__ is extended by each analysis block above; keep it sorted within each block.
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "PERIODS",
+    "DataContractError",
+    "ParameterError",
+    "QualityReport",
+    "SegkitError",
+    "Transactions",
+    "as_of_date",
+    "customer_days",
+    "customer_periods",
+    "customer_summary",
+    "load_report_data",
+    "period_start",
+    "period_totals",
+    "read_transactions",
+    "sample_path",
+    "setup_notebook",
+]

@@ -1,0 +1,398 @@
+"""The engine layer: the one place where transactions become per-customer and per-period aggregates.
+
+Every analysis module (ABC, XYZ, RFM, cohorts, churn, personas) calls these functions instead of writing
+its own groupby. The expressions are written in Ibis and run on an embedded DuckDB, so the heavy step is
+vectorised, multi-threaded and out of pandas' memory model; the same expressions compile to Spark or a
+SQL warehouse should a user's base outgrow one machine. Results come back as pandas frames.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from ._contract import Transactions, as_transactions
+from ._errors import ParameterError, check_choice
+
+__all__ = [
+    "PERIODS",
+    "as_of_date",
+    "customer_days",
+    "customer_periods",
+    "customer_summary",
+    "period_start",
+    "period_totals",
+]
+
+#: Period codes accepted by the engine, and the Ibis truncation unit each maps to.
+PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+_PANDAS_FREQ = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
+
+_lock = threading.Lock()
+_connection: Any = None
+
+
+def _con() -> Any:
+    """One embedded DuckDB per process; two threads match the 2-core machines the kit targets."""
+    global _connection
+    with _lock:
+        if _connection is None:
+            _connection = ibis.duckdb.connect(threads=2)
+        return _connection
+
+
+def _table(tx: Transactions) -> ir.Table:
+    """Register the canonical table with DuckDB once per Transactions object."""
+    if tx._engine_table is None:
+        con = _con()
+        name = f"tx_{id(tx):x}"
+        columns = [c for c in tx.data.columns if c in _ENGINE_COLUMNS]
+        tx._engine_table = con.create_table(name, tx.data[columns], temp=True, overwrite=True)
+    return tx._engine_table
+
+
+_ENGINE_COLUMNS = {
+    "customer_id",
+    "order_id",
+    "order_date",
+    "amount",
+    "is_return",
+    "quantity",
+    "margin",
+    "category",
+    "channel",
+    "product",
+}
+
+
+def as_of_date(data: Transactions | pd.DataFrame, as_of: Any = None) -> pd.Timestamp:
+    """Resolve the analysis date: the given one, or the day after the last transaction.
+
+    The as-of date is a day boundary: a report "as of 2024-07-01" sees transactions up to 2024-06-30
+    23:59:59. It never defaults to today, so the same input always gives the same report.
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> df = pd.DataFrame({"customer_id": ["a"], "order_date": ["2024-03-05 14:00"], "amount": [10.0]})
+    >>> segkit.as_of_date(df)
+    Timestamp('2024-03-06 00:00:00')
+    >>> segkit.as_of_date(df, "2024-12-31")
+    Timestamp('2024-12-31 00:00:00')
+    """
+    tx = as_transactions(data)
+    if as_of is None:
+        return tx.default_as_of
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(f"as_of must be a date such as '2024-07-01'; got {as_of!r}.") from exc
+    if ts is pd.NaT or pd.isna(ts):
+        raise ParameterError(f"as_of must be a date such as '2024-07-01'; got {as_of!r}.")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    if ts != ts.normalize():
+        raise ParameterError(f"as_of must be a whole day (a report date), got {as_of!r}; drop the time of day.")
+    first = tx.data["order_date"].min()
+    if ts <= first:
+        raise ParameterError(
+            f"as_of={ts.date()} is on or before the first transaction ({first}); nothing would be analysed. "
+            "Pick a later date or omit as_of to use the day after the last transaction."
+        )
+    return ts
+
+
+def _before(t: ir.Table, as_of: pd.Timestamp) -> ir.Table:
+    return t.filter(t.order_date < ibis.timestamp(as_of.to_pydatetime()))
+
+
+def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
+    """Per-customer aggregates of everything before the as-of date.
+
+    Parameters
+    ----------
+    data : Transactions or DataFrame
+        Canonical transactions (see :func:`segkit.read_transactions`).
+    as_of : date-like, optional
+        Analysis date; defaults to the day after the last transaction.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` (sorted), with ``first_purchase``, ``last_purchase`` (purchase rows
+        only), ``n_orders`` (distinct purchase order ids), ``n_purchase_days``, ``n_returns`` (distinct
+        return/cancellation orders), ``revenue`` (net of returns), ``gross_revenue`` (purchases only),
+        ``returns_amount`` (positive number), ``avg_order_value`` (gross revenue per order),
+        ``recency_days`` (whole days from the last purchase day to ``as_of``), ``tenure_days`` (from the
+        first purchase day), plus ``margin``, ``quantity``, ``n_categories`` and ``n_channels`` when the data
+        has those columns. Customers whose only rows before ``as_of`` are returns have no purchase to
+        measure and are left out; their number is in ``result.attrs["customers_without_purchases"]``.
+        ``result.attrs["as_of"]`` holds the date used.
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> df = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b"],
+    ...     "order_date": ["2024-01-10", "2024-03-01", "2024-02-15"],
+    ...     "amount": [100.0, 50.0, 20.0],
+    ... })
+    >>> s = segkit.customer_summary(df, as_of="2024-04-01")
+    >>> s[["n_orders", "revenue", "recency_days", "tenure_days"]]
+                 n_orders  revenue  recency_days  tenure_days
+    customer_id
+    a                   2    150.0            31           82
+    b                   1     20.0            46           46
+    """
+    tx = as_transactions(data)
+    as_of = as_of_date(tx, as_of)
+    t = _before(_table(tx), as_of)
+    buy = ~t.is_return
+    day = t.order_date.date()
+    metrics: dict[str, ir.Value] = {
+        "first_purchase": t.order_date.min(where=buy),
+        "last_purchase": t.order_date.max(where=buy),
+        "n_orders": t.order_id.nunique(where=buy),
+        "n_purchase_days": day.nunique(where=buy),
+        "n_returns": t.order_id.nunique(where=t.is_return),
+        "revenue": t.amount.sum(),
+        "gross_revenue": t.amount.sum(where=buy),
+        "returns_amount": -t.amount.sum(where=t.is_return),
+    }
+    if tx.has("margin"):
+        metrics["margin"] = t.margin.sum()
+    if tx.has("quantity"):
+        metrics["quantity"] = t.quantity.sum(where=buy)
+    for col, name in (("category", "n_categories"), ("channel", "n_channels")):
+        if tx.has(col):
+            metrics[name] = t[col].nunique(where=buy)
+    out = _con().to_pandas(t.group_by("customer_id").aggregate(**metrics))
+    n_total = len(out)
+    out = out.loc[out["n_orders"] > 0].set_index("customer_id").sort_index()
+    for col in ("revenue", "gross_revenue", "returns_amount", "margin"):
+        if col in out:
+            out[col] = out[col].fillna(0.0).astype(float).round(2)
+    for col in ("n_orders", "n_purchase_days", "n_returns", "n_categories", "n_channels"):
+        if col in out:
+            out[col] = out[col].fillna(0).astype("int64")
+    for col in ("first_purchase", "last_purchase"):
+        out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
+    out["avg_order_value"] = (out["gross_revenue"] / out["n_orders"]).round(2)
+    out["recency_days"] = (as_of - out["last_purchase"].dt.normalize()).dt.days.astype("int64")
+    out["tenure_days"] = (as_of - out["first_purchase"].dt.normalize()).dt.days.astype("int64")
+    out.attrs["as_of"] = as_of
+    out.attrs["customers_without_purchases"] = n_total - len(out)
+    return out
+
+
+def _check_period(period: str) -> str:
+    check_choice("period", period, tuple(PERIODS))
+    return PERIODS[period]
+
+
+def customer_periods(
+    data: Transactions | pd.DataFrame,
+    *,
+    period: str = "month",
+    as_of: Any = None,
+    start: Any = None,
+    fill_zeros: bool = False,
+    customers: Any = None,
+) -> pd.DataFrame:
+    """Per-customer, per-period aggregates (revenue, orders, margin) before the as-of date.
+
+    Parameters
+    ----------
+    data : Transactions or DataFrame
+        Canonical transactions.
+    period : {"day", "week", "month", "quarter", "year"}
+        Period length; weeks start on Monday.
+    as_of : date-like, optional
+        Analysis date (exclusive upper bound); defaults to the day after the last transaction.
+    start : date-like, optional
+        Keep periods starting on or after this date.
+    fill_zeros : bool
+        When True, return a dense grid: every customer (those with a purchase in the window, or the
+        ones listed in ``customers``) times every period from ``start`` (or the first period in the
+        data) to the period containing the day before ``as_of``, with zeros where nothing was bought.
+        The grid is built inside the engine, so it scales with the data.
+    customers : iterable of str, optional
+        Restrict (and, with ``fill_zeros``, define) the customers on the grid.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``customer_id``, ``period`` (period start), ``revenue`` (net), ``gross_revenue``,
+        ``n_orders`` (distinct purchase orders) and ``margin`` when present; sorted by customer and period.
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> df = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b"],
+    ...     "order_date": ["2024-01-10", "2024-03-01", "2024-02-15"],
+    ...     "amount": [100.0, 50.0, 20.0],
+    ... })
+    >>> grid = segkit.customer_periods(df, as_of="2024-04-01", fill_zeros=True)
+    >>> grid.pivot(index="customer_id", columns="period", values="revenue").to_numpy().tolist()
+    [[100.0, 0.0, 50.0], [0.0, 20.0, 0.0]]
+    """
+    unit = _check_period(period)
+    tx = as_transactions(data)
+    as_of = as_of_date(tx, as_of)
+    t = _before(_table(tx), as_of)
+    if start is not None:
+        start = pd.Timestamp(start)
+        t = t.filter(t.order_date >= ibis.timestamp(_period_start(start, period).to_pydatetime()))
+    if customers is not None:
+        customers = pd.Index(pd.Series(list(customers), dtype="str")).unique()
+        t = t.filter(t.customer_id.isin(list(customers)))
+    t = t.mutate(period=t.order_date.truncate(unit))
+    buy = ~t.is_return
+    metrics: dict[str, ir.Value] = {
+        "revenue": t.amount.sum(),
+        "gross_revenue": t.amount.sum(where=buy).coalesce(0.0),
+        "n_orders": t.order_id.nunique(where=buy),
+    }
+    if tx.has("margin"):
+        metrics["margin"] = t.margin.sum()
+    sparse = t.group_by(["customer_id", "period"]).aggregate(**metrics)
+    if fill_zeros:
+        first = start if start is not None else tx.data["order_date"].min()
+        periods = pd.date_range(
+            _period_start(first, period), _period_start(as_of - pd.Timedelta(days=1), period),
+            freq=_PANDAS_FREQ[period],
+        )
+        grid_periods = ibis.memtable(pd.DataFrame({"period": periods.astype("datetime64[us]")}))
+        if customers is None:
+            who = t.filter(buy).select("customer_id").distinct()
+        else:
+            who = ibis.memtable(pd.DataFrame({"customer_id": customers.astype(object)}))
+        grid = who.cross_join(grid_periods)
+        expr = grid.left_join(sparse, ["customer_id", "period"]).select(
+            "customer_id",
+            "period",
+            *[sparse[name].coalesce(0).name(name) for name in metrics],
+        )
+    else:
+        expr = sparse
+    out = _con().to_pandas(expr.order_by(["customer_id", "period"]))
+    out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
+    for name in metrics:
+        if name == "n_orders":
+            out[name] = out[name].fillna(0).astype("int64")
+        else:
+            out[name] = out[name].fillna(0.0).astype(float).round(2)
+    out.attrs["as_of"] = as_of
+    out.attrs["period"] = period
+    return out.reset_index(drop=True)
+
+
+def customer_days(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
+    """Per-customer, per-calendar-day purchase totals (returns excluded) before the as-of date.
+
+    Several orders on one day collapse into one row, as buy-till-you-die models expect.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``day`` (midnight timestamp), ``revenue`` (gross purchases that day),
+        ``n_orders``; sorted by customer and day.
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> df = pd.DataFrame({"customer_id": ["a", "a"], "order_date": ["2024-01-10 09:00", "2024-01-10 18:00"],
+    ...                    "amount": [5.0, 7.5], "order_id": ["o1", "o2"]})
+    >>> segkit.customer_days(df)[["day", "revenue", "n_orders"]].to_dict("records")
+    [{'day': Timestamp('2024-01-10 00:00:00'), 'revenue': 12.5, 'n_orders': 2}]
+    """
+    tx = as_transactions(data)
+    as_of = as_of_date(tx, as_of)
+    t = _before(_table(tx), as_of)
+    t = t.filter(~t.is_return).mutate(day=t.order_date.truncate("D"))
+    expr = t.group_by(["customer_id", "day"]).aggregate(revenue=t.amount.sum(), n_orders=t.order_id.nunique())
+    out = _con().to_pandas(expr.order_by(["customer_id", "day"]))
+    out["day"] = pd.to_datetime(out["day"]).astype("datetime64[ns]")
+    out["revenue"] = out["revenue"].astype(float).round(2)
+    out["n_orders"] = out["n_orders"].astype("int64")
+    out.attrs["as_of"] = as_of
+    return out
+
+
+def period_totals(data: Transactions | pd.DataFrame, *, period: str = "month", as_of: Any = None) -> pd.DataFrame:
+    """Company-level totals per period: revenue, orders, active and newly acquired customers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period from the first to the last one before ``as_of`` (periods without sales
+        included, with zeros): ``period``, ``revenue`` (net), ``n_orders``, ``active_customers`` (with a
+        purchase in the period), ``new_customers`` (first purchase in the period), ``complete`` (False for
+        a period that the as-of date cuts short).
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...                    "order_date": ["2024-01-10", "2024-03-01", "2024-03-15"],
+    ...                    "amount": [100.0, 50.0, 20.0]})
+    >>> segkit.period_totals(df, as_of="2024-04-01")[["revenue", "active_customers", "new_customers"]]
+       revenue  active_customers  new_customers
+    0    100.0                 1              1
+    1      0.0                 0              0
+    2     70.0                 2              1
+    """
+    unit = _check_period(period)
+    tx = as_transactions(data)
+    as_of = as_of_date(tx, as_of)
+    t = _before(_table(tx), as_of)
+    t = t.mutate(period=t.order_date.truncate(unit))
+    buy = ~t.is_return
+    firsts = t.filter(buy).group_by("customer_id").aggregate(first=t.order_date.min())
+    firsts = firsts.mutate(period=firsts.first.truncate(unit)).group_by("period").aggregate(
+        new_customers=firsts.customer_id.count()
+    )
+    totals = t.group_by("period").aggregate(
+        revenue=t.amount.sum(),
+        n_orders=t.order_id.nunique(where=buy),
+        active_customers=t.customer_id.nunique(where=buy),
+    )
+    con = _con()
+    out = con.to_pandas(totals).merge(con.to_pandas(firsts), on="period", how="left")
+    out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
+    full = pd.date_range(
+        out["period"].min(), _period_start(as_of - pd.Timedelta(days=1), period), freq=_PANDAS_FREQ[period]
+    )
+    out = out.set_index("period").reindex(full).rename_axis("period").reset_index()
+    out["revenue"] = out["revenue"].fillna(0.0).astype(float).round(2)
+    for col in ("n_orders", "active_customers", "new_customers"):
+        out[col] = out[col].fillna(0).astype("int64")
+    next_start = out["period"] + pd.tseries.frequencies.to_offset(_PANDAS_FREQ[period])
+    out["complete"] = next_start <= as_of
+    out.attrs["as_of"] = as_of
+    return out
+
+
+def _period_start(ts: pd.Timestamp, period: str) -> pd.Timestamp:
+    ts = pd.Timestamp(ts).normalize()
+    if period == "day":
+        return ts
+    if period == "week":
+        return ts - pd.Timedelta(days=ts.weekday())
+    if period == "month":
+        return ts.replace(day=1)
+    if period == "quarter":
+        return ts.replace(day=1, month=3 * ((ts.month - 1) // 3) + 1)
+    return ts.replace(day=1, month=1)
+
+
+def period_start(ts: Any, period: str = "month") -> pd.Timestamp:
+    """The start of the period (day, Monday-week, month, quarter, year) that contains ``ts``."""
+    _check_period(period)
+    return _period_start(pd.Timestamp(ts), period)
+

@@ -1,0 +1,79 @@
+"""Helpers the report notebooks share: where the bundled sample is, how a notebook loads its data.
+
+Keeping these here (not in the notebooks) means an analyst in JupyterLab and ``segkit report`` load data
+the same way, and the notebooks stay narrative plus calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._contract import Transactions, read_transactions
+from ._errors import DataContractError
+
+__all__ = ["load_report_data", "sample_path", "setup_notebook"]
+
+_REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def sample_path() -> Path:
+    """Path of the bundled sample transactions (``data/sample_transactions.csv`` in the repository).
+
+    Examples
+    --------
+    >>> import segkit
+    >>> segkit.sample_path().name
+    'sample_transactions.csv'
+    """
+    path = _REPO_DATA / "sample_transactions.csv"
+    if not path.is_file():
+        raise DataContractError(
+            f"The bundled sample {path} is missing. Regenerate it with `python -m segkit.datasets data/` "
+            "from the repository root."
+        )
+    return path
+
+
+def load_report_data(
+    data: Any = None,
+    *,
+    columns: Mapping[str, str] | None = None,
+    read_options: Mapping[str, Any] | None = None,
+) -> Transactions:
+    """Load the transactions a report notebook analyses.
+
+    Parameters
+    ----------
+    data : path, DataFrame or None
+        The source; ``None`` means the bundled sample (:func:`sample_path`).
+    columns : mapping, optional
+        Column mapping passed to :func:`segkit.read_transactions` (``{"customer": "CustomerID", ...}``).
+    read_options : mapping, optional
+        Other :func:`segkit.read_transactions` keywords (``{"cancel_prefix": "C", "returns": "drop"}``).
+
+    Examples
+    --------
+    >>> import segkit
+    >>> tx = segkit.load_report_data()
+    >>> tx.quality.accounted
+    True
+    """
+    source = sample_path() if data is None else data
+    return read_transactions(source, **dict(columns or {}), **dict(read_options or {}))
+
+
+def setup_notebook() -> None:
+    """Plot and table defaults for the report notebooks: readable, and identical from run to run."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    mpl.rcParams.update({"figure.figsize": (9, 4.5), "figure.dpi": 80, "svg.hashsalt": "segkit"})
+    pd.set_option("display.max_rows", 40)
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 140)
+    pd.set_option("display.float_format", lambda v: f"{v:,.2f}")
