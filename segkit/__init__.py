@@ -1,4 +1,7 @@
-"""segkit: analyse a customer base by segments, from notebooks or as a scheduled report."""
+"""segkit: analyse a customer base by segments, from notebooks or as a scheduled report.
+
+The implementation lives in private modules, one per concept; everything public is re-exported here.
+"""
 
 from ._contract import CANONICAL_COLUMNS, QualityReport, Transactions, read_transactions
 from ._engine import (
@@ -13,15 +16,8 @@ from ._engine import (
 from ._errors import DataContractError, ParameterError, SegkitError
 from ._notebook import load_report_data, sample_path, setup_notebook
 
-# Analyses: each issue adds its own block below (keep one block per module, sorted names).
-# --- abc_xyz (issue 3) ---
-# --- rfm (issue 4) ---
-# --- personas (issue 5) ---
-# --- cohorts_churn (issue 6) ---
-
 __version__ = "0.1.0"
 
-# __all__ is extended by each analysis block above; keep it sorted within each block.
 __all__ = [
     "CANONICAL_COLUMNS",
     "PERIODS",
@@ -41,3 +37,10 @@ __all__ = [
     "sample_path",
     "setup_notebook",
 ]
+
+# Analyses: one block per module, each adding its names to __all__.
+# --- abc_xyz (issue 3) ---
+# --- rfm (issue 4) ---
+# --- personas (issue 5) ---
+# --- cohorts_churn (issue 6) ---
+# --- report runner ---
