@@ -43,4 +43,10 @@ __all__ = [
 # --- rfm (issue 4) ---
 # --- personas (issue 5) ---
 # --- cohorts_churn (issue 6) ---
+from ._status import STATUSES, client_base, customer_status, inactivity_threshold, status_transitions
+
+__all__ += ["STATUSES", "client_base", "customer_status", "inactivity_threshold", "status_transitions"]
 # --- report runner ---
+from ._report import NotebookRun, ReportExistsError, ReportResult, load_report_config, run_report
+
+__all__ += ["NotebookRun", "ReportExistsError", "ReportResult", "load_report_config", "run_report"]

@@ -63,6 +63,8 @@ _DATE_FORMATS = (
     "%m/%d/%Y",
     "%d-%m-%Y",
 )
+# pandas' own "str" dtype; astype("str") from the nullable "string" dtype turns <NA> into the text "<NA>".
+_STR = pd.StringDtype(na_value=np.nan)
 _MISSING_TEXT = {"", "nan", "none", "null", "na", "n/a", "<na>", "nat"}
 
 
@@ -430,11 +432,18 @@ def read_transactions(
     for col in mapping.get("attributes", []):
         out[col] = raw[col].to_numpy()
 
+    if not keep.any():
+        raise DataContractError(
+            f"No rows left after the checks ({n_read:,} read; dropped: "
+            f"{ {k: v for k, v in dropped.items() if v} }). Check the column mapping and the policies "
+            "(missing_customer=, returns=, zero_amount=)."
+        )
     out = out.loc[keep]
     if order_ids is not None:
         out.insert(1, "order_id", order_ids.loc[keep])
     else:
-        out.insert(1, "order_id", out["customer_id"] + "|" + out["order_date"].dt.strftime("%Y-%m-%d"))
+        day = out["order_date"].dt.strftime("%Y-%m-%d").astype(_STR)
+        out.insert(1, "order_id", out["customer_id"] + "|" + day)
     data = _canonical_order(out).sort_values(["order_date", "customer_id", "order_id"], kind="stable")
     data = data.reset_index(drop=True)
 
@@ -455,12 +464,6 @@ def read_transactions(
         net_revenue=round(float(data["amount"].sum()), 2),
         read_options={k: str(v) for k, v in options.items()},
     )
-    if data.empty:
-        raise DataContractError(
-            f"No rows left after the checks ({n_read:,} read; dropped: "
-            f"{ {k: v for k, v in dropped.items() if v} }). Check the column mapping and the policies "
-            "(missing_customer=, returns=, zero_amount=)."
-        )
     return Transactions(data=data, quality=quality)
 
 
@@ -653,12 +656,12 @@ def _clean_ids(series: pd.Series) -> pd.Series:
     text = series.astype("string").str.strip()
     text = text.where(~text.str.lower().isin(_MISSING_TEXT))
     text = text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
-    return text.astype("str")
+    return text.astype(_STR)
 
 
 def _clean_text(series: pd.Series) -> pd.Series:
     text = series.astype("string").str.strip()
-    return text.where(~text.str.lower().isin(_MISSING_TEXT)).astype("str")
+    return text.where(~text.str.lower().isin(_MISSING_TEXT)).astype(_STR)
 
 
 def _parse_dates(

@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from ._contract import Transactions, as_transactions
+from ._contract import _STR, Transactions, as_transactions
 from ._errors import ParameterError, check_choice
 
 __all__ = [
@@ -172,6 +172,7 @@ def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) ->
             metrics[name] = t[col].nunique(where=buy)
     out = _con().to_pandas(t.group_by("customer_id").aggregate(**metrics))
     n_total = len(out)
+    out["customer_id"] = out["customer_id"].astype(_STR)
     out = out.loc[out["n_orders"] > 0].set_index("customer_id").sort_index()
     for col in ("revenue", "gross_revenue", "returns_amount", "margin"):
         if col in out:
@@ -282,6 +283,7 @@ def customer_periods(
         expr = sparse
     out = _con().to_pandas(expr.order_by(["customer_id", "period"]))
     out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
+    out["customer_id"] = out["customer_id"].astype(_STR)
     for name in metrics:
         if name == "n_orders":
             out[name] = out[name].fillna(0).astype("int64")
@@ -318,6 +320,7 @@ def customer_days(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd
     expr = t.group_by(["customer_id", "day"]).aggregate(revenue=t.amount.sum(), n_orders=t.order_id.nunique())
     out = _con().to_pandas(expr.order_by(["customer_id", "day"]))
     out["day"] = pd.to_datetime(out["day"]).astype("datetime64[ns]")
+    out["customer_id"] = out["customer_id"].astype(_STR)
     out["revenue"] = out["revenue"].astype(float).round(2)
     out["n_orders"] = out["n_orders"].astype("int64")
     out.attrs["as_of"] = as_of
@@ -396,3 +399,44 @@ def period_start(ts: Any, period: str = "month") -> pd.Timestamp:
     _check_period(period)
     return _period_start(pd.Timestamp(ts), period)
 
+
+
+# --- added for issue 6 ---
+def customer_main_value(data: Transactions | pd.DataFrame, column: str, *, as_of: Any = None) -> pd.Series:
+    """Each customer's main value of a line-level column (channel, category, product) before the as-of date.
+
+    The main value is the one with the most distinct purchase orders; ties go to the alphabetically first
+    value. Churn rates and survival curves use it to split customers "by channel" or "by category".
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``customer_id`` (sorted), named after ``column``; customers whose purchase lines all
+        lack the column are left out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segkit._engine import customer_main_value
+    >>> df = pd.DataFrame({"customer_id": ["a", "a", "a", "b"], "order_id": ["1", "2", "3", "4"],
+    ...                    "order_date": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-01"],
+    ...                    "amount": 10.0, "channel": ["store", "online", "online", "phone"]})
+    >>> customer_main_value(df, "channel").to_dict()
+    {'a': 'online', 'b': 'phone'}
+    """
+    check_choice("column", column, ("category", "channel", "product"))
+    tx = as_transactions(data)
+    if not tx.has(column):
+        raise ParameterError(f"The data has no {column!r} column, so customers have no main {column}.")
+    as_of = as_of_date(tx, as_of)
+    t = _before(_table(tx), as_of)
+    t = t.filter(~t.is_return & t[column].notnull())
+    counts = t.group_by(["customer_id", column]).aggregate(n=t.order_id.nunique())
+    ranked = counts.mutate(
+        rank=ibis.row_number().over(group_by="customer_id", order_by=[ibis.desc("n"), column])
+    )
+    top = ranked.filter(ranked["rank"] == 0).select("customer_id", column).order_by("customer_id")
+    out = _con().to_pandas(top)
+    series = out.set_index("customer_id")[column].astype("str")
+    series.index = series.index.astype("str")
+    return series

@@ -1,0 +1,155 @@
+"""Command line: ``segkit report`` (the scheduled job), ``segkit check`` and ``segkit sample-data``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ._errors import SegkitError
+
+#: read_transactions column-mapping flags, shared by ``report`` and ``check``.
+_COLUMN_FLAGS = ("customer", "date", "amount", "order", "quantity", "price", "margin", "cost", "product",
+                 "category", "channel")
+_READ_FLAGS = ("date_format", "sep", "decimal", "encoding", "cancel_prefix")
+_POLICY_FLAGS = {
+    "returns": ("net", "drop", "raise"),
+    "duplicates": ("drop", "keep"),
+    "missing_customer": ("drop", "raise"),
+    "zero_amount": ("drop", "keep"),
+    "invalid": ("raise", "drop"),
+}
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data (flags override the config file)")
+    group.add_argument("--data", help="transactions file (CSV, Excel, Parquet); default: the bundled sample")
+    for flag in _COLUMN_FLAGS:
+        group.add_argument(f"--{flag}", metavar="COLUMN", help=f"source column for {flag}")
+    group.add_argument("--attribute", action="append", metavar="COLUMN", help="customer attribute to keep (repeatable)")
+    for flag in _READ_FLAGS:
+        group.add_argument(f"--{flag.replace('_', '-')}", dest=flag)
+    for flag, choices in _POLICY_FLAGS.items():
+        group.add_argument(f"--{flag.replace('_', '-')}", dest=flag, choices=choices)
+
+
+def _data_settings(args: argparse.Namespace, config: dict[str, Any]) -> tuple[Any, dict, dict]:
+    columns = dict(config.get("columns") or {})
+    read_options = dict(config.get("read_options") or {})
+    for flag in _COLUMN_FLAGS:
+        if getattr(args, flag, None):
+            columns[flag] = getattr(args, flag)
+    for flag in (*_READ_FLAGS, *_POLICY_FLAGS):
+        if getattr(args, flag, None):
+            read_options[flag] = getattr(args, flag)
+    if args.attribute:
+        read_options["attributes"] = args.attribute
+    return args.data or config.get("data"), columns, read_options
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise SegkitError(f"--param takes NAME=VALUE, got {text!r}.")
+    name, raw = text.split("=", 1)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw  # plain words need no JSON quotes
+    return name.strip(), value
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="segkit", description="Customer segmentation reports.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    report = sub.add_parser("report", help="run every report notebook into reports/<as-of date>/")
+    report.add_argument("--config", help="YAML file with data, columns, read_options, as_of, output, parameters")
+    _add_data_arguments(report)
+    report.add_argument("--as-of", dest="as_of", help="analysis date YYYY-MM-DD (default: day after the last sale)")
+    report.add_argument("--out", dest="output", help="folder for dated reports (default: reports)")
+    report.add_argument("--notebooks", help="folder of report notebooks (default: the repository's notebooks/)")
+    report.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra notebook parameter, value as JSON or plain text (repeatable)")
+    report.add_argument("--force", action="store_true", help="replace an existing report for the same date")
+    report.add_argument("--no-html", action="store_true", help="skip the HTML copies")
+
+    check = sub.add_parser("check", help="read and check a transactions file; print the data-quality summary")
+    check.add_argument("--config", help="YAML report config to take the data settings from")
+    _add_data_arguments(check)
+
+    sample = sub.add_parser("sample-data", help="regenerate the bundled sample data byte for byte")
+    sample.add_argument("folder", nargs="?", default="data")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> dict[str, Any]:
+    from ._report import load_report_config
+
+    return load_report_config(args.config) if getattr(args, "config", None) else {}
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from ._report import run_report
+
+    config = _config(args)
+    data, columns, read_options = _data_settings(args, config)
+    parameters = dict(config.get("parameters") or {})
+    parameters.update(dict(_parse_param(p) for p in args.param))
+    result = run_report(
+        data,
+        columns=columns,
+        read_options=read_options,
+        as_of=args.as_of or config.get("as_of"),
+        output=args.output or config.get("output") or "reports",
+        notebooks=args.notebooks or config.get("notebooks"),
+        parameters=parameters,
+        force=args.force or bool(config.get("force")),
+        html_copies=not args.no_html,
+    )
+    if result.ok:
+        print(f"Report ready: {result.folder / 'index.html'}")
+        return 0
+    print(
+        f"Report written to {result.folder}, but {len(result.failed)} notebook(s) failed: "
+        f"{', '.join(result.failed)}. Open their .ipynb or .html in the report folder to see the error cell.",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from ._notebook import load_report_data
+
+    data, columns, read_options = _data_settings(args, _config(args))
+    tx = load_report_data(data, columns=columns, read_options=read_options)
+    print(tx.quality.to_frame().to_string(index=False))
+    print(f"default as-of date: {tx.default_as_of.date()}")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from .datasets import write_sample
+
+    for path in write_sample(args.folder):
+        print(f"wrote {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``segkit`` command; returns the exit code."""
+    args = _build_parser().parse_args(argv)
+    handlers = {"report": _cmd_report, "check": _cmd_check, "sample-data": _cmd_sample}
+    try:
+        return handlers[args.command](args)
+    except SegkitError as exc:
+        print(f"segkit {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"segkit {args.command}: interrupted; nothing was published.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
