@@ -130,9 +130,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .datasets import write_sample
+    from .datasets import write_samples
 
-    for path in write_sample(args.folder):
+    for path in write_samples(args.folder):
         print(f"wrote {path}")
     return 0
 
