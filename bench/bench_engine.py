@@ -19,7 +19,9 @@ import pandas as pd
 import segkit
 from segkit.datasets import make_transactions
 
-ONLINE_RETAIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+ONLINE_RETAIL = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+)
 
 
 def _status_mib(field: str) -> float:
@@ -77,8 +79,13 @@ def main() -> None:
 
     if args.online_retail:
         tx = segkit.read_transactions(
-            ONLINE_RETAIL, customer="CustomerID", date="InvoiceDate", order="InvoiceNo", quantity="Quantity",
-            price="UnitPrice", cancel_prefix="C",
+            ONLINE_RETAIL,
+            customer="CustomerID",
+            date="InvoiceDate",
+            order="InvoiceNo",
+            quantity="Quantity",
+            price="UnitPrice",
+            cancel_prefix="C",
         )
         label = "UCI Online Retail"
     else:

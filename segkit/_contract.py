@@ -11,11 +11,10 @@ import bz2
 import csv
 import difflib
 import gzip
-import io
 import lzma
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -353,8 +352,15 @@ def read_transactions(
     dates, fmt = _parse_dates(raw[mapping["order_date"]], mapping["order_date"], date_format, keep)
     options["date format"] = fmt
     out["order_date"] = dates
-    bad_any |= _check_invalid(dates.isna(), raw[mapping["order_date"]], mapping["order_date"], "date", keep, invalid,
-                              f"Give the format with date_format= (now {fmt!r}), or invalid='drop'.")
+    bad_any |= _check_invalid(
+        dates.isna(),
+        raw[mapping["order_date"]],
+        mapping["order_date"],
+        "date",
+        keep,
+        invalid,
+        f"Give the format with date_format= (now {fmt!r}), or invalid='drop'.",
+    )
 
     numbers: dict[str, pd.Series] = {}
     for role in ("amount", "quantity", "price", "margin", "cost"):
@@ -385,9 +391,15 @@ def read_transactions(
 
     if "order_id" in mapping:
         order_ids = _clean_ids(raw[mapping["order_id"]])
-        bad_any |= _check_invalid(order_ids.isna(), raw[mapping["order_id"]], mapping["order_id"], "order id",
-                                  keep, invalid, "Fill the order ids, omit order= to use one order per "
-                                  "customer and day, or pass invalid='drop'.")
+        bad_any |= _check_invalid(
+            order_ids.isna(),
+            raw[mapping["order_id"]],
+            mapping["order_id"],
+            "order id",
+            keep,
+            invalid,
+            "Fill the order ids, omit order= to use one order per customer and day, or pass invalid='drop'.",
+        )
         order_source = f"column {mapping['order_id']!r}"
     else:
         order_ids = None
@@ -415,10 +427,12 @@ def read_transactions(
         keep &= ~is_return
     else:
         dropped["return/cancellation"] = 0
-    # A cancellation line with a positive amount still takes money back under the net policy.
-    out["amount"] = np.where(is_return, -out["amount"].abs(), out["amount"])
+    # A cancellation line with a positive amount still takes money back under the net policy; its margin
+    # flips with it. A return's own margin sign is kept: undoing a loss-making sale gives the loss back.
+    flip = is_return & (out["amount"] > 0).to_numpy()
+    out["amount"] = np.where(flip, -out["amount"], out["amount"])
     if "margin" in out:
-        out["margin"] = np.where(is_return, -out["margin"].abs(), out["margin"])
+        out["margin"] = np.where(flip, -out["margin"], out["margin"])
     out["is_return"] = is_return
 
     zero = (out["amount"] == 0).to_numpy() & keep
@@ -500,7 +514,9 @@ _CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".dat"}
 _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
-def _load(source: Any, *, sep: str | None, encoding: str | None, sheet: str | int) -> tuple[pd.DataFrame, str, dict]:
+def _load(
+    source: Any, *, sep: str | None, encoding: str | None, sheet: str | int
+) -> tuple[pd.DataFrame, str, dict]:
     if isinstance(source, pd.DataFrame):
         return source, f"pandas DataFrame ({len(source):,} rows)", {}
     if type(source).__module__.split(".")[0] == "polars":
@@ -512,9 +528,15 @@ def _load(source: Any, *, sep: str | None, encoding: str | None, sheet: str | in
         )
     path = Path(source)
     if not path.is_file():
-        raise DataContractError(f"Cannot read {str(path)!r}: no such file. Check the path (relative to {Path.cwd()}).")
+        raise DataContractError(
+            f"Cannot read {str(path)!r}: no such file. Check the path (relative to {Path.cwd()})."
+        )
     suffixes = [s.lower() for s in path.suffixes]
-    inner = suffixes[-2] if len(suffixes) > 1 and suffixes[-1] in {*_COMPRESSED, ".zip"} else suffixes[-1:] and suffixes[-1]
+    inner = (
+        suffixes[-2]
+        if len(suffixes) > 1 and suffixes[-1] in {*_COMPRESSED, ".zip"}
+        else suffixes[-1:] and suffixes[-1]
+    )
     try:
         if inner in {".xlsx", ".xlsm", ".xls"}:
             return pd.read_excel(path, sheet_name=sheet, dtype=object), str(path), {"sheet": sheet}
@@ -616,8 +638,15 @@ def _resolve_mapping(raw: pd.DataFrame, **given: Any) -> dict[str, Any]:
 
     need("customer_id", "customer", given["customer"])
     need("order_date", "date", given["date"])
-    for role, param in (("quantity", "quantity"), ("price", "price"), ("margin", "margin"), ("cost", "cost"),
-                        ("product", "product"), ("category", "category"), ("channel", "channel")):
+    for role, param in (
+        ("quantity", "quantity"),
+        ("price", "price"),
+        ("margin", "margin"),
+        ("cost", "cost"),
+        ("product", "product"),
+        ("category", "category"),
+        ("channel", "channel"),
+    ):
         if given[param] is not None:
             need(role, param, given[param])
         elif role in raw.columns and role != "price" and role != "cost":
@@ -640,7 +669,9 @@ def _resolve_mapping(raw: pd.DataFrame, **given: Any) -> dict[str, Any]:
     attrs = list(given["attributes"] or [])
     for name in attrs:
         if name in CANONICAL_COLUMNS:
-            raise DataContractError(f"Attribute {name!r} clashes with a canonical column name; rename it first.")
+            raise DataContractError(
+                f"Attribute {name!r} clashes with a canonical column name; rename it first."
+            )
         need(f"attribute:{name}", "attributes", name)
     mapping["attributes"] = attrs
     return mapping
@@ -696,7 +727,9 @@ def _infer_date_format(text: pd.Series, column: str) -> str:
         if parsed.notna().all():
             full.append((fmt, parsed))
     if not full:
-        best = max(_DATE_FORMATS, key=lambda f: pd.to_datetime(values, format=f, errors="coerce").notna().mean())
+        best = max(
+            _DATE_FORMATS, key=lambda f: pd.to_datetime(values, format=f, errors="coerce").notna().mean()
+        )
         parsed = pd.to_datetime(values, format=best, errors="coerce")
         if parsed.notna().mean() < 0.5:
             raise data_error(

@@ -96,7 +96,9 @@ def as_of_date(data: Transactions | pd.DataFrame, as_of: Any = None) -> pd.Times
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
     if ts != ts.normalize():
-        raise ParameterError(f"as_of must be a whole day (a report date), got {as_of!r}; drop the time of day.")
+        raise ParameterError(
+            f"as_of must be a whole day (a report date), got {as_of!r}; drop the time of day."
+        )
     first = tx.data["order_date"].min()
     if ts <= first:
         raise ParameterError(
@@ -153,13 +155,19 @@ def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) ->
     t = _before(_table(tx), as_of)
     # Two stages: lines -> (customer, order, day) first, then customers. Counting distinct orders over the
     # few order rows instead of every line halves the query time on line-item exports.
-    line_sums: dict[str, ir.Value] = {"amount": t.amount.sum(), "first": t.order_date.min(), "last": t.order_date.max()}
+    line_sums: dict[str, ir.Value] = {
+        "amount": t.amount.sum(),
+        "first": t.order_date.min(),
+        "last": t.order_date.max(),
+    }
     if tx.has("margin"):
         line_sums["margin"] = t.margin.sum()
     if tx.has("quantity"):
         line_sums["quantity"] = t.quantity.sum()
-    o = t.mutate(day=t.order_date.date()).group_by(["customer_id", "order_id", "is_return", "day"]).aggregate(
-        **line_sums
+    o = (
+        t.mutate(day=t.order_date.date())
+        .group_by(["customer_id", "order_id", "is_return", "day"])
+        .aggregate(**line_sums)
     )
     buy = ~o.is_return
     metrics: dict[str, ir.Value] = {
@@ -183,9 +191,7 @@ def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) ->
         if tx.has(col)
     }
     if mix:
-        expr = expr.left_join(t.group_by("customer_id").aggregate(**mix), "customer_id").select(
-            expr, *mix
-        )
+        expr = expr.left_join(t.group_by("customer_id").aggregate(**mix), "customer_id").select(expr, *mix)
     out = _con().to_pandas(expr)
     n_total = len(out)
     out["customer_id"] = out["customer_id"].astype(_STR)
@@ -281,7 +287,8 @@ def customer_periods(
     if fill_zeros:
         first = start if start is not None else tx.data["order_date"].min()
         periods = pd.date_range(
-            _period_start(first, period), _period_start(as_of - pd.Timedelta(days=1), period),
+            _period_start(first, period),
+            _period_start(as_of - pd.Timedelta(days=1), period),
             freq=_PANDAS_FREQ[period],
         )
         grid_periods = ibis.memtable(pd.DataFrame({"period": periods.astype("datetime64[us]")}))
@@ -343,7 +350,9 @@ def customer_days(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd
     return out
 
 
-def period_totals(data: Transactions | pd.DataFrame, *, period: str = "month", as_of: Any = None) -> pd.DataFrame:
+def period_totals(
+    data: Transactions | pd.DataFrame, *, period: str = "month", as_of: Any = None
+) -> pd.DataFrame:
     """Company-level totals per period: revenue, orders, active and newly acquired customers.
 
     Returns
@@ -373,8 +382,10 @@ def period_totals(data: Transactions | pd.DataFrame, *, period: str = "month", a
     t = t.mutate(period=t.order_date.truncate(unit))
     buy = ~t.is_return
     firsts = t.filter(buy).group_by("customer_id").aggregate(first=t.order_date.min())
-    firsts = firsts.mutate(period=firsts.first.truncate(unit)).group_by("period").aggregate(
-        new_customers=firsts.customer_id.count()
+    firsts = (
+        firsts.mutate(period=firsts.first.truncate(unit))
+        .group_by("period")
+        .aggregate(new_customers=firsts.customer_id.count())
     )
     totals = t.group_by("period").aggregate(
         revenue=t.amount.sum(),
@@ -414,7 +425,6 @@ def period_start(ts: Any, period: str = "month") -> pd.Timestamp:
     """The start of the period (day, Monday-week, month, quarter, year) that contains ``ts``."""
     _check_period(period)
     return _period_start(pd.Timestamp(ts), period)
-
 
 
 # --- added for issue 6 ---
@@ -491,8 +501,10 @@ def customer_gaps(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd
     days = t.select("customer_id", day=t.order_date.date()).distinct()
     days = days.mutate(prev=days.day.lag().over(group_by="customer_id", order_by="day"))
     days = days.mutate(gap=days.day.delta(days.prev, unit="day"))
-    expr = days.filter(days.prev.notnull()).group_by("customer_id").aggregate(
-        gap_median_days=days.gap.median(), gap_mean_days=days.gap.mean(), n_gaps=days.gap.count()
+    expr = (
+        days.filter(days.prev.notnull())
+        .group_by("customer_id")
+        .aggregate(gap_median_days=days.gap.median(), gap_mean_days=days.gap.mean(), n_gaps=days.gap.count())
     )
     out = _con().to_pandas(expr.order_by("customer_id"))
     out["customer_id"] = out["customer_id"].astype(_STR)

@@ -37,7 +37,9 @@ def format_examples(values: Iterable[Any], limit: int = 5) -> str:
     return ", ".join(seen)
 
 
-def data_error(column: str, problem: str, n_rows: int, examples: Iterable[Any], fix: str) -> DataContractError:
+def data_error(
+    column: str, problem: str, n_rows: int, examples: Iterable[Any], fix: str
+) -> DataContractError:
     """Build a :class:`DataContractError` in the project's standard message shape."""
     rows = "1 row" if n_rows == 1 else f"{n_rows:,} rows"
     return DataContractError(

@@ -80,7 +80,9 @@ def plot_period_totals(
 
 
 def _is_totals(data: Any) -> bool:
-    return isinstance(data, pd.DataFrame) and {"period", "revenue", "active_customers", "complete"} <= set(data.columns)
+    return isinstance(data, pd.DataFrame) and {"period", "revenue", "active_customers", "complete"} <= set(
+        data.columns
+    )
 
 
 def _labels(periods: pd.Series) -> list[str]:

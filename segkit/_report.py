@@ -160,7 +160,9 @@ def run_report(
     notebook_dir = Path(notebooks) if notebooks is not None else _REPO / "notebooks"
     paths = sorted(notebook_dir.glob("*.ipynb"))
     if not paths:
-        raise ParameterError(f"No report notebooks (*.ipynb) in {str(notebook_dir)!r}; pass notebooks= a folder.")
+        raise ParameterError(
+            f"No report notebooks (*.ipynb) in {str(notebook_dir)!r}; pass notebooks= a folder."
+        )
 
     if isinstance(data, str | os.PathLike):
         data = str(Path(data).resolve())

@@ -11,8 +11,19 @@ from typing import Any
 from ._errors import SegkitError
 
 #: read_transactions column-mapping flags, shared by ``report`` and ``check``.
-_COLUMN_FLAGS = ("customer", "date", "amount", "order", "quantity", "price", "margin", "cost", "product",
-                 "category", "channel")
+_COLUMN_FLAGS = (
+    "customer",
+    "date",
+    "amount",
+    "order",
+    "quantity",
+    "price",
+    "margin",
+    "cost",
+    "product",
+    "category",
+    "channel",
+)
 _READ_FLAGS = ("date_format", "sep", "decimal", "encoding", "cancel_prefix")
 _POLICY_FLAGS = {
     "returns": ("net", "drop", "raise"),
@@ -28,7 +39,9 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--data", help="transactions file (CSV, Excel, Parquet); default: the bundled sample")
     for flag in _COLUMN_FLAGS:
         group.add_argument(f"--{flag}", metavar="COLUMN", help=f"source column for {flag}")
-    group.add_argument("--attribute", action="append", metavar="COLUMN", help="customer attribute to keep (repeatable)")
+    group.add_argument(
+        "--attribute", action="append", metavar="COLUMN", help="customer attribute to keep (repeatable)"
+    )
     for flag in _READ_FLAGS:
         group.add_argument(f"--{flag.replace('_', '-')}", dest=flag)
     for flag, choices in _POLICY_FLAGS.items():
@@ -65,13 +78,24 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     report = sub.add_parser("report", help="run every report notebook into reports/<as-of date>/")
-    report.add_argument("--config", help="YAML file with data, columns, read_options, as_of, output, parameters")
+    report.add_argument(
+        "--config", help="YAML file with data, columns, read_options, as_of, output, parameters"
+    )
     _add_data_arguments(report)
-    report.add_argument("--as-of", dest="as_of", help="analysis date YYYY-MM-DD (default: day after the last sale)")
+    report.add_argument(
+        "--as-of", dest="as_of", help="analysis date YYYY-MM-DD (default: day after the last sale)"
+    )
     report.add_argument("--out", dest="output", help="folder for dated reports (default: reports)")
-    report.add_argument("--notebooks", help="folder of report notebooks (default: the repository's notebooks/)")
-    report.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra notebook parameter, value as JSON or plain text (repeatable)")
+    report.add_argument(
+        "--notebooks", help="folder of report notebooks (default: the repository's notebooks/)"
+    )
+    report.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra notebook parameter, value as JSON or plain text (repeatable)",
+    )
     report.add_argument("--force", action="store_true", help="replace an existing report for the same date")
     report.add_argument("--no-html", action="store_true", help="skip the HTML copies")
 

@@ -16,8 +16,13 @@ RAW = pd.DataFrame(
     {
         "Client": ["a", "a", "b", "c", "c"],
         "Invoice": ["1", "2", "3", "4", "C5"],
-        "When": ["2024-01-05 10:00:00", "2024-02-01 11:30:00", "2024-02-03 09:00:00", "2024-03-01 12:00:00",
-                 "2024-03-02 12:00:00"],
+        "When": [
+            "2024-01-05 10:00:00",
+            "2024-02-01 11:30:00",
+            "2024-02-03 09:00:00",
+            "2024-03-01 12:00:00",
+            "2024-03-02 12:00:00",
+        ],
         "Sum": ["100.004", "50.5", "20", "30", "-30"],
     }
 )
@@ -47,7 +52,10 @@ def test_returns_policies() -> None:
     dropped = segkit.read_transactions(RAW, **MAPPING, returns="drop")
     assert dropped.quality.dropped["return/cancellation"] == 1
     assert (dropped.data["amount"] > 0).all()
-    with pytest.raises(DataContractError, match=r"Column 'Sum': returns or cancellations present \(negative amount\) \(1 row; e.g. -30.0\)"):
+    with pytest.raises(
+        DataContractError,
+        match=r"Column 'Sum': returns or cancellations present \(negative amount\) \(1 row; e.g. -30.0\)",
+    ):
         segkit.read_transactions(RAW, **MAPPING, returns="raise")
 
 
@@ -102,7 +110,11 @@ def test_russian_csv_cp1251_semicolon_decimal_comma(tmp_path: Path) -> None:
     tx = segkit.read_transactions(path, customer="Контрагент", date="Дата", amount="Сумма", order="Номер")
     assert tx.data["customer_id"].tolist() == ["ООО Ромашка", "ИП Иванов", "ООО Ромашка"]
     assert tx.data["amount"].tolist() == [1234.5, 99.9, -234.5]
-    assert tx.data["order_date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-02-01", "2024-02-15", "2024-03-03"]
+    assert tx.data["order_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-02-01",
+        "2024-02-15",
+        "2024-03-03",
+    ]
     opts = tx.quality.read_options
     assert opts["encoding"] == "cp1251" and opts["separator"] == ";" and opts["decimal mark"] == ","
     assert opts["date format"] == "%d.%m.%Y"
@@ -147,16 +159,18 @@ def test_quantity_times_price_and_cost_gives_margin() -> None:
             "cat": ["toys", " food "],
         }
     )
-    tx = segkit.read_transactions(raw, customer="cust", date="day", quantity="qty", price="unit", cost="cogs",
-                                  category="cat")
+    tx = segkit.read_transactions(
+        raw, customer="cust", date="day", quantity="qty", price="unit", cost="cogs", category="cat"
+    )
     assert tx.data["amount"].tolist() == [3.3, 0.67]
     assert tx.data["margin"].tolist() == [1.3, -0.33]
     assert tx.data["category"].tolist() == ["toys", "food"]
 
 
 def test_float_customer_ids_lose_the_trailing_zero() -> None:
-    raw = pd.DataFrame({"customer_id": [17850.0, np.nan, 12.0], "order_date": ["2024-01-01"] * 3,
-                        "amount": [1.0, 2.0, 3.0]})
+    raw = pd.DataFrame(
+        {"customer_id": [17850.0, np.nan, 12.0], "order_date": ["2024-01-01"] * 3, "amount": [1.0, 2.0, 3.0]}
+    )
     tx = segkit.read_transactions(raw)
     assert sorted(tx.data["customer_id"]) == ["12", "17850"]
     assert tx.quality.dropped["missing customer_id"] == 1
@@ -194,7 +208,10 @@ def test_unparseable_amount_names_column_count_examples_and_fix() -> None:
 
 def test_unparseable_dates_raise_with_examples() -> None:
     raw = RAW.assign(When=["2024-01-05", "2024-02-01", "yesterday", "2024-03-01", ""])
-    with pytest.raises(DataContractError, match=r"Column 'When': missing or unparseable date \(2 rows; e.g. 'yesterday', ''\)"):
+    with pytest.raises(
+        DataContractError,
+        match=r"Column 'When': missing or unparseable date \(2 rows; e.g. 'yesterday', ''\)",
+    ):
         segkit.read_transactions(raw, **MAPPING)
 
 
@@ -214,7 +231,9 @@ def test_day_month_order_resolved_by_the_data() -> None:
 
 def test_missing_customer_raise_policy() -> None:
     raw = RAW.assign(Client=["a", None, "b", "", "c"])
-    with pytest.raises(DataContractError, match=r"Column 'Client': customer id is missing \(2 rows; e.g. 'row 3', 'row 5'\)"):
+    with pytest.raises(
+        DataContractError, match=r"Column 'Client': customer id is missing \(2 rows; e.g. 'row 3', 'row 5'\)"
+    ):
         segkit.read_transactions(raw, **MAPPING, missing_customer="raise")
 
 
@@ -279,8 +298,13 @@ def test_online_retail_clean_filter_matches_the_literature(online_retail_tx: seg
 @pytest.mark.realdata
 def test_cdnow_several_rows_per_customer_day(cdnow_master_path: Path) -> None:
     tx = segkit.read_transactions(
-        cdnow_master_path, customer="customer_id", date="date", amount="dollar_value", quantity="number_of_cds",
-        duplicates="keep", zero_amount="keep",
+        cdnow_master_path,
+        customer="customer_id",
+        date="date",
+        amount="dollar_value",
+        quantity="number_of_cds",
+        duplicates="keep",
+        zero_amount="keep",
     )
     q = tx.quality
     assert q.rows_read == q.rows_kept == 69_659

@@ -113,7 +113,9 @@ def test_as_of_validation(tx: segkit.Transactions) -> None:
 
 
 def test_results_do_not_depend_on_row_order(tx: segkit.Transactions) -> None:
-    shuffled = segkit.read_transactions(TX.sample(frac=1, random_state=3), category="category", duplicates="keep")
+    shuffled = segkit.read_transactions(
+        TX.sample(frac=1, random_state=3), category="category", duplicates="keep"
+    )
     pd.testing.assert_frame_equal(segkit.customer_summary(tx), segkit.customer_summary(shuffled))
 
 

@@ -61,7 +61,12 @@ COLUMNS = {"customer": "Client", "date": "Date", "amount": "Total"}
 
 def _run(ws: dict[str, Path], **kwargs):
     return segkit.run_report(
-        ws["data"], columns=COLUMNS, notebooks=ws["notebooks"], output=ws["out"], progress=lambda _: None, **kwargs
+        ws["data"],
+        columns=COLUMNS,
+        notebooks=ws["notebooks"],
+        output=ws["out"],
+        progress=lambda _: None,
+        **kwargs,
     )
 
 
@@ -78,7 +83,12 @@ def test_report_success(workspace: dict[str, Path]) -> None:
     assert result.ok and result.as_of == pd.Timestamp("2024-03-02")
     folder = workspace["out"] / "2024-03-02"
     assert result.folder == folder
-    assert sorted(p.name for p in folder.iterdir()) == ["00_good.html", "00_good.ipynb", "index.html", "run.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "00_good.html",
+        "00_good.ipynb",
+        "index.html",
+        "run.json",
+    ]
     executed = nbformat.read(folder / "00_good.ipynb", as_version=4)
     printed = executed.cells[-1].outputs[0]["text"]
     assert printed == "hi: 3 customers, revenue 200.00, as of 2024-03-02\n"
@@ -99,7 +109,13 @@ def test_failing_notebook_does_not_stop_the_others(workspace: dict[str, Path]) -
     assert [r.name for r in result.runs] == ["00_broken", "00_good"]
     folder = workspace["out"] / "2024-04-01"
     broken = nbformat.read(folder / "00_broken.ipynb", as_version=4)
-    errors = [o for c in broken.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    errors = [
+        o
+        for c in broken.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]
     assert errors and errors[0]["evalue"] == "planted failure"
     assert "planted failure" in (folder / "index.html").read_text()
     assert (folder / "00_good.html").exists()
@@ -117,7 +133,9 @@ def test_existing_report_is_not_overwritten(workspace: dict[str, Path]) -> None:
     assert not list(workspace["out"].glob(".*"))
 
 
-def test_interrupted_run_leaves_no_half_report(workspace: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_run_leaves_no_half_report(
+    workspace: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     def interrupt(_path: Path) -> None:
         raise KeyboardInterrupt
 
@@ -129,8 +147,12 @@ def test_interrupted_run_leaves_no_half_report(workspace: dict[str, Path], monke
 
 def test_bad_data_fails_before_any_notebook(workspace: dict[str, Path]) -> None:
     with pytest.raises(segkit.DataContractError, match="Column 'Customer' \\(given as customer=\\)"):
-        segkit.run_report(workspace["data"], columns={**COLUMNS, "customer": "Customer"},
-                          notebooks=workspace["notebooks"], output=workspace["out"])
+        segkit.run_report(
+            workspace["data"],
+            columns={**COLUMNS, "customer": "Customer"},
+            notebooks=workspace["notebooks"],
+            output=workspace["out"],
+        )
     assert not workspace["out"].exists()
 
 
@@ -156,10 +178,14 @@ def test_cli_with_config_file(workspace: dict[str, Path], capsys: pytest.Capture
     assert executed.cells[-1].outputs[0]["text"].startswith("again: 3 customers")
 
 
-def test_cli_failure_exit_code_and_check(workspace: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_failure_exit_code_and_check(
+    workspace: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     _notebook(workspace["notebooks"] / "01_broken.ipynb", "1 / 0")
     args = ["--data", str(workspace["data"]), "--customer", "Client", "--date", "Date", "--amount", "Total"]
-    code = cli.main(["report", *args, "--out", str(workspace["out"]), "--notebooks", str(workspace["notebooks"])])
+    code = cli.main(
+        ["report", *args, "--out", str(workspace["out"]), "--notebooks", str(workspace["notebooks"])]
+    )
     assert code == 1
     assert "1 notebook(s) failed: 01_broken" in capsys.readouterr().err
     assert cli.main(["check", *args]) == 0
