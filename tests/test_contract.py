@@ -313,3 +313,18 @@ def test_cdnow_several_rows_per_customer_day(cdnow_master_path: Path) -> None:
     # Several lines on one customer-day become one order: 69,659 lines, 67,591 customer-day orders.
     raw = pd.read_csv(cdnow_master_path, sep=r"\s+", dtype={"customer_id": str, "date": str})
     assert q.n_orders == raw[["customer_id", "date"]].drop_duplicates().shape[0] == 67_591
+
+
+def test_returns_keep_their_margin_sign_cancellations_flip_with_amount() -> None:
+    raw = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "order_id": ["o1", "R1", "C2"],
+            "order_date": ["2024-01-01", "2024-01-05", "2024-01-06"],
+            "amount": [-10.0, -10.0, 8.0],
+            "margin": [-2.0, 2.0, 1.0],  # the return of a loss-making sale gives the loss back
+        }
+    )
+    tx = segkit.read_transactions(raw, cancel_prefix="C")
+    assert tx.data["amount"].tolist() == [-10.0, -10.0, -8.0]
+    assert tx.data["margin"].tolist() == [-2.0, 2.0, -1.0]
