@@ -50,6 +50,7 @@ def _measure(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 
 def _pandas_summary(data: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The same columns as segkit.customer_summary, the way a notebook would write it in pandas."""
     before = data[data["order_date"] < as_of]
     buys = before[~before["is_return"]]
     out = buys.groupby("customer_id").agg(
@@ -57,17 +58,30 @@ def _pandas_summary(data: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         last_purchase=("order_date", "max"),
         n_orders=("order_id", "nunique"),
         gross_revenue=("amount", "sum"),
+        margin=("margin", "sum") if "margin" in data else ("amount", "size"),
     )
-    out["revenue"] = before.groupby("customer_id")["amount"].sum()
+    out["n_purchase_days"] = (
+        buys.assign(day=buys["order_date"].dt.normalize()).groupby("customer_id")["day"].nunique()
+    )
+    grouped = before.groupby("customer_id")
+    out["revenue"] = grouped["amount"].sum()
+    out["n_returns"] = before[before["is_return"]].groupby("customer_id")["order_id"].nunique()
+    out["n_returns"] = out["n_returns"].fillna(0).astype("int64")
     out["recency_days"] = (as_of - out["last_purchase"].dt.normalize()).dt.days
+    out["tenure_days"] = (as_of - out["first_purchase"].dt.normalize()).dt.days
     return out
 
 
 def _pandas_periods(data: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Dense customer x month revenue and order counts, as segkit.customer_periods(fill_zeros=True)."""
     before = data[data["order_date"] < as_of]
-    month = before["order_date"].dt.to_period("M")
-    sparse = before.groupby(["customer_id", month])["amount"].sum()
-    return sparse.unstack(fill_value=0.0).stack().rename("revenue").reset_index()
+    month = before["order_date"].dt.to_period("M").rename("period")
+    sparse = before.groupby(["customer_id", month]).agg(
+        revenue=("amount", "sum"), n_orders=("order_id", "nunique")
+    )
+    months = pd.period_range(month.min(), month.max(), freq="M")
+    grid = pd.MultiIndex.from_product([sparse.index.levels[0], months], names=["customer_id", "period"])
+    return sparse.reindex(grid, fill_value=0).reset_index()
 
 
 def main() -> None:

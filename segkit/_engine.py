@@ -13,6 +13,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from ._contract import _STR, Transactions, as_transactions
@@ -153,45 +154,30 @@ def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) ->
     tx = as_transactions(data)
     as_of = as_of_date(tx, as_of)
     t = _before(_table(tx), as_of)
-    # Two stages: lines -> (customer, order, day) first, then customers. Counting distinct orders over the
-    # few order rows instead of every line halves the query time on line-item exports.
-    line_sums: dict[str, ir.Value] = {
-        "amount": t.amount.sum(),
-        "first": t.order_date.min(),
-        "last": t.order_date.max(),
-    }
-    if tx.has("margin"):
-        line_sums["margin"] = t.margin.sum()
-    if tx.has("quantity"):
-        line_sums["quantity"] = t.quantity.sum()
-    o = (
-        t.mutate(day=t.order_date.date())
-        .group_by(["customer_id", "order_id", "is_return", "day"])
-        .aggregate(**line_sums)
-    )
-    buy = ~o.is_return
+    buy = ~t.is_return
     metrics: dict[str, ir.Value] = {
-        "first_purchase": o["first"].min(where=buy),
-        "last_purchase": o["last"].max(where=buy),
-        "n_orders": o.order_id.nunique(where=buy),
-        "n_purchase_days": o.day.nunique(where=buy),
-        "n_returns": o.order_id.nunique(where=o.is_return),
-        "revenue": o.amount.sum(),
-        "gross_revenue": o.amount.sum(where=buy),
-        "returns_amount": -o.amount.sum(where=o.is_return),
+        "first_purchase": t.order_date.min(where=buy),
+        "last_purchase": t.order_date.max(where=buy),
+        "revenue": t.amount.sum(),
+        "gross_revenue": t.amount.sum(where=buy),
+        "returns_amount": -t.amount.sum(where=t.is_return),
     }
     if tx.has("margin"):
-        metrics["margin"] = o.margin.sum()
+        metrics["margin"] = t.margin.sum()
     if tx.has("quantity"):
-        metrics["quantity"] = o.quantity.sum(where=buy)
-    expr = o.group_by("customer_id").aggregate(**metrics)
-    mix = {
-        name: t[col].nunique(where=~t.is_return)
-        for col, name in (("category", "n_categories"), ("channel", "n_channels"))
-        if tx.has(col)
+        metrics["quantity"] = t.quantity.sum(where=buy)
+    expr = t.group_by("customer_id").aggregate(**metrics)
+    purchases = t.filter(buy)
+    counts = {
+        "n_orders": purchases.select("customer_id", key=purchases.order_id),
+        "n_purchase_days": purchases.select("customer_id", key=purchases.order_date.date()),
+        "n_returns": t.filter(t.is_return).select("customer_id", key=t.order_id),
     }
-    if mix:
-        expr = expr.left_join(t.group_by("customer_id").aggregate(**mix), "customer_id").select(expr, *mix)
+    for col, name in (("category", "n_categories"), ("channel", "n_channels")):
+        if tx.has(col):
+            counts[name] = purchases.select("customer_id", key=purchases[col])
+    for name, pairs in counts.items():
+        expr = _join_count(expr, pairs, name)
     out = _con().to_pandas(expr)
     n_total = len(out)
     out["customer_id"] = out["customer_id"].astype(_STR)
@@ -210,6 +196,19 @@ def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) ->
     out.attrs["as_of"] = as_of
     out.attrs["customers_without_purchases"] = n_total - len(out)
     return out
+
+
+def _join_count(
+    expr: ir.Table, pairs: ir.Table, name: str, keys: tuple[str, ...] = ("customer_id",)
+) -> ir.Table:
+    """Add ``name`` = the number of distinct ``key`` values per group, computed as distinct-then-count.
+
+    DuckDB evaluates ``COUNT(DISTINCT ...) FILTER`` per group with a hash set each, which is several times
+    slower on a few hundred thousand customers than counting the rows of a ``SELECT DISTINCT``.
+    """
+    counted = pairs.distinct().group_by(list(keys)).aggregate(**{name: ibis._.count()})
+    joined = expr.left_join(counted, [expr[k] == counted[k] for k in keys])
+    return joined.select(*[joined[c] for c in expr.columns], joined[name].coalesce(0).name(name))
 
 
 def _check_period(period: str) -> str:
@@ -242,7 +241,7 @@ def customer_periods(
         When True, return a dense grid: every customer (those with a purchase in the window, or the
         ones listed in ``customers``) times every period from ``start`` (or the first period in the
         data) to the period containing the day before ``as_of``, with zeros where nothing was bought.
-        The grid is built inside the engine, so it scales with the data.
+        The aggregation runs in the engine; the zeros are scattered into a numpy matrix.
     customers : iterable of str, optional
         Restrict (and, with ``fill_zeros``, define) the customers on the grid.
 
@@ -279,11 +278,17 @@ def customer_periods(
     metrics: dict[str, ir.Value] = {
         "revenue": t.amount.sum(),
         "gross_revenue": t.amount.sum(where=buy).coalesce(0.0),
-        "n_orders": t.order_id.nunique(where=buy),
     }
     if tx.has("margin"):
         metrics["margin"] = t.margin.sum()
     sparse = t.group_by(["customer_id", "period"]).aggregate(**metrics)
+    purchases = t.filter(buy)
+    keys = ("customer_id", "period")
+    sparse = _join_count(sparse, purchases.select(*keys, key=purchases.order_id), "n_orders", keys)
+    metrics["n_orders"] = sparse.n_orders
+    out = _con().to_pandas(sparse.order_by(["customer_id", "period"]))
+    out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
+    out["customer_id"] = out["customer_id"].astype(_STR)
     if fill_zeros:
         first = start if start is not None else tx.data["order_date"].min()
         periods = pd.date_range(
@@ -291,22 +296,9 @@ def customer_periods(
             _period_start(as_of - pd.Timedelta(days=1), period),
             freq=_PANDAS_FREQ[period],
         )
-        grid_periods = ibis.memtable(pd.DataFrame({"period": periods.astype("datetime64[us]")}))
         if customers is None:
-            who = t.filter(buy).select("customer_id").distinct()
-        else:
-            who = ibis.memtable(pd.DataFrame({"customer_id": customers.astype(object)}))
-        grid = who.cross_join(grid_periods)
-        expr = grid.left_join(sparse, ["customer_id", "period"]).select(
-            "customer_id",
-            "period",
-            *[sparse[name].coalesce(0).name(name) for name in metrics],
-        )
-    else:
-        expr = sparse
-    out = _con().to_pandas(expr.order_by(["customer_id", "period"]))
-    out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
-    out["customer_id"] = out["customer_id"].astype(_STR)
+            customers = pd.Index(out.loc[out["n_orders"] > 0, "customer_id"].unique())
+        out = _densify(out, customers, periods, list(metrics))
     for name in metrics:
         if name == "n_orders":
             out[name] = out[name].fillna(0).astype("int64")
@@ -315,6 +307,31 @@ def customer_periods(
     out.attrs["as_of"] = as_of
     out.attrs["period"] = period
     return out.reset_index(drop=True)
+
+
+def _densify(
+    sparse: pd.DataFrame, customers: pd.Index, periods: pd.DatetimeIndex, metrics: list[str]
+) -> pd.DataFrame:
+    """Customers x periods with zeros, by scattering the sparse aggregate into a matrix.
+
+    The aggregation already ran in the engine; this is only a reshape, and numpy does it in one pass
+    (a SQL cross join plus left join was four times slower and materialised the grid twice).
+    """
+    customers = pd.Index(customers, dtype=_STR).sort_values()
+    rows = customers.get_indexer(sparse["customer_id"])
+    cols = periods.get_indexer(sparse["period"])
+    inside = (rows >= 0) & (cols >= 0)
+    dense = {
+        "customer_id": np.repeat(customers.to_numpy(), len(periods)),
+        "period": np.tile(periods.to_numpy(), len(customers)),
+    }
+    for name in metrics:
+        matrix = np.zeros((len(customers), len(periods)), dtype="int64" if name == "n_orders" else float)
+        matrix[rows[inside], cols[inside]] = sparse[name].to_numpy()[inside]
+        dense[name] = matrix.ravel()
+    out = pd.DataFrame(dense)
+    out["customer_id"] = out["customer_id"].astype(_STR)
+    return out
 
 
 def customer_days(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
