@@ -190,6 +190,21 @@ def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) ->
             out[col] = out[col].fillna(0).astype("int64")
     for col in ("first_purchase", "last_purchase"):
         out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
+    order = [
+        "first_purchase",
+        "last_purchase",
+        "n_orders",
+        "n_purchase_days",
+        "n_returns",
+        "revenue",
+        "gross_revenue",
+        "returns_amount",
+        "margin",
+        "quantity",
+        "n_categories",
+        "n_channels",
+    ]
+    out = out[[c for c in order if c in out.columns]]
     out["avg_order_value"] = (out["gross_revenue"] / out["n_orders"]).round(2)
     out["recency_days"] = (as_of - out["last_purchase"].dt.normalize()).dt.days.astype("int64")
     out["tenure_days"] = (as_of - out["first_purchase"].dt.normalize()).dt.days.astype("int64")
