@@ -1,0 +1,314 @@
+"""The ABC-XYZ matrix: importance (ABC) crossed with regularity (XYZ), with a strategy for each cell.
+
+Both axes are computed by :func:`segkit.abc` and :func:`segkit.xyz` over the same window by default, so
+the matrix describes one year (or whatever window) of the business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._abc import ABCResult, abc
+from ._contract import Transactions, as_transactions
+from ._engine import as_of_date
+from ._errors import ParameterError, check_choice
+from ._xyz import XYZResult, xyz
+
+__all__ = ["ABCXYZResult", "abc_xyz", "default_strategies"]
+
+#: The nine cells, in reading order (rows A, B, C; columns X, Y, Z).
+CELLS = tuple(a + x for a in "ABC" for x in "XYZ")
+#: Customers outside the nine cells: loss-making, too new to judge, no net sales, or idle in the window.
+OTHER_KEYS = ("D", "short history", "no sales", "inactive")
+
+_DEFAULT_STRATEGIES = {
+    "AX": "Keep and develop: key-account care (a personal manager), bonuses tied to their importance.",
+    "AY": "Keep and develop: key-account care, bonuses tied to importance; make buying regular to move them toward X.",
+    "AZ": "Stabilise: find out why purchases are irregular, agree a schedule or contract; move toward X.",
+    "BX": "Grow the cheque: cross-sell and up-sell; they already buy steadily.",
+    "BY": "Grow the cheque (cross-sell, up-sell) and move them toward X with reminders and standing orders.",
+    "BZ": "Move them toward X (reminders, scheduled offers, subscriptions), then grow the cheque.",
+    "CX": "Serve efficiently: standard terms and automated service; try low-cost up-sell.",
+    "CY": "Serve efficiently: automated reminders and standard offers; keep the cost to serve low.",
+    "CZ": "Cut the cost to serve or change terms: minimum order, prepayment, self-service channels.",
+    "D": "Loss-making: check prices, discounts and cost to serve; renegotiate terms or stop serving.",
+    "short history": "Too new to judge regularity: onboard and nurture, reassess once the history is long enough.",
+    "no sales": "Returns cancel the purchases in the window: check the returns and the reason behind them.",
+    "inactive": "No purchase in the XYZ window: a reactivation candidate (see the churn report).",
+}
+
+
+def default_strategies() -> pd.DataFrame:
+    """The methodology's strategy for each ABC-XYZ cell, as an editable table.
+
+    Rows are the nine cells (AX ... CZ) and the groups outside the matrix: ``D`` (loss-making),
+    ``short history``, ``no sales`` and ``inactive``. Edit the ``strategy`` column and pass the table (or
+    a ``{cell: text}`` dict) to :func:`segkit.abc_xyz` as ``strategies=``.
+
+    Examples
+    --------
+    >>> import segkit
+    >>> table = segkit.default_strategies()
+    >>> table.loc["CZ", "strategy"]
+    'Cut the cost to serve or change terms: minimum order, prepayment, self-service channels.'
+    >>> list(table.index[:3]), len(table)
+    (['AX', 'AY', 'AZ'], 13)
+    """
+    table = pd.DataFrame({"strategy": pd.Series(_DEFAULT_STRATEGIES, dtype="str")})
+    table.index.name = "cell"
+    return table
+
+
+def _resolve_strategies(strategies: Mapping[str, str] | pd.DataFrame | None) -> pd.Series:
+    table = default_strategies()["strategy"]
+    if strategies is None:
+        return table
+    if isinstance(strategies, pd.DataFrame):
+        if "strategy" not in strategies.columns:
+            raise ParameterError(
+                f"strategies must have a 'strategy' column (it has {list(strategies.columns)}); start from "
+                "segkit.default_strategies()."
+            )
+        frame = strategies.set_index("cell") if "cell" in strategies.columns else strategies
+        given = dict(zip(frame.index.astype(str), frame["strategy"], strict=True))
+    elif isinstance(strategies, Mapping):
+        given = {str(k): v for k, v in strategies.items()}
+    else:
+        raise ParameterError(
+            f"strategies must be a dict {{cell: text}} or a DataFrame like segkit.default_strategies(); "
+            f"got {type(strategies).__name__}."
+        )
+    unknown = sorted(set(given) - set(table.index))
+    if unknown:
+        raise ParameterError(f"strategies has unknown cell(s) {unknown}; the cells are {list(table.index)}.")
+    for cell, text in given.items():
+        table[cell] = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    return table
+
+
+@dataclass
+class ABCXYZResult:
+    """The outcome of :func:`segkit.abc_xyz`.
+
+    Attributes
+    ----------
+    table_ : pandas.DataFrame
+        One row per customer (ABC order): ``abc_class``, ``xyz_class``, ``cell`` (``"AX"`` ... ``"CZ"``, or
+        the group outside the matrix: ``"D"``, ``"short history"``, ``"no sales"``, ``"inactive"``),
+        ``value``, ``revenue``, ``cv``, ``strategy``.
+    matrix_ : pandas.DataFrame
+        One row per cell: the nine cells always (empty ones with zeros), then the non-empty groups outside
+        the matrix, split by ABC class (``cell`` like ``"A / short history"``; ``D`` is one row).
+        Columns: ``cell``, ``abc_class``, ``xyz_class``, ``in_matrix``, ``n_customers``,
+        ``share_customers`` (of all customers analysed), ``revenue``, ``share_revenue`` (of the net total,
+        so all rows add up to 1), ``margin`` / ``share_margin`` for a profit ABC, ``strategy``.
+    strategies_ : pandas.Series
+        The strategy text used for each cell and group (defaults overridden by ``strategies=``).
+    abc_, xyz_ : ABCResult, XYZResult
+        The two analyses the matrix combines.
+    """
+
+    table_: pd.DataFrame
+    matrix_: pd.DataFrame
+    strategies_: pd.Series
+    abc_: ABCResult
+    xyz_: XYZResult
+
+    def grid(self, by: str = "count") -> pd.DataFrame:
+        """The 3 x 3 matrix (rows A, B, C; columns X, Y, Z) of customer counts, revenue or margin.
+
+        ``by`` is ``"count"``, ``"share_customers"``, ``"revenue"``, ``"share_revenue"`` (and ``"margin"``,
+        ``"share_margin"`` for a profit ABC).
+        """
+        column = "n_customers" if by == "count" else by
+        allowed = ["count"] + [
+            c for c in self.matrix_.columns if c.startswith("share_") or c in ("revenue", "margin")
+        ]
+        check_choice("by", by, allowed)
+        cells = self.matrix_.loc[self.matrix_["in_matrix"]]
+        out = cells.pivot(index="abc_class", columns="xyz_class", values=column)
+        return out.reindex(index=list("ABC"), columns=list("XYZ"))
+
+    def customers(self, cell: str) -> pd.Index:
+        """The ids of the customers in ``cell`` (``"AX"``, ..., or ``"D"``, ``"short history"``, ...)."""
+        check_choice("cell", cell, (*CELLS, *OTHER_KEYS))
+        return self.table_.index[self.table_["cell"] == cell]
+
+    def __repr__(self) -> str:
+        inside = int(self.table_["cell"].isin(CELLS).sum())
+        return f"ABCXYZResult({len(self.table_):,} customers, {inside:,} in the nine cells)"
+
+    def _repr_html_(self) -> str:
+        return self.matrix_.to_html(index=False)
+
+
+def abc_xyz(
+    data: Transactions | pd.DataFrame,
+    *,
+    value: str = "revenue",
+    method: str = "cumulative",
+    abc_thresholds: tuple[float, float] = (0.80, 0.95),
+    multipliers: tuple[float, float] = (6.0, 0.5),
+    period: str = "month",
+    n_periods: int = 12,
+    measure: str = "revenue",
+    xyz_thresholds: tuple[float, float] = (0.10, 0.25),
+    count_from: str = "first_purchase",
+    min_periods: int | None = None,
+    ddof: int = 0,
+    abc_window: str = "xyz",
+    strategies: Mapping[str, str] | pd.DataFrame | None = None,
+    as_of: Any = None,
+) -> ABCXYZResult:
+    """The ABC-XYZ matrix: every customer's importance and regularity, and what to do with each cell.
+
+    Parameters
+    ----------
+    data : Transactions or DataFrame
+        Canonical transactions.
+    value, method, abc_thresholds, multipliers
+        The ABC axis; see :func:`segkit.abc` (``abc_thresholds`` is its ``thresholds``).
+    period, n_periods, measure, xyz_thresholds, count_from, min_periods, ddof
+        The XYZ axis; see :func:`segkit.xyz` (``xyz_thresholds`` is its ``thresholds``).
+    abc_window : {"xyz", "all"}
+        ``"xyz"`` (default): ABC over the same complete periods as XYZ, so both axes describe the same
+        time span. ``"all"``: ABC over all history before ``as_of``; customers without a purchase in the
+        XYZ window are then ``"inactive"``.
+    strategies : dict or DataFrame, optional
+        Replaces the default strategy of the given cells: ``{"CZ": "...", ...}`` or an edited
+        :func:`segkit.default_strategies` table. Cells not given keep the default.
+    as_of : date-like, optional
+        Analysis date; defaults to the day after the last transaction.
+
+    Returns
+    -------
+    ABCXYZResult
+        ``.matrix_`` (per cell: customers, shares, revenue, strategy), ``.table_`` (per customer),
+        ``.grid(by=...)`` (the 3 x 3 view), ``.abc_`` and ``.xyz_``.
+
+    Notes
+    -----
+    Default strategies follow the methodology: AX/AY keep and develop (key-account care, bonuses tied to
+    importance), AZ stabilise, BX/BY grow the cheque, Y/Z customers of importance A or B are moved toward
+    X, CZ cut the cost to serve or change terms. Customers outside the nine cells are counted in extra
+    rows, never dropped: loss-making (``D``), ``short history``, ``no sales`` and ``inactive``.
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> months = pd.date_range("2024-01-01", periods=6, freq="MS") + pd.Timedelta(days=4)
+    >>> df = pd.DataFrame({
+    ...     "customer_id": ["big"] * 6 + ["small"] * 6 + ["lumpy"],
+    ...     "order_date": list(months) * 2 + [months[2]],
+    ...     "amount": [900.0] * 6 + [10.0, 30.0, 10.0, 30.0, 10.0, 30.0] + [400.0],
+    ... })
+    >>> m = segkit.abc_xyz(df, n_periods=6, as_of="2024-07-01")
+    >>> m.table_[["abc_class", "xyz_class", "cell"]]
+                abc_class xyz_class cell
+    customer_id
+    big                 A         X   AX
+    lumpy               B         Z   BZ
+    small               C         Z   CZ
+    >>> m.grid()
+    xyz_class  X  Y  Z
+    abc_class
+    A          1  0  0
+    B          0  0  1
+    C          0  0  1
+    """
+    check_choice("abc_window", abc_window, ("xyz", "all"))
+    tx = as_transactions(data)
+    as_of = as_of_date(tx, as_of)
+    xyz_result = xyz(
+        tx,
+        period=period,
+        n_periods=n_periods,
+        measure=measure,
+        thresholds=xyz_thresholds,
+        count_from=count_from,
+        min_periods=min_periods,
+        ddof=ddof,
+        as_of=as_of,
+    )
+    start, end = xyz_result.window_
+    abc_result = abc(
+        tx,
+        value=value,
+        method=method,
+        thresholds=abc_thresholds,
+        multipliers=multipliers,
+        as_of=end if abc_window == "xyz" else as_of,
+        start=start if abc_window == "xyz" else None,
+    )
+    strategy = _resolve_strategies(strategies)
+    table = _customer_table(abc_result, xyz_result, strategy)
+    return ABCXYZResult(
+        table_=table,
+        matrix_=_matrix(table, strategy, value=value),
+        strategies_=strategy,
+        abc_=abc_result,
+        xyz_=xyz_result,
+    )
+
+
+def _customer_table(abc_result: ABCResult, xyz_result: XYZResult, strategy: pd.Series) -> pd.DataFrame:
+    abc_table = abc_result.table_
+    table = pd.DataFrame(index=abc_table.index)
+    table["abc_class"] = abc_table["abc_class"]
+    xyz_class = xyz_result.table_["xyz_class"].reindex(table.index)
+    table["xyz_class"] = xyz_class.fillna("inactive").astype("str")
+    plain = table["abc_class"].isin(list("ABC")) & table["xyz_class"].isin(list("XYZ"))
+    cell = np.where(plain, table["abc_class"] + table["xyz_class"], table["xyz_class"])
+    cell = np.where(table["abc_class"] == "D", "D", cell)
+    table["cell"] = pd.array(cell, dtype="str")
+    table["value"] = abc_table["value"]
+    table["revenue"] = abc_table["revenue"] if "revenue" in abc_table else abc_table["value"]
+    table["cv"] = xyz_result.table_["cv"].reindex(table.index)
+    table["strategy"] = table["cell"].map(strategy).astype("str")
+    table.attrs.update(abc_table.attrs)
+    return table
+
+
+def _matrix(table: pd.DataFrame, strategy: pd.Series, *, value: str) -> pd.DataFrame:
+    # Rows outside the nine cells keep their ABC class, except D which is one group whatever its XYZ.
+    group_abc = table["abc_class"]
+    group_xyz = table["xyz_class"].where(table["abc_class"] != "D", "any")
+    sums = {"revenue": "revenue"} if value == "revenue" else {"revenue": "revenue", "margin": "value"}
+    grouped = pd.DataFrame(
+        {"abc_class": group_abc, "xyz_class": group_xyz, **{k: table[v] for k, v in sums.items()}}
+    )
+    agg = grouped.groupby(["abc_class", "xyz_class"]).agg(
+        n_customers=("revenue", "size"), **{k: (k, "sum") for k in sums}
+    )
+    full = pd.MultiIndex.from_tuples([(c[0], c[1]) for c in CELLS], names=["abc_class", "xyz_class"])
+    others = agg.index.difference(full)
+    order = sorted(others, key=lambda k: ("ABCD".index(k[0]), _other_rank(k[1])))
+    out = agg.reindex(full.append(pd.MultiIndex.from_tuples(order, names=full.names)) if order else full)
+    out = out.fillna(0).reset_index()
+    out["n_customers"] = out["n_customers"].astype("int64")
+    out["in_matrix"] = out["abc_class"].isin(list("ABC")) & out["xyz_class"].isin(list("XYZ"))
+    out["cell"] = np.where(
+        out["in_matrix"],
+        out["abc_class"] + out["xyz_class"],
+        np.where(out["abc_class"] == "D", "D", out["abc_class"] + " / " + out["xyz_class"]),
+    )
+    key = np.where(out["in_matrix"], out["cell"], np.where(out["abc_class"] == "D", "D", out["xyz_class"]))
+    out["strategy"] = pd.Series(key).map(strategy).astype("str")
+    out["share_customers"] = out["n_customers"] / max(len(table), 1)
+    columns = ["cell", "abc_class", "xyz_class", "in_matrix", "n_customers", "share_customers"]
+    for name in sums:
+        total = float(table[sums[name]].sum())
+        out[name] = out[name].astype(float).round(2)
+        out[f"share_{name}"] = out[name] / total if total > 0 else np.nan
+        columns += [name, f"share_{name}"]
+    return out[[*columns, "strategy"]]
+
+
+def _other_rank(xyz_class: str) -> int:
+    order = ("short history", "no sales", "inactive", "any")
+    return order.index(xyz_class) if xyz_class in order else len(order)

@@ -1,0 +1,543 @@
+"""How concentrated a customer base is: the Pareto (Lorenz) curve and the health figures built on it.
+
+ABC analysis and the overview report share these, so "how many customers make 80 % of revenue" is
+computed once. Everything here works on one number per customer (revenue or margin), obtained from the
+engine layer; the curve and the figures are plain numpy over that small vector.
+
+Conventions shared with :func:`segkit.abc`:
+
+* customers are ordered by value, largest first, then by ``customer_id`` so that the order never
+  depends on the row order of the input;
+* shares are shares of the **positive part** of the value: customers with zero or negative value
+  (for example loss-making customers in a profit analysis) get share 0, so the shares of all customers
+  add up to exactly 1 and the cumulative curve only rises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._contract import Transactions, as_transactions
+from ._engine import as_of_date, customer_periods, customer_summary
+from ._errors import DataContractError, ParameterError, check_choice
+
+__all__ = ["Concentration", "as_percent", "concentration", "pareto_curve"]
+
+VALUES = ("revenue", "margin")
+
+#: The methodology's healthy range for the share of customers in class A.
+HEALTHY_A_SHARE = (0.20, 0.30)
+#: Above this share of value, losing the single largest customer is a material risk.
+TOP1_RISK = 0.10
+#: Above this share of value, the ten largest customers carry the business.
+TOP10_RISK = 0.50
+#: US merger-guidelines convention: HHI above 1,000 is moderately, above 1,800 highly concentrated.
+HHI_MODERATE, HHI_HIGH = 1_000.0, 1_800.0
+
+
+# --------------------------------------------------------------------------------------------------
+# one value per customer
+# --------------------------------------------------------------------------------------------------
+
+
+def customer_values(
+    data: Transactions | pd.DataFrame | pd.Series,
+    *,
+    value: str = "revenue",
+    as_of: Any = None,
+    start: Any = None,
+) -> pd.DataFrame:
+    """One row per customer with the value to rank (``value``) and net ``revenue``.
+
+    ``data`` may also be a Series of values indexed by customer id (already aggregated elsewhere);
+    ``as_of`` and ``start`` then do not apply. ``result.attrs`` holds ``value``, ``as_of`` and ``start``.
+    """
+    check_choice("value", value, VALUES)
+    if isinstance(data, pd.Series):
+        return _values_from_series(data, value=value, as_of=as_of, start=start)
+    tx = as_transactions(data)
+    if value == "margin" and not tx.has("margin"):
+        raise DataContractError(
+            "value='margin' needs a margin column, and these transactions have none. Read the data with "
+            "segkit.read_transactions(..., margin='<profit column>') or cost='<cost column>' "
+            "(margin = amount - cost), or use value='revenue'."
+        )
+    as_of = as_of_date(tx, as_of)
+    if start is None:
+        summary = customer_summary(tx, as_of=as_of)
+        out = summary[["revenue"] + (["margin"] if value == "margin" else [])].copy()
+    else:
+        out = _window_values(tx, value=value, as_of=as_of, start=start)
+    out["value"] = out[value].astype(float)
+    out.attrs.update(value=value, as_of=as_of, start=None if start is None else pd.Timestamp(start))
+    return out
+
+
+def _window_values(tx: Transactions, *, value: str, as_of: pd.Timestamp, start: Any) -> pd.DataFrame:
+    """Per-customer totals over ``[start, as_of)``, from the engine's per-day aggregate."""
+    try:
+        start = pd.Timestamp(start)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(f"start must be a date such as '2024-01-01'; got {start!r}.") from exc
+    if start.normalize() >= as_of:
+        raise ParameterError(
+            f"start={start.date()} is not before as_of={as_of.date()}; pick an earlier start."
+        )
+    days = customer_periods(tx, period="day", as_of=as_of, start=start)
+    columns = ["revenue", "n_orders"] + (["margin"] if value == "margin" else [])
+    # A groupby over the engine's small per-customer-day frame, not over transactions.
+    out = days.groupby("customer_id", sort=True)[columns].sum()
+    # Same rule as customer_summary: a customer with only returns in the window bought nothing there.
+    out = out.loc[out["n_orders"] > 0].drop(columns="n_orders")
+    for col in out.columns:
+        out[col] = out[col].astype(float).round(2)
+    out.index = out.index.astype("str")
+    return out
+
+
+def _values_from_series(series: pd.Series, *, value: str, as_of: Any, start: Any) -> pd.DataFrame:
+    if as_of is not None or start is not None:
+        raise ParameterError(
+            "as_of and start apply to transactions; a Series of per-customer values is used as it is. "
+            "Filter the data before aggregating, or pass the transactions instead."
+        )
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        raise DataContractError(
+            f"The per-customer values must be numbers; got dtype {series.dtype}. Pass a numeric Series "
+            "indexed by customer id, or the transactions."
+        )
+    values = pd.Series(series.to_numpy(dtype=float, na_value=np.nan), index=series.index.astype("str"))
+    bad = values.isna() | ~np.isfinite(values)
+    if bad.any():
+        raise DataContractError(
+            f"The per-customer values contain {int(bad.sum())} missing or infinite value(s) (customers "
+            f"{list(values.index[bad][:5])}). Fill or drop them first."
+        )
+    if values.index.duplicated().any():
+        dups = values.index[values.index.duplicated()].unique()
+        raise DataContractError(
+            f"The per-customer values have {len(dups)} duplicated customer id(s) (e.g. {list(dups[:5])}); "
+            "aggregate to one value per customer first."
+        )
+    if values.empty:
+        raise DataContractError("The per-customer values are empty: there is nothing to rank.")
+    out = pd.DataFrame({value: values.round(2)})
+    out.index.name = "customer_id"
+    if value != "revenue":
+        out["revenue"] = np.nan  # unknown: only the ranked value was given
+    out["value"] = out[value]
+    out.attrs.update(value=value, as_of=None, start=None)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# ordering and shares
+# --------------------------------------------------------------------------------------------------
+
+
+def to_cents(values: np.ndarray) -> np.ndarray:
+    """Values as whole cents (float64 holding integers): sums and comparisons become exact."""
+    return np.round(np.asarray(values, dtype=float) * 100.0)
+
+
+def ranked(values: pd.DataFrame) -> pd.DataFrame:
+    """Sort by value (largest first) then customer id, and add rank, shares and customer share."""
+    frame = values.reset_index()
+    frame = frame.sort_values(["value", "customer_id"], ascending=[False, True], kind="mergesort")
+    frame = frame.set_index("customer_id")
+    cents = to_cents(frame["value"].to_numpy())
+    positive = np.where(cents > 0, cents, 0.0)
+    total = positive.sum()
+    if total <= 0:
+        raise DataContractError(
+            f"No customer has a positive {values.attrs.get('value', 'value')} ({len(frame):,} customers, "
+            f"largest value {frame['value'].max():,.2f}); shares and classes cannot be computed. Check the "
+            "sign of the column, the returns policy, or the date window."
+        )
+    n = len(frame)
+    frame.insert(0, "rank", np.arange(1, n + 1, dtype="int64"))
+    frame["share"] = positive / total
+    # Exact cents sums, so the last customer's cumulative share is exactly 1.
+    frame["cumulative_share"] = np.cumsum(positive) / total
+    frame["customer_share"] = frame["rank"] / n
+    frame.attrs.update(values.attrs)
+    return frame
+
+
+def cumulative_classes(cents: np.ndarray, thresholds: tuple[float, float]) -> np.ndarray:
+    """A/B/C/D by cumulative share for values (in cents) sorted largest first.
+
+    A tie group (equal values) is classed as one block by the cumulative share *before* it: the block
+    that crosses a threshold belongs to the upper class, so equal values always share a class.
+    """
+    cents = np.asarray(cents, dtype=float)
+    if cents.size == 0:
+        return np.array([], dtype=object)
+    positive = np.where(cents > 0, cents, 0.0)
+    total = positive.sum()
+    cum = np.cumsum(positive)
+    new_group = np.r_[True, cents[1:] != cents[:-1]]
+    group_first = np.flatnonzero(new_group)[np.cumsum(new_group) - 1]
+    before = cum[group_first] - positive[group_first]
+    # Rounding the products to 1e-6 cent strips binary noise such as 0.8 * 10 = 8.000000000000002.
+    cut_a, cut_b = (round(t * total, 6) for t in thresholds)
+    classes = np.where(before < cut_a, "A", np.where(before < cut_b, "B", "C")).astype(object)
+    classes[cents <= 0] = "C"
+    classes[cents < 0] = "D"
+    return classes
+
+
+def check_thresholds(name: str, thresholds: Any, *, upper_inclusive: bool = True) -> tuple[float, float]:
+    """Two increasing numbers in (0, 1] (or (0, inf) when ``upper_inclusive`` is False)."""
+    try:
+        low, high = (float(t) for t in thresholds)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"{name} must be two numbers such as (0.8, 0.95); got {thresholds!r}.") from exc
+    top_ok = high <= 1.0 if upper_inclusive else np.isfinite(high)
+    if not (0.0 < low < high and top_ok):
+        limit = "0 < first < second <= 1" if upper_inclusive else "0 < first < second"
+        raise ParameterError(f"{name} must satisfy {limit}; got {thresholds!r}.")
+    return low, high
+
+
+# --------------------------------------------------------------------------------------------------
+# public: the curve
+# --------------------------------------------------------------------------------------------------
+
+
+def pareto_curve(
+    data: Transactions | pd.DataFrame | pd.Series,
+    *,
+    value: str = "revenue",
+    as_of: Any = None,
+    start: Any = None,
+) -> pd.DataFrame:
+    """The Pareto curve: customers sorted by value, with their share and the cumulative share.
+
+    Plot ``customer_share`` (x) against ``cumulative_share`` (y) to see how much of the value the top
+    x % of customers bring (:func:`segkit.plot_pareto` does it, with the A/B/C bands).
+
+    Parameters
+    ----------
+    data : Transactions, DataFrame or Series
+        Canonical transactions, or a Series of per-customer values indexed by customer id.
+    value : {"revenue", "margin"}
+        Net revenue (returns subtracted), or margin (needs a margin column, see
+        :func:`segkit.read_transactions`).
+    as_of : date-like, optional
+        Analysis date (exclusive); defaults to the day after the last transaction.
+    start : date-like, optional
+        Only count transactions on or after this day (for example the last 12 months).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id``, sorted by value (largest first), then by customer id so the order
+        never depends on the input's row order. Columns: ``rank`` (1 = largest), ``value``, ``share``
+        (of the positive part of the total: customers with zero or negative value get 0, so shares add
+        up to 1), ``cumulative_share``, ``customer_share`` (``rank / number of customers``), plus
+        ``revenue`` (and ``margin``) as aggregated.
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> df = pd.DataFrame({"customer_id": ["a", "b", "c", "a"],
+    ...                    "order_date": ["2024-01-05", "2024-01-06", "2024-02-01", "2024-02-03"],
+    ...                    "amount": [50.0, 30.0, 20.0, 50.0]})
+    >>> segkit.pareto_curve(df)[["rank", "value", "share", "cumulative_share", "customer_share"]]
+                 rank  value     share  cumulative_share  customer_share
+    customer_id
+    a               1  100.0  0.666667          0.666667        0.333333
+    b               2   30.0  0.200000          0.866667        0.666667
+    c               3   20.0  0.133333          1.000000        1.000000
+    """
+    values = customer_values(data, value=value, as_of=as_of, start=start)
+    frame = ranked(values)
+    extra = [c for c in ("revenue", "margin") if c in frame.columns and c != "value"]
+    return frame[["rank", "value", "share", "cumulative_share", "customer_share", *extra]]
+
+
+# --------------------------------------------------------------------------------------------------
+# public: the health figures
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Concentration:
+    """Health figures of a customer base: how much it depends on its largest customers.
+
+    All shares are fractions (0.25 = 25 %) of the positive part of the value (see
+    :func:`pareto_curve`).
+
+    Attributes
+    ----------
+    value : str
+        ``"revenue"`` or ``"margin"``.
+    n_customers : int
+        Customers analysed (including those with zero or negative value).
+    total_value : float
+        Sum of the positive values.
+    share_customers_a : float
+        Share of customers in ABC class A. The methodology expects 20-30 %; below 20 % the company
+        depends on a few customers.
+    customers_for_50, customers_for_80 : int
+        The smallest number of (largest) customers that together make 50 % and 80 % of the value.
+    top_loss : dict[int, float]
+        Share of the value lost if the top 1, 5, 10 customers left (keys are the counts).
+    hhi : float
+        Herfindahl-Hirschman index of the customers' value shares on the antitrust scale:
+        ``sum((100 * share) ** 2)``, from ~0 (spread) to 10,000 (one customer). Above 1,000 is moderately,
+        above 1,800 highly concentrated (the US merger-guidelines bands).
+    effective_customers : float
+        ``1 / sum(share ** 2)``: the number of equally large customers with the same HHI.
+    gini : float
+        Gini coefficient of the positive values (0 = all equal, close to 1 = one customer has all).
+    """
+
+    value: str
+    n_customers: int
+    total_value: float
+    share_customers_a: float
+    customers_for_50: int
+    customers_for_80: int
+    top_loss: dict[int, float] = field(default_factory=dict)
+    hhi: float = 0.0
+    effective_customers: float = 0.0
+    gini: float = 0.0
+
+    @property
+    def warnings(self) -> list[str]:
+        """Plain-language warnings about risky concentration (empty when there is none).
+
+        The rules: share of customers in A below 20 %; the largest customer above 10 % of the value; the
+        top 10 above 50 % (when there are more than 10 customers); HHI above 1,000 (moderate) or 1,800
+        (high).
+        """
+        what = self.value
+        out: list[str] = []
+        low, high = HEALTHY_A_SHARE
+        if self.share_customers_a < low:
+            out.append(
+                f"Only {self.share_customers_a:.1%} of customers are in class A (the methodology expects "
+                f"{low:.0%}-{high:.0%}): the business depends on a few customers. Losing one of them hurts; "
+                "grow class B to spread the risk."
+            )
+        top1 = self.top_loss.get(1)
+        if top1 is not None and top1 > TOP1_RISK:
+            out.append(
+                f"The largest customer alone brings {top1:.1%} of the {what}: if it left, the company would "
+                "lose that much. Give it key-account care and look for a replacement pipeline."
+            )
+        top10 = self.top_loss.get(10)
+        # With ten customers or fewer "the top 10" is everyone: no information, no warning.
+        if top10 is not None and top10 > TOP10_RISK and self.n_customers > 10:
+            out.append(f"The ten largest customers bring {top10:.1%} of the {what}: more than half.")
+        if self.hhi > HHI_HIGH:
+            out.append(f"HHI is {self.hhi:,.0f} (above {HHI_HIGH:,.0f}): the {what} is highly concentrated.")
+        elif self.hhi > HHI_MODERATE:
+            out.append(
+                f"HHI is {self.hhi:,.0f} (above {HHI_MODERATE:,.0f}): the {what} is moderately concentrated."
+            )
+        return out
+
+    @property
+    def risky(self) -> bool:
+        """True when any of the :attr:`warnings` applies."""
+        return bool(self.warnings)
+
+    def messages(self) -> list[str]:
+        """The warnings, or one sentence saying the concentration looks healthy."""
+        if self.risky:
+            return self.warnings
+        return [
+            f"No concentration risk: {self.share_customers_a:.1%} of customers are in class A, "
+            f"{self.customers_for_80:,} customers make 80 % of the {self.value}, and the largest one brings "
+            f"{self.top_loss.get(1, 0.0):.1%}."
+        ]
+
+    def report(self) -> str:
+        """The :meth:`messages` as one text: a "WARNING" heading and bullets when risky, else one line.
+
+        Examples
+        --------
+        >>> import pandas as pd, segkit
+        >>> print(segkit.concentration(pd.Series({"a": 90.0, "b": 5.0, "c": 5.0})).report())
+        WARNING - concentration risk:
+        - The largest customer alone brings 90.0% of the revenue: if it left, the company would lose that much. ...
+        - HHI is 8,150 (above 1,800): the revenue is highly concentrated.
+        """
+        if not self.risky:
+            return self.messages()[0]
+        return "WARNING - concentration risk:\n" + "\n".join(f"- {line}" for line in self.warnings)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The figures as a two-column table (``measure``, ``value``), formatted for reading."""
+        n = max(self.n_customers, 1)
+        rows: list[tuple[str, str]] = [
+            ("customers", f"{self.n_customers:,}"),
+            (f"total {self.value} (positive part)", f"{self.total_value:,.2f}"),
+            ("share of customers in class A (healthy: 20-30 %)", f"{self.share_customers_a:.1%}"),
+            (
+                f"customers making 50 % of {self.value}",
+                f"{self.customers_for_50:,} ({self.customers_for_50 / n:.1%})",
+            ),
+            (
+                f"customers making 80 % of {self.value}",
+                f"{self.customers_for_80:,} ({self.customers_for_80 / n:.1%})",
+            ),
+        ]
+        rows += [(f"{self.value} lost if the top {k} left", f"{v:.1%}") for k, v in self.top_loss.items()]
+        rows += [
+            ("HHI (0-10,000; >1,000 moderate, >1,800 high)", f"{self.hhi:,.1f}"),
+            ("effective number of customers (1 / HHI share)", f"{self.effective_customers:,.1f}"),
+            ("Gini coefficient", f"{self.gini:.3f}"),
+        ]
+        return pd.DataFrame(rows, columns=["measure", "value"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as a JSON-serialisable dictionary."""
+        return {
+            "value": self.value,
+            "n_customers": self.n_customers,
+            "total_value": self.total_value,
+            "share_customers_a": self.share_customers_a,
+            "customers_for_50": self.customers_for_50,
+            "customers_for_80": self.customers_for_80,
+            "top_loss": {str(k): v for k, v in self.top_loss.items()},
+            "hhi": self.hhi,
+            "effective_customers": self.effective_customers,
+            "gini": self.gini,
+            "warnings": self.warnings,
+        }
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False)
+
+
+def health_figures(
+    frame: pd.DataFrame, classes: np.ndarray, *, top: tuple[int, ...] = (1, 5, 10)
+) -> Concentration:
+    """Concentration figures of a :func:`ranked` frame whose ABC classes are ``classes``."""
+    share = frame["share"].to_numpy()
+    cum = frame["cumulative_share"].to_numpy()
+    n = len(frame)
+    cents = to_cents(frame["value"].to_numpy())
+    positive = np.sort(np.where(cents > 0, cents, 0.0))  # ascending, for the Gini formula
+    total = positive.sum()
+    # Gini from the Lorenz curve over all customers: 1 - 2 * area under it (trapezoids).
+    lorenz = np.r_[0.0, np.cumsum(positive) / total]
+    gini = float(1.0 - (lorenz[1:] + lorenz[:-1]).sum() / n) if n else 0.0
+    return Concentration(
+        value=str(frame.attrs.get("value", "revenue")),
+        n_customers=n,
+        total_value=round(float(total) / 100.0, 2),
+        share_customers_a=float(np.mean(classes == "A")) if n else 0.0,
+        customers_for_50=_customers_for(cum, 0.5),
+        customers_for_80=_customers_for(cum, 0.8),
+        top_loss={k: float(cum[min(k, n) - 1]) for k in top},
+        hhi=float(np.sum((100.0 * share) ** 2)),
+        effective_customers=float(1.0 / np.sum(share**2)),
+        gini=max(gini, 0.0),
+    )
+
+
+def _customers_for(cum: np.ndarray, level: float) -> int:
+    # The tolerance keeps a cumulative share of 0.8 computed as 0.7999999999999999 from missing 80 %.
+    return int(np.searchsorted(cum, level - 1e-12, side="left") + 1)
+
+
+def concentration(
+    data: Transactions | pd.DataFrame | pd.Series,
+    *,
+    value: str = "revenue",
+    as_of: Any = None,
+    start: Any = None,
+    thresholds: tuple[float, float] = (0.80, 0.95),
+    top: tuple[int, ...] = (1, 5, 10),
+) -> Concentration:
+    """Health figures: how much the company depends on its largest customers.
+
+    Parameters
+    ----------
+    data : Transactions, DataFrame or Series
+        Canonical transactions, or a Series of per-customer values indexed by customer id.
+    value : {"revenue", "margin"}
+        What to measure (see :func:`pareto_curve`).
+    as_of, start : date-like, optional
+        The analysis window ``[start, as_of)``; by default everything before the day after the last
+        transaction.
+    thresholds : (float, float)
+        Cumulative-share ABC thresholds used for the share of customers in class A. :func:`segkit.abc`
+        computes the same figures with whatever method and thresholds it was given (``.health_``).
+    top : tuple of int
+        The "what if the top k left" sizes.
+
+    Returns
+    -------
+    Concentration
+        The figures, with ``.warnings`` (plain-language risks), ``.messages()``, ``.to_frame()``.
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> values = pd.Series({"a": 60.0, "b": 20.0, "c": 10.0, "d": 10.0})
+    >>> c = segkit.concentration(values)
+    >>> c.share_customers_a, c.customers_for_50, c.customers_for_80, c.top_loss
+    (0.5, 1, 2, {1: 0.6, 5: 1.0, 10: 1.0})
+    >>> round(c.hhi), round(c.effective_customers, 2)
+    (4200, 2.38)
+    """
+    low, high = check_thresholds("thresholds", thresholds)
+    sizes = _check_top(top)
+    frame = ranked(customer_values(data, value=value, as_of=as_of, start=start))
+    classes = cumulative_classes(to_cents(frame["value"].to_numpy()), (low, high))
+    return health_figures(frame, classes, top=sizes)
+
+
+def _check_top(top: Any) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(k) for k in top)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"top must be whole numbers such as (1, 5, 10); got {top!r}.") from exc
+    if not sizes or min(sizes) < 1 or any(int(k) != k for k in top):
+        raise ParameterError(f"top must be positive whole numbers such as (1, 5, 10); got {top!r}.")
+    return sizes
+
+
+def as_percent(frame: pd.DataFrame, columns: Any = None, *, decimals: int = 2) -> pd.DataFrame:
+    """A copy of ``frame`` with share columns (fractions) shown as percentages, for reading.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A result table, e.g. ``segkit.abc(...).summary_``.
+    columns : list of str, optional
+        The columns to convert; default every column whose name contains ``"share"``.
+    decimals : int
+        Rounding of the percentages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The converted columns are multiplied by 100, rounded and renamed ``"<name> %"``.
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> segkit.as_percent(pd.DataFrame({"n": [3, 1], "share": [0.75, 0.25]}))
+       n  share %
+    0  3     75.0
+    1  1     25.0
+    """
+    chosen = [c for c in frame.columns if "share" in str(c)] if columns is None else list(columns)
+    missing = [c for c in chosen if c not in frame.columns]
+    if missing:
+        raise ParameterError(f"columns {missing} are not in the table (it has {list(frame.columns)}).")
+    out = frame.copy()
+    for col in chosen:
+        out[col] = (out[col].astype(float) * 100.0).round(decimals)
+    return out.rename(columns={c: f"{c} %" for c in chosen})
