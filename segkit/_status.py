@@ -1,0 +1,476 @@
+"""Customer status at a date (new, active, reactivated, at risk, churned) and the client-base view.
+
+Definitions used throughout segkit's churn analyses (cohorts, churn rate, survival, churn risk):
+
+* **Inactivity threshold** ``T`` (days): explicit, or derived from the base's own rhythm as the 90th
+  percentile of the gaps between consecutive purchase days (pooled over all repeat customers, before the
+  as-of date). The derived value is always reported.
+* **Churned (lapsed)** as of a date: no purchase for *more than* ``T`` days (``recency_days > T``).
+  A customer is **current** otherwise.
+* **Reactivated**: came back after a lapse longer than ``T`` (a gap of more than ``T`` days between two
+  purchase days) and that comeback purchase is recent.
+* Recency is counted in whole days from the last purchase day to the as-of date, so a purchase the day
+  before the as-of date has recency 1.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._contract import Transactions, as_transactions
+from ._engine import as_of_date, customer_days, customer_summary
+from ._errors import DataContractError, ParameterError, check_choice, data_error
+
+__all__ = [
+    "STATUSES",
+    "client_base",
+    "customer_status",
+    "inactivity_threshold",
+    "status_transitions",
+]
+
+#: Customer statuses, in the order tables show them; the first four form the current base.
+STATUSES = ("new", "active", "reactivated", "at_risk", "churned")
+_CURRENT = STATUSES[:4]
+_DEFAULT_QUANTILE = 0.9
+_NOT_YET = "not_yet_customer"
+
+
+def inactivity_threshold(
+    data: Transactions | pd.DataFrame, *, as_of: Any = None, quantile: float = _DEFAULT_QUANTILE
+) -> int:
+    """Derive the inactivity threshold from the base's inter-purchase times.
+
+    A gap is the number of days between two consecutive purchase days of one customer; gaps of all repeat
+    customers before ``as_of`` are pooled and the ``quantile`` (90th percentile by default) is taken,
+    rounded up to whole days. "90 % of the time a returning customer comes back within T days", so a
+    customer silent for longer than ``T`` is unlikely to return. Frequent buyers contribute more gaps, so
+    the pooled percentile leans towards their rhythm; pass an explicit threshold when the business has a
+    natural one (a subscription term, a season).
+
+    Parameters
+    ----------
+    data : Transactions or DataFrame
+        Canonical transactions.
+    as_of : date-like, optional
+        Only purchases before this date are used (default: the day after the last transaction).
+    quantile : float, default 0.9
+        Which percentile of the gaps to use, in (0, 1).
+
+    Returns
+    -------
+    int
+        The threshold in days (at least 1).
+
+    Raises
+    ------
+    DataContractError
+        When no customer bought on two different days before ``as_of`` (there is no gap to learn from).
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> df = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b", "b"],
+    ...     "order_date": ["2024-01-01", "2024-01-11", "2024-01-31", "2024-01-05", "2024-03-05"],
+    ...     "amount": [10.0, 10.0, 10.0, 5.0, 5.0],
+    ... })
+    >>> segkit.inactivity_threshold(df)  # gaps 10, 20 and 60 days
+    52
+    >>> segkit.inactivity_threshold(df, quantile=0.5)
+    20
+    """
+    if not isinstance(quantile, numbers.Real) or not 0 < quantile < 1:
+        raise ParameterError(f"quantile must be a number between 0 and 1 (e.g. 0.9); got {quantile!r}.")
+    tx = as_transactions(data)
+    as_of = as_of_date(tx, as_of)
+    days = customer_days(tx, as_of=as_of)
+    gaps = purchase_gaps(days)["gap_days"].to_numpy()
+    if gaps.size == 0:
+        raise data_error(
+            "customer_id",
+            f"no customer bought on two different days before {as_of.date()}, so there are no gaps between "
+            "purchases to derive the inactivity threshold from",
+            len(days),
+            days["customer_id"].head(5),
+            "Pass inactivity_days=... explicitly (e.g. 90 or 180).",
+        )
+    return max(1, int(np.ceil(np.quantile(gaps, float(quantile)))))
+
+
+def purchase_gaps(days: pd.DataFrame) -> pd.DataFrame:
+    """Gaps between consecutive purchase days, from :func:`segkit.customer_days` output.
+
+    Returns one row per purchase day that has a predecessor: ``customer_id``, ``day`` (the later purchase
+    day) and ``gap_days`` (whole days since the previous purchase day of that customer).
+    """
+    cust = days["customer_id"].to_numpy()
+    day = days["day"].to_numpy()
+    same = cust[1:] == cust[:-1]
+    gap = (day[1:] - day[:-1]).astype("timedelta64[D]").astype(np.int64)
+    return pd.DataFrame({"customer_id": cust[1:][same], "day": day[1:][same], "gap_days": gap[same]})
+
+
+def _check_days(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ParameterError(f"{name} must be a whole number of days, at least 1 (e.g. 90); got {value!r}.")
+    return int(value)
+
+
+def resolve_threshold(tx: Transactions, as_of: pd.Timestamp, inactivity_days: Any) -> tuple[int, str]:
+    """The inactivity threshold to use and a sentence saying where it came from."""
+    if inactivity_days is None:
+        value = inactivity_threshold(tx, as_of=as_of)
+        return value, (
+            f"derived: 90th percentile of the gaps between purchase days before {as_of.date()}, "
+            f"rounded up ({value} days)"
+        )
+    value = _check_days("inactivity_days", inactivity_days)
+    return value, f"given: {value} days"
+
+
+def _resolve_at_risk(at_risk_days: Any, threshold: int) -> int:
+    if at_risk_days is None:
+        return max(1, threshold // 2)
+    value = _check_days("at_risk_days", at_risk_days)
+    if value > threshold:
+        raise ParameterError(
+            f"at_risk_days must not exceed the inactivity threshold ({threshold} days); got {value}. "
+            "A customer silent for longer than the threshold is churned, not at risk."
+        )
+    return value
+
+
+def customer_status(
+    data: Transactions | pd.DataFrame,
+    *,
+    as_of: Any = None,
+    inactivity_days: int | None = None,
+    at_risk_days: int | None = None,
+) -> pd.DataFrame:
+    """Each customer's status at the as-of date: new, active, reactivated, at risk or churned.
+
+    With ``T`` the inactivity threshold and ``R`` the at-risk threshold (``T // 2`` by default), a
+    customer with ``r`` days since the last purchase is, checked in this order:
+
+    * ``churned`` (lapsed) when ``r > T``: no purchase for more than the threshold;
+    * ``at_risk`` when ``R < r <= T``: silent for longer than usual but not lapsed yet;
+    * ``new`` when the first purchase is within the last ``R`` days;
+    * ``reactivated`` when the customer came back after a lapse (a gap of more than ``T`` days between
+      two purchase days) and the comeback purchase is within the last ``R`` days;
+    * ``active`` otherwise (bought within the last ``R`` days, a customer for longer).
+
+    So new, reactivated and active customers all bought recently, and the at-risk group is the one to
+    win back before it lapses.
+
+    Parameters
+    ----------
+    data : Transactions or DataFrame
+        Canonical transactions.
+    as_of : date-like, optional
+        Status date (purchases before it count); default the day after the last transaction.
+    inactivity_days : int, optional
+        The threshold ``T``; ``None`` derives it with :func:`inactivity_threshold` (90th percentile of
+        the gaps between purchase days before ``as_of``).
+    at_risk_days : int, optional
+        The threshold ``R`` (1 to ``T``); default ``T // 2``. It is also the "recent" window for new and
+        reactivated customers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id``: ``status`` (ordered categorical over :data:`STATUSES`), ``base``
+        (``"current"`` or ``"lapsed"``), ``first_purchase``, ``last_purchase``, ``recency_days``,
+        ``n_orders``, ``revenue`` (net, lifetime), ``n_lapses`` (how many times the customer stayed away
+        for more than ``T`` days and came back) and ``last_comeback`` (purchase day that ended the latest
+        lapse, NaT if none). ``attrs`` holds ``as_of``, ``inactivity_days``, ``at_risk_days`` and
+        ``threshold_source`` (how the threshold was obtained).
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> df = pd.DataFrame({
+    ...     "customer_id": ["new", "act", "act", "back", "back", "risk", "gone"],
+    ...     "order_date": ["2024-06-20", "2024-04-01", "2024-06-10", "2023-10-01", "2024-06-25",
+    ...                    "2024-05-01", "2024-01-15"],
+    ...     "amount": 10.0,
+    ... })
+    >>> st = segkit.customer_status(df, as_of="2024-07-01", inactivity_days=90)
+    >>> st[["status", "recency_days", "n_lapses"]]
+                      status  recency_days  n_lapses
+    customer_id
+    act               active            21         0
+    back         reactivated             6         1
+    gone             churned           168         0
+    new                  new            11         0
+    risk             at_risk            61         0
+    >>> st.attrs["at_risk_days"]
+    45
+    """
+    tx = as_transactions(data)
+    as_of = as_of_date(tx, as_of)
+    threshold, source = resolve_threshold(tx, as_of, inactivity_days)
+    at_risk = _resolve_at_risk(at_risk_days, threshold)
+    summary = customer_summary(tx, as_of=as_of)
+    gaps = purchase_gaps(customer_days(tx, as_of=as_of))
+    lapses = gaps.loc[gaps["gap_days"] > threshold]
+    n_lapses = lapses["customer_id"].value_counts().reindex(summary.index, fill_value=0)
+    # customer_days is sorted by customer and day, so the last lapse row per customer is the latest one.
+    comeback = lapses.drop_duplicates("customer_id", keep="last").set_index("customer_id")["day"]
+    comeback = comeback.reindex(summary.index)
+
+    recency = summary["recency_days"].to_numpy()
+    since_first = (as_of - summary["first_purchase"].dt.normalize()).dt.days.to_numpy()
+    since_comeback = (as_of - comeback).dt.days.to_numpy()  # NaN where there was no lapse
+    label = np.select(
+        [recency > threshold, recency > at_risk, since_first <= at_risk, since_comeback <= at_risk],
+        ["churned", "at_risk", "new", "reactivated"],
+        default="active",
+    )
+    out = pd.DataFrame(
+        {
+            "status": pd.Categorical(label, categories=STATUSES, ordered=True),
+            "base": np.where(label == "churned", "lapsed", "current"),
+            "first_purchase": summary["first_purchase"],
+            "last_purchase": summary["last_purchase"],
+            "recency_days": summary["recency_days"],
+            "n_orders": summary["n_orders"],
+            "revenue": summary["revenue"],
+            "n_lapses": n_lapses.astype("int64"),
+            "last_comeback": comeback.astype("datetime64[ns]"),
+        },
+        index=summary.index,
+    )
+    out.attrs.update(as_of=as_of, inactivity_days=threshold, at_risk_days=at_risk, threshold_source=source)
+    return out
+
+
+def client_base(
+    data: Transactions | pd.DataFrame,
+    *,
+    as_of: Any = None,
+    inactivity_days: int | None = None,
+    at_risk_days: int | None = None,
+) -> pd.DataFrame:
+    """The client base split the way the methodology works with it: the current base and the lapsed one.
+
+    Current customers (new, active, reactivated, at risk) are served and developed; churned ones are a
+    separate base for win-back campaigns. Statuses are those of :func:`customer_status`.
+
+    Parameters
+    ----------
+    data, as_of, inactivity_days, at_risk_days
+        As in :func:`customer_status`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (``base``, ``status``), with one total row per base (status ``"total"``) and a grand
+        total (``("all", "total")``). Columns: ``customers``, ``share_of_base`` (within the row's base),
+        ``share_of_all``, ``revenue`` (net, lifetime), ``revenue_share``, ``revenue_per_customer`` and
+        ``median_recency_days``. ``attrs`` carries the thresholds as in :func:`customer_status`.
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> df = pd.DataFrame({
+    ...     "customer_id": ["a", "b", "c", "c"],
+    ...     "order_date": ["2024-06-20", "2024-05-01", "2024-01-01", "2024-06-25"],
+    ...     "amount": [10.0, 30.0, 20.0, 40.0],
+    ... })
+    >>> base = segkit.client_base(df, as_of="2024-07-01", inactivity_days=90)
+    >>> base[["customers", "share_of_all", "revenue"]]
+                         customers  share_of_all  revenue
+    base    status
+    current new                  1      0.333333     10.0
+            active               0      0.000000      0.0
+            reactivated          1      0.333333     60.0
+            at_risk              1      0.333333     30.0
+            total                3      1.000000    100.0
+    lapsed  churned              0      0.000000      0.0
+            total                0      0.000000      0.0
+    all     total                3      1.000000    100.0
+    """
+    status = customer_status(data, as_of=as_of, inactivity_days=inactivity_days, at_risk_days=at_risk_days)
+    by_status = status.groupby("status", observed=False).agg(
+        customers=("revenue", "size"),
+        revenue=("revenue", "sum"),
+        median_recency_days=("recency_days", "median"),
+    )
+    rows = []
+    for base, members in (("current", list(_CURRENT)), ("lapsed", ["churned"])):
+        part = by_status.loc[members]
+        rows.append(part.assign(base=base).rename_axis("status").reset_index())
+        in_base = status["status"].isin(members)
+        rows.append(_total_row(base, status.loc[in_base]))
+    rows.append(_total_row("all", status))
+    out = pd.concat(rows, ignore_index=True)
+    out["status"] = out["status"].astype(str)
+    n_all = max(len(status), 1)
+    revenue_all = status["revenue"].sum()
+    base_size = out["base"].map(out.loc[out["status"] == "total"].set_index("base")["customers"])
+    out["share_of_base"] = out["customers"] / base_size.where(base_size > 0)
+    out["share_of_all"] = out["customers"] / n_all
+    out["revenue_share"] = out["revenue"] / revenue_all if revenue_all else np.nan
+    out["revenue_per_customer"] = out["revenue"] / out["customers"].where(out["customers"] > 0)
+    out["revenue"] = out["revenue"].round(2)
+    out = out.set_index(["base", "status"])[
+        [
+            "customers",
+            "share_of_base",
+            "share_of_all",
+            "revenue",
+            "revenue_share",
+            "revenue_per_customer",
+            "median_recency_days",
+        ]
+    ]
+    out["customers"] = out["customers"].astype("int64")
+    out.attrs.update(status.attrs)
+    return out
+
+
+def _total_row(base: str, members: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "base": [base],
+            "status": ["total"],
+            "customers": [len(members)],
+            "revenue": [members["revenue"].sum()],
+            "median_recency_days": [members["recency_days"].median()],
+        }
+    )
+
+
+def status_transitions(
+    data: Transactions | pd.DataFrame,
+    *,
+    previous: Any,
+    as_of: Any = None,
+    inactivity_days: int | None = None,
+    at_risk_days: int | None = None,
+) -> pd.DataFrame:
+    """How customers moved between statuses from an earlier date to the as-of date.
+
+    Both statuses use the same thresholds; a derived threshold is learnt once, at the later date.
+
+    Parameters
+    ----------
+    data : Transactions or DataFrame
+        Canonical transactions.
+    previous : date-like
+        The earlier status date (must be before ``as_of``).
+    as_of, inactivity_days, at_risk_days
+        As in :func:`customer_status`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Customer counts with the status at ``previous`` as rows (plus ``"not_yet_customer"`` for
+        customers acquired in between) and the status at ``as_of`` as columns.
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> df = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b", "c"],
+    ...     "order_date": ["2024-01-05", "2024-06-20", "2024-01-10", "2024-06-01"],
+    ...     "amount": 10.0,
+    ... })
+    >>> m = segkit.status_transitions(df, previous="2024-05-01", as_of="2024-07-01", inactivity_days=60)
+    >>> m.loc[["churned", "not_yet_customer"], ["new", "reactivated", "churned"]]
+    status_now        new  reactivated  churned
+    status_before
+    churned             0            1        1
+    not_yet_customer    1            0        0
+    """
+    tx = as_transactions(data)
+    as_of = as_of_date(tx, as_of)
+    previous = as_of_date(tx, previous)
+    if previous >= as_of:
+        raise ParameterError(f"previous must be before as_of ({as_of.date()}); got {previous.date()}.")
+    threshold, _ = resolve_threshold(tx, as_of, inactivity_days)
+    now = customer_status(tx, as_of=as_of, inactivity_days=threshold, at_risk_days=at_risk_days)
+    before = customer_status(tx, as_of=previous, inactivity_days=threshold, at_risk_days=at_risk_days)
+    rows = before["status"].astype(str).reindex(now.index).fillna(_NOT_YET)
+    table = pd.crosstab(
+        pd.Categorical(rows, categories=[*STATUSES, _NOT_YET]),
+        now["status"].astype(str).pipe(pd.Categorical, categories=STATUSES),
+        dropna=False,
+    )
+    table.index.name, table.columns.name = "status_before", "status_now"
+    table.index, table.columns = table.index.astype(str), table.columns.astype(str)
+    table.attrs.update(now.attrs, previous=previous)
+    return table
+
+
+# ----------------------------------------------------------------------------------------------------
+# customer groups shared by churn rate and survival curves
+# ----------------------------------------------------------------------------------------------------
+
+_PERIOD_LABEL = {"week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+
+
+def period_label(starts: pd.Series | pd.DatetimeIndex, period: str) -> pd.Index:
+    """Readable labels of period starts: '2024-03' (month), '2024-Q1', '2024' or the week's Monday."""
+    starts = pd.DatetimeIndex(starts)
+    if period == "quarter":
+        return pd.Index([f"{ts.year}-Q{(ts.month - 1) // 3 + 1}" for ts in starts])
+    return pd.Index(starts.strftime(_PERIOD_LABEL.get(period, "%Y-%m-%d")))
+
+
+def customer_groups(
+    tx: Transactions, by: Any, *, as_of: pd.Timestamp, period: str = "quarter"
+) -> tuple[pd.Series, int]:
+    """Label every customer with a purchase before ``as_of`` for a ``by=`` argument.
+
+    ``by`` may be None (one group, ``"all"``), ``"cohort"`` (the ``period`` of the first purchase),
+    ``"channel"``/``"category"`` (the customer's main value, see :func:`segkit._engine.customer_main_value`)
+    or a mapping / Series from customer id to a label (a segment or persona). Returns the labels (string
+    Series indexed by customer id; customers without a label left out) and how many were left out.
+    """
+    from ._engine import customer_main_value, period_start
+
+    summary = customer_summary(tx, as_of=as_of)
+    customers = summary.index
+    if by is None:
+        return pd.Series("all", index=customers, dtype="str"), 0
+    if isinstance(by, str):
+        if by == "cohort":
+            starts = summary["first_purchase"].map(lambda ts: period_start(ts, period))
+            return pd.Series(period_label(starts, period), index=customers, dtype="str"), 0
+        check_choice("by", by, ("cohort", "channel", "category"))
+        if not tx.has(by):
+            raise ParameterError(
+                f"by={by!r}: the data has no {by!r} column. Use by='cohort' or pass a mapping from customer "
+                "id to segment."
+            )
+        labels = customer_main_value(tx, by, as_of=as_of).reindex(customers)
+    elif isinstance(by, pd.Series | Mapping):
+        mapping = pd.Series(by) if isinstance(by, Mapping) else by
+        mapping.index = mapping.index.astype(str)
+        if mapping.index.has_duplicates:
+            dup = mapping.index[mapping.index.duplicated()]
+            raise ParameterError(
+                f"by: the mapping lists {dup.nunique():,} customer ids more than once (e.g. "
+                f"{list(dup[:3])}); give one label per customer."
+            )
+        labels = mapping.reindex(customers)
+    else:
+        raise ParameterError(
+            f"by must be None, 'cohort', 'channel', 'category' or a mapping/Series from customer id to a "
+            f"label; got {type(by).__name__}."
+        )
+    labels = labels.dropna().astype("str")
+    missing = len(customers) - len(labels)
+    if labels.empty:
+        raise DataContractError(
+            f"by: none of the {len(customers):,} customers has a label (e.g. customer ids "
+            f"{list(customers[:3])}). Check that the mapping is indexed by the same customer ids."
+        )
+    return labels, missing
