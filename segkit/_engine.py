@@ -184,10 +184,10 @@ def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) ->
     out = out.loc[out["n_orders"] > 0].set_index("customer_id").sort_index()
     for col in ("revenue", "gross_revenue", "returns_amount", "margin"):
         if col in out:
-            out[col] = out[col].fillna(0.0).astype(float).round(2)
+            out[col] = _numbers(out[col]).round(2)
     for col in ("n_orders", "n_purchase_days", "n_returns", "n_categories", "n_channels"):
         if col in out:
-            out[col] = out[col].fillna(0).astype("int64")
+            out[col] = _numbers(out[col]).astype("int64")
     for col in ("first_purchase", "last_purchase"):
         out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
     order = [
@@ -224,6 +224,14 @@ def _join_count(
     counted = pairs.distinct().group_by(list(keys)).aggregate(**{name: ibis._.count()})
     joined = expr.left_join(counted, [expr[k] == counted[k] for k in keys])
     return joined.select(*[joined[c] for c in expr.columns], joined[name].coalesce(0).name(name))
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    """A numeric column with SQL NULLs (an empty FILTER, a missing join partner) as 0.
+
+    An all-NULL column arrives as object dtype; converting first avoids pandas' downcasting warning.
+    """
+    return pd.to_numeric(column, errors="coerce").fillna(0).astype(float)
 
 
 def _check_period(period: str) -> str:
@@ -316,9 +324,9 @@ def customer_periods(
         out = _densify(out, customers, periods, list(metrics))
     for name in metrics:
         if name == "n_orders":
-            out[name] = out[name].fillna(0).astype("int64")
+            out[name] = _numbers(out[name]).astype("int64")
         else:
-            out[name] = out[name].fillna(0.0).astype(float).round(2)
+            out[name] = _numbers(out[name]).round(2)
     out.attrs["as_of"] = as_of
     out.attrs["period"] = period
     return out.reset_index(drop=True)
@@ -431,9 +439,9 @@ def period_totals(
         out["period"].min(), _period_start(as_of - pd.Timedelta(days=1), period), freq=_PANDAS_FREQ[period]
     )
     out = out.set_index("period").reindex(full).rename_axis("period").reset_index()
-    out["revenue"] = out["revenue"].fillna(0.0).astype(float).round(2)
+    out["revenue"] = _numbers(out["revenue"]).round(2)
     for col in ("n_orders", "active_customers", "new_customers"):
-        out[col] = out[col].fillna(0).astype("int64")
+        out[col] = _numbers(out[col]).astype("int64")
     next_start = out["period"] + pd.tseries.frequencies.to_offset(_PANDAS_FREQ[period])
     out["complete"] = next_start <= as_of
     out.attrs["as_of"] = as_of
