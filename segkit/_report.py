@@ -198,7 +198,7 @@ def run_report(
             say(f"[{i}/{len(paths)}] {path.name} {status} ({run.seconds:.1f} s)")
             if html_copies:
                 _write_html(staging / path.name)
-        _write_index(staging, result, notebook_params, html_copies)
+        _write_index(staging, result, notebook_params, html_copies, tx.quality.to_frame())
         _publish(staging, target)
     except BaseException:
         # Interrupted or crashed: leave no half-written report behind.
@@ -240,7 +240,9 @@ def _write_html(notebook: Path) -> None:
     notebook.with_suffix(".html").write_text(body, encoding="utf-8")
 
 
-def _write_index(folder: Path, result: ReportResult, params: dict[str, Any], html_copies: bool) -> None:
+def _write_index(
+    folder: Path, result: ReportResult, params: dict[str, Any], html_copies: bool, quality_table: pd.DataFrame
+) -> None:
     shown = {k: v for k, v in params.items() if k not in ("output_dir", "reports_root")}
     if shown["data_path"] is None:
         shown["data_path"] = "bundled sample (data/sample_transactions.csv)"
@@ -253,9 +255,7 @@ def _write_index(folder: Path, result: ReportResult, params: dict[str, Any], htm
             links = f"{html.escape(run.name)} · " + links
         status = "ok" if run.ok else f'<b class="bad">failed</b>: {html.escape(run.error or "")}'
         rows.append(f"<tr><td>{links}</td><td>{status}</td></tr>")
-    quality = pd.DataFrame(
-        [(k, v) for k, v in _flatten_quality(result.quality)], columns=["measure", "value"]
-    ).to_html(index=False, escape=True)
+    quality = quality_table.to_html(index=False, escape=True)
     param_rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td><code>{html.escape(json.dumps(v, default=str))}</code></td></tr>"
         for k, v in shown.items()
@@ -281,16 +281,6 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;
         "quality": result.quality,
     }
     (folder / "run.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
-
-
-def _flatten_quality(quality: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    rows: list[tuple[str, Any]] = []
-    for key, value in quality.items():
-        if isinstance(value, Mapping):
-            rows += [(f"{key}: {k}", v) for k, v in value.items()]
-        else:
-            rows.append((key, value))
-    return rows
 
 
 def _publish(staging: Path, target: Path) -> None:

@@ -95,7 +95,7 @@ def test_report_success(workspace: dict[str, Path]) -> None:
     page = (folder / "00_good.html").read_text()
     assert "hi: 3 customers" in page and "segkit.load_report_data" not in page  # outputs only, no code
     index = (folder / "index.html").read_text()
-    assert '<a href="00_good.html">' in index and "rows_read" in index and "All notebooks ran." in index
+    assert '<a href="00_good.html">' in index and "rows read" in index and "All notebooks ran." in index
     run = json.loads((folder / "run.json").read_text())
     assert run["ok"] and run["quality"]["rows_read"] == 4 and run["parameters"]["as_of"] == "2024-03-02"
     assert [ln for ln in lines if ln.startswith("[1/1] 00_good.ipynb ok")], lines
