@@ -15,6 +15,7 @@ from ._abc import ABCResult
 from ._abc_xyz import ABCXYZResult, abc_xyz
 from ._concentration import check_thresholds, cumulative_classes, pareto_curve, to_cents
 from ._errors import ParameterError, check_choice
+from ._plotting import axes_or_new as _axes
 from ._xyz import XYZResult, xyz
 
 if TYPE_CHECKING:  # matplotlib is imported when a plot is drawn, not with segkit
@@ -32,14 +33,6 @@ CLASS_COLORS = {
     "Y": "#e9c46a",
     "Z": "#e76f51",
 }
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def _percent(axis: Any) -> None:

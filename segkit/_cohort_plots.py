@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -20,6 +19,7 @@ from matplotlib.ticker import PercentFormatter
 from ._churn import ChurnEvaluation
 from ._cohorts import CohortResult, cohorts
 from ._errors import ParameterError, check_choice
+from ._plotting import axes_or_new as _axes
 from ._status import period_label
 from ._survival import SurvivalResult
 
@@ -40,12 +40,6 @@ _TITLES = {
     "revenue_relative": "Revenue relative to period 0",
     "ltv": "Cumulative revenue per acquired customer (LTV)",
 }
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def _as_cohorts(data: Any, period: str) -> CohortResult:

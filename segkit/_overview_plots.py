@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
@@ -12,6 +11,7 @@ from matplotlib.ticker import FuncFormatter
 from ._contract import Transactions
 from ._engine import period_totals
 from ._errors import ParameterError
+from ._plotting import axes_or_new
 
 __all__ = ["plot_period_totals"]
 
@@ -56,8 +56,7 @@ def plot_period_totals(
     totals = data if _is_totals(data) else period_totals(data, period=period, as_of=as_of)
     if totals.empty:
         raise ParameterError("There are no periods to plot; check as_of and the data's date range.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4.5))
+    ax = axes_or_new(ax, (10, 4.5))
     labels = _labels(totals["period"])
     x = range(len(totals))
     bars = ax.bar(x, totals["revenue"], color="#4c72b0", label="revenue")

@@ -20,6 +20,7 @@ from sklearn.decomposition import PCA
 from ._errors import ParameterError, check_choice
 from ._features import FEATURE_LABELS
 from ._personas import Personas
+from ._plotting import axes_or_new as _axes
 
 __all__ = ["plot_persona_heatmap", "plot_persona_k_scores", "plot_persona_projection", "plot_persona_sizes"]
 
@@ -35,12 +36,6 @@ def _fitted(personas: Any) -> Personas:
 
 def _palette(k: int) -> list[Any]:
     return sns.color_palette("tab10" if k <= 10 else "husl", k)
-
-
-def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 def plot_persona_heatmap(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
 from ._errors import ParameterError, check_choice
 from ._migration import SegmentMigration
+from ._plotting import axes_or_new as _axes
 from ._rfm import RFMResult
 from ._segments import segment_summary
 
@@ -34,12 +34,6 @@ def _table(data: RFMResult | pd.DataFrame, needed: tuple[str, ...]) -> tuple[pd.
     if missing:
         raise ParameterError(f"The RFM table lacks column(s) {missing}; pass segkit.rfm(...) or its table_.")
     return table, bins
-
-
-def _axes(ax: Axes | None, size: tuple[float, float] | None = None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 def plot_rfm_heatmap(
