@@ -81,8 +81,10 @@ SHOP_HOURS = (9, 20)
 _LOYAL, _REGULAR, _ONE_OFF, _CHURNED, _NEW, _SEASONAL = range(len(TRUE_TYPES))
 _TYPE_SHARES = np.array([0.10, 0.25, 0.25, 0.20, 0.10, 0.10])
 # Mean purchase rate in orders per month (for seasonal: per in-season month); the per-customer rate is
-# gamma distributed around it so that customers of one type differ in how often they buy.
-_RATE_MEAN = np.array([2.0, 0.6, 0.0, 1.3, 1.2, 1.0])
+# gamma distributed around it so that customers of one type differ in how often they buy. Seasonal
+# customers mostly place one or two orders a season (gift shopping), which keeps them apart from regular
+# customers now that customers of every type are won all along the window.
+_RATE_MEAN = np.array([2.0, 0.6, 0.0, 1.3, 1.2, 0.6])
 # Loyal customers are the steadiest buyers: a tighter gamma keeps most of them at 1.3-2.7 orders a month.
 _RATE_SHAPE = np.array([12.0, 5.0, 5.0, 5.0, 5.0, 5.0])
 # Typical order value per type; a heavy-tailed per-customer multiplier on top gives the Pareto shape.
@@ -116,6 +118,35 @@ _MONTH_VALUE = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.08,
 _WEEKDAY_INTENSITY = np.array([0.95, 0.95, 0.95, 1.0, 1.1, 1.15, 0.9])  # Monday..Sunday
 _HOUR_WEIGHTS = np.array([0.6, 0.8, 1.0, 1.1, 1.0, 0.9, 0.9, 1.0, 1.2, 1.2, 0.9])  # 9:00..19:00
 _NEGATIVE_MARGIN_SHARE = 0.04
+# Acquisition. Every day of the window wins new customers along one curve: a milder version of the
+# purchase seasonality (more first purchases in the gift season, fewer in summer) times a growth trend;
+# each type is won along it within its own window and with its own drift (_acquisition_profiles).
+_ACQUISITION_SEASONALITY = 0.5  # share of the purchase seasonality's amplitude
+_ACQUISITION_GROWTH = 0.3  # growth of the curve per year
+# New customers are the ones won in the last _NEW_DAYS days. Every other type is won from the start of the
+# window until this many days before its end: one-off and regular customers until the new customers'
+# window, loyal ones until about six months before the end (with fewer months their high frequency does
+# not show yet), churners early enough to buy for _CHURN_MIN_DAYS and then stay silent for
+# _CHURN_SILENT_DAYS, seasonal customers (the day they join; their first purchase is the next season)
+# during all but the last year.
+_NEW_DAYS = 90
+_CHURN_MIN_DAYS = 120
+_CHURN_SILENT_DAYS = 122
+_ACQUIRED_UNTIL = {
+    "loyal_high": 180,
+    "regular": _NEW_DAYS,
+    "one_off": _NEW_DAYS,
+    "churned": _CHURN_MIN_DAYS + _CHURN_SILENT_DAYS,
+    "seasonal": 365,
+}
+# A type's share of each day's new customers at the end of its window relative to the start. The
+# long-lived types make up more of the early months' new customers (the window opens on a going concern).
+# Together with the growth of the curve, the number of customers won per month drifts down gently: in the
+# default window about a quarter fewer a month in the second year than in the first.
+_ACQUISITION_DRIFT = {"loyal_high": 0.5, "regular": 0.5, "one_off": 1.0, "churned": 0.3, "seasonal": 1.0}
+# While the seasonal customers make their first purchases, the other types are won less, down to this
+# share of the curve, so the gift season is a peak of new customers rather than a doubling.
+_IN_SEASON_SHARE = 0.5
 _DAYS_PER_MONTH = 365.25 / 12
 _UNCAPPED = np.iinfo(np.int64).max
 
@@ -137,12 +168,21 @@ def make_transactions(
     """Generate a synthetic customer base's transactions together with its ground truth.
 
     Six behaviour types are planted, in fixed shares (largest-remainder rounding, so the counts are
-    exact): ``loyal_high`` (10 %, 1.5-3 orders a month, high baskets, active from the start of the window
-    to its end), ``regular`` (25 %, about 0.3-0.8 orders a month, active to the end), ``one_off`` (25 %,
-    exactly one order, more than six months before ``end``), ``churned`` (20 %, active early, then fewer
-    and smaller orders until they stop at ``dropout_date``, at least four months before ``end``), ``new``
-    (10 %, first order in the last 90 days, 1-4 orders) and ``seasonal`` (10 %, 1-3 orders in most
-    November-December seasons and very rarely otherwise).
+    exact): ``loyal_high`` (10 %, 1.5-3 orders a month, high baskets, active to the end of the window),
+    ``regular`` (25 %, about 0.3-0.8 orders a month, active to the end), ``one_off`` (25 %, exactly one
+    order, before the last 90 days), ``churned`` (20 %, buying for at least four months, then fewer and
+    smaller orders until they stop at ``dropout_date``, at least four months before ``end``), ``new``
+    (10 %, first order in the last 90 days, 1-4 orders) and ``seasonal`` (10 %, 1-3 orders in the
+    November-December season they are won in and in most later ones, and very rarely otherwise).
+
+    Every month of the window wins new customers, with a peak in the gift season, a dip in summer and a
+    gentle downward drift (in the default window about a quarter fewer a month in the second year).
+    Regular and one-off customers are won from the start of the window until its last 90 days, loyal ones
+    until about six months and churners until about eight months before ``end`` (the long-lived types
+    making up more of the early months' new customers); seasonal customers join during all but the last
+    year of the window and make their first purchase in the next season. So part of every month's new
+    customers buy again, and a customer with one purchase so far may be a one-off buyer or the start of a
+    longer relationship.
 
     Purchase rates are gamma distributed within a type, order values carry a lognormal per-customer
     multiplier (so the top 20 % of customers bring roughly three quarters of revenue), and every purchase time is
@@ -227,32 +267,23 @@ def make_transactions(
     preferred = np.minimum(preferred, len(CHANNELS) - 1)
     channel_share = rng.uniform(0.7, 0.95, n)
 
-    # Windows of the first purchase, as inclusive day indices into the calendar.
-    lo = np.zeros(n, dtype=np.int64)
-    hi = np.zeros(n, dtype=np.int64)
-    for code, (a, b) in {
-        _LOYAL: (0, 30),
-        _REGULAR: (0, max(horizon - 365, horizon // 4)),
-        _ONE_OFF: (0, horizon - 185),
-        _CHURNED: (0, min(int(0.3 * horizon), horizon - 242)),
-        _NEW: (horizon - 89, horizon),
-        _SEASONAL: (0, horizon),  # replaced by the first in-season order below
-    }.items():
-        lo[ctype == code], hi[ctype == code] = a, b
-    first = cal.sample_days(lo, hi, rng.random(n))
+    # First purchases follow the acquisition curve, each type within its window (_acquisition_profiles);
+    # for seasonal customers this is the day they join, and their first purchase is the next season.
+    first = _sample_rows(_acquisition_profiles(cal, counts), ctype, rng.random(n))
     # Churners stop for good at least ~4 months before the end, after at least ~4 months of buying.
-    dropout = rng.integers(first + 120, np.maximum(horizon - 122, first + 120), endpoint=True)
+    earliest = first + _CHURN_MIN_DAYS
+    dropout = rng.integers(earliest, np.maximum(horizon - _CHURN_SILENT_DAYS, earliest), endpoint=True)
     dropout = np.where(ctype == _CHURNED, dropout, horizon + 1)
 
-    # Seasonal customers take part in most Nov-Dec seasons of the window, at least one.
+    # Seasonal customers take part in the first Nov-Dec season after they join and in most later ones.
     seasons = cal.seasons()
     n_seasons = len(seasons)
-    joins = rng.random((n, n_seasons)) < 0.9
-    forced_season = rng.integers(0, n_seasons, n)
-    joins[np.arange(n), forced_season] |= ~joins.any(axis=1)
-    season_lo = np.broadcast_to(seasons[:, 0], (n, n_seasons))
+    eligible = seasons[:, 1] >= first[:, None]
+    joins = eligible & (rng.random((n, n_seasons)) < 0.9)
+    joins[np.arange(n), n_seasons - np.maximum(eligible.sum(axis=1), 1)] = True
+    season_lo = np.maximum(seasons[:, 0], first[:, None])
     season_hi = np.broadcast_to(seasons[:, 1], (n, n_seasons))
-    season_day = cal.sample_days(season_lo, season_hi, rng.random((n, n_seasons)))
+    season_day = cal.sample_days(np.minimum(season_lo, season_hi), season_hi, rng.random((n, n_seasons)))
     is_seasonal = ctype == _SEASONAL
     first = np.where(is_seasonal, season_day[np.arange(n), joins.argmax(axis=1)], first)
 
@@ -269,7 +300,7 @@ def make_transactions(
     seg_offseason = [np.zeros(plain.size, dtype=bool)]
     s_cust, s_idx = np.nonzero(joins & is_seasonal[:, None])
     seg_cust.append(s_cust)
-    seg_lo.append(seasons[s_idx, 0])
+    seg_lo.append(season_lo[s_cust, s_idx])
     seg_hi.append(seasons[s_idx, 1])
     seg_cap.append(np.full(s_cust.size, 3))
     seg_forced.append(season_day[s_cust, s_idx])
@@ -471,6 +502,10 @@ class _Calendar:
         # Normalised to mean 1 so a rate in orders/day keeps its meaning as an average over the window.
         weights = weights / weights.mean()
         self._cum = np.concatenate([[0.0], np.cumsum(weights)])
+        # Relative number of first purchases per day (see _acquisition_profiles).
+        season = 1 + _ACQUISITION_SEASONALITY * (_MONTH_INTENSITY[self.month - 1] - 1)
+        trend = (1 + _ACQUISITION_GROWTH) ** (np.arange(self.horizon + 1) / 365.25)
+        self.acquisition = season * _WEEKDAY_INTENSITY[days.day_of_week.to_numpy()] * trend
         self.epoch_s = int((first_day - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1))
 
     def mass(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -492,6 +527,57 @@ class _Calendar:
     def timestamps(self, day: np.ndarray, seconds: np.ndarray) -> np.ndarray:
         """``datetime64[s]`` for day indices plus seconds after midnight."""
         return (self.epoch_s + day.astype(np.int64) * 86_400 + seconds).astype("datetime64[s]")
+
+
+def _acquisition_profiles(cal: _Calendar, counts: np.ndarray) -> np.ndarray:
+    """``(types, days)`` probabilities of each type's first-purchase day (the join day for seasonal).
+
+    Each type is won along the calendar's acquisition curve within its window (``_ACQUIRED_UNTIL``, the
+    last ``_NEW_DAYS`` days for new customers), weighted by its drift. Seasonal customers make their first
+    purchase in the first season after they join; on those days the other types are won less (never
+    below ``_IN_SEASON_SHARE`` of the curve), so that all first purchases together stay close to the curve.
+    """
+    horizon = cal.horizon
+    day = np.arange(horizon + 1)
+    curve = cal.acquisition
+    new_from = horizon - _NEW_DAYS + 1
+    weights = np.zeros((len(TRUE_TYPES), horizon + 1))
+    for code, name in enumerate(TRUE_TYPES):
+        if name != "new":
+            last = horizon - _ACQUIRED_UNTIL[name]
+            drift = 1 + (_ACQUISITION_DRIFT[name] - 1) * day / max(last, 1)
+            weights[code] = np.where(day <= last, curve * drift, 0.0)
+    weights[_NEW, new_from:] = curve[new_from:]
+    # A seasonal customer joins in time for a season (on the first day if the window allows no other).
+    seasons = cal.seasons()
+    weights[_SEASONAL, seasons[-1, 1] + 1 :] = 0.0
+    weights[_SEASONAL, 0] += weights[_SEASONAL].sum() == 0
+    profiles = weights / weights.sum(axis=1, keepdims=True)
+
+    # Expected first purchases of the seasonal customers per day, and the expected first purchases of all
+    # the other types before the new customers' window if they followed the curve.
+    joined_by = np.cumsum(profiles[_SEASONAL])[seasons[:, 1]]
+    seasonal = np.zeros(horizon + 1)
+    for (lo, hi), share in zip(seasons, np.diff(joined_by, prepend=0.0), strict=True):
+        seasonal[lo : hi + 1] = counts[_SEASONAL] * share * curve[lo : hi + 1] / curve[lo : hi + 1].sum()
+    seasonal[new_from:] = 0.0
+    others = [_LOYAL, _REGULAR, _ONE_OFF, _CHURNED]
+    expected = np.where(day < new_from, curve, 0.0)
+    expected *= (counts[others].sum() + seasonal.sum()) / expected.sum()
+    damping = np.maximum(expected - seasonal, _IN_SEASON_SHARE * expected) / np.maximum(expected, 1e-12)
+    damped = weights[others] * damping
+    profiles[others] = damped / damped.sum(axis=1, keepdims=True)
+    return profiles
+
+
+def _sample_rows(weights: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Column drawn from ``weights[row]`` with probability proportional to its weights (inverse CDF)."""
+    n_cols = weights.shape[1]
+    cum = np.cumsum(weights.ravel())
+    end = (row + 1) * n_cols - 1
+    base = np.where(row > 0, cum[np.maximum(row * n_cols - 1, 0)], 0.0)
+    col = np.searchsorted(cum, base + u * (cum[end] - base), side="right") - row * n_cols
+    return np.clip(col, 0, n_cols - 1)
 
 
 def _trend(day: np.ndarray, first: np.ndarray, dropout: np.ndarray) -> np.ndarray:

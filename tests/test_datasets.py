@@ -54,7 +54,11 @@ def _ids_of(customers: pd.DataFrame, true_type: str) -> pd.Index:
 
 
 def _features(tx: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    """Per-customer recency, frequency, revenue, tenure and basket, as an analyst would compute them."""
+    """Per-customer recency, frequency, revenue, tenure and basket, as an analyst would compute them.
+
+    Customers of every type are won throughout the window, so the order count mixes how often a customer
+    buys with how long they have been one; orders per month since the first purchase separates the two.
+    """
     buys = tx[tx["amount"] > 0]
     by_customer = buys.groupby("customer_id")["order_date"]
     features = pd.DataFrame(
@@ -66,6 +70,7 @@ def _features(tx: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
         }
     )
     features["aov"] = features["revenue"] / features["orders"]
+    features["orders_per_month"] = features["orders"] / ((AS_OF - by_customer.min()).dt.days + 1) * 30.44
     return features.loc[customers["customer_id"]]
 
 
@@ -229,13 +234,53 @@ def test_every_customer_buys_and_first_purchase_is_the_first_order(
     )
 
 
-def test_one_off_customers_buy_exactly_once_long_before_the_end(
+def test_one_off_customers_buy_exactly_once_before_the_last_90_days(
     purchases: pd.DataFrame, customers: pd.DataFrame
 ) -> None:
     ids = _ids_of(customers, "one_off")
     mine = purchases[purchases["customer_id"].isin(ids)]
     assert (mine.groupby("customer_id").size().reindex(ids) == 1).all()
-    assert (mine["order_date"] < END - pd.DateOffset(months=6)).all()
+    # Someone who bought once within the last 90 days is a new customer, not (yet) a one-off buyer.
+    assert (mine["order_date"] < AS_OF - pd.Timedelta(days=90)).all()
+    # ... and they are won all along the window before that.
+    months = set(mine["order_date"].dt.to_period("M"))
+    assert set(pd.period_range(START, AS_OF - pd.Timedelta(days=91), freq="M")) <= months
+
+
+def test_every_month_wins_customers_and_recent_cohorts_come_back(
+    purchases: pd.DataFrame, customers: pd.DataFrame
+) -> None:
+    first = customers.set_index("customer_id")["first_purchase"]
+    won = first.dt.to_period("M").value_counts()
+    assert set(pd.period_range(START, END, freq="M")) <= set(won.index)
+    # A gentle curve with a gift-season peak: no start-of-window stock, no empty or near-empty stretch.
+    assert won.min() >= 0.5 * won.median()
+    assert won.max() <= 2.5 * won.median()
+    # Cohorts won in the first half of 2024 are not all one-off buyers: many of them buy again later.
+    cohort = purchases["customer_id"].map(first.dt.to_period("M"))
+    later = purchases["order_date"].dt.to_period("M") > cohort
+    returning = purchases.loc[later].groupby(cohort[later])["customer_id"].nunique()
+    for month in pd.period_range("2024-01", "2024-06", freq="M"):
+        assert returning.get(month, 0) >= 0.2 * won[month], month
+
+
+def test_long_lived_types_are_won_throughout_the_window(customers: pd.DataFrame) -> None:
+    quarter = customers["first_purchase"].dt.to_period("Q")
+    kind = customers["true_type"]
+    # Regular and one-off customers are won until the new customers' window; loyal ones need a few months
+    # to show their frequency and churners to buy and then stay silent, so they are won until the spring.
+    for planted, last in [
+        ("regular", "2024Q3"),
+        ("one_off", "2024Q3"),
+        ("loyal_high", "2024Q2"),
+        ("churned", "2024Q1"),
+    ]:
+        assert set(pd.period_range("2023Q1", last, freq="Q")) <= set(quarter[kind == planted]), planted
+    # Seasonal customers are won in a gift season, but they are not all that the season wins.
+    in_season = customers["first_purchase"].dt.month >= 11
+    assert in_season[kind == "seasonal"].all()
+    first_season = in_season & (customers["first_purchase"] < START + pd.DateOffset(years=1))
+    assert (kind[first_season] != "seasonal").mean() > 0.2
 
 
 def test_new_customers_start_in_the_last_90_days_with_one_to_four_orders(
@@ -291,7 +336,10 @@ def test_loyal_and_regular_customers_stay_active_to_the_end(
     first = purchases.groupby("customer_id")["order_date"].min()
     loyal = _ids_of(customers, "loyal_high")
     assert (last[loyal] >= END - pd.Timedelta(days=60)).mean() > 0.95
-    assert (first[loyal] < START + pd.DateOffset(months=3)).all()
+    # Loyal customers are won throughout the window, not only at its start, and every one of them keeps
+    # buying: even those won last have a second purchase.
+    assert (first[loyal] >= START + pd.DateOffset(months=12)).mean() > 0.25
+    assert (purchases[purchases["customer_id"].isin(loyal)].groupby("customer_id").size() >= 2).all()
     regular = _ids_of(customers, "regular")
     assert (last[regular] >= END - pd.DateOffset(months=6)).mean() > 0.8
 
@@ -381,7 +429,7 @@ def test_other_windows_keep_every_type_inside_them(start: str, end: str) -> None
     assert (seasonal["order_date"].dt.month >= 11).mean() > 0.8
     one_off = buys[buys["customer_id"].isin(_ids_of(customers, "one_off"))]
     assert one_off["customer_id"].is_unique
-    assert (one_off["order_date"] < after - pd.DateOffset(months=6)).all()
+    assert (one_off["order_date"] < after - pd.Timedelta(days=90)).all()
     new = buys[buys["customer_id"].isin(_ids_of(customers, "new"))]
     assert (new["order_date"] >= after - pd.Timedelta(days=90)).all()
     dropout = customers.set_index("customer_id")["dropout_date"].dropna()

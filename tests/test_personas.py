@@ -44,7 +44,8 @@ def _truth(generated, index):
 def test_recovers_planted_types(generated, fitted):
     truth = _truth(generated, fitted.labels_.index)
     ari = adjusted_rand_score(truth, fitted.labels_)
-    # Measured 0.729 at k=6; six types are planted, "regular" and "seasonal" overlap in these features.
+    # Measured 0.713 at k=6; six types are planted, "regular" and "seasonal" overlap in these features, and
+    # every type is won throughout the window, so tenure hardly tells types apart.
     assert fitted.k_ == 6
     assert ari >= 0.6, ari
     # The clear-cut types are each almost entirely inside one persona, and that persona is named for them.
