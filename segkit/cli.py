@@ -109,13 +109,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:
-    from ._report import load_report_config
+    from .report._runner import load_report_config
 
     return load_report_config(args.config) if getattr(args, "config", None) else {}
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from ._report import run_report
+    from .report._runner import run_report
 
     config = _config(args)
     data, columns, read_options = _data_settings(args, config)
@@ -144,7 +144,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from ._notebook import load_report_data
+    from .report._notebook import load_report_data
 
     data, columns, read_options = _data_settings(args, _config(args))
     tx = load_report_data(data, columns=columns, read_options=read_options)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import segkit
-from segkit._churn import _top_share
+from segkit.lifecycle._churn import _top_share
 
 
 def _tx(rows: list[tuple[str, str]], amount: float = 10.0) -> pd.DataFrame:

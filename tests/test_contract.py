@@ -178,10 +178,10 @@ def test_float_customer_ids_lose_the_trailing_zero() -> None:
 
 def test_as_transactions_accepts_a_canonical_frame() -> None:
     frame = pd.DataFrame({"customer_id": ["a"], "order_date": ["2024-01-01"], "amount": [-5.0]})
-    tx = segkit._contract.as_transactions(frame)
+    tx = segkit.io._contract.as_transactions(frame)
     assert tx.data["is_return"].tolist() == [True]
     with pytest.raises(DataContractError, match=r"lacks the canonical column\(s\) \['amount'\]"):
-        segkit._contract.as_transactions(frame.drop(columns="amount"))
+        segkit.io._contract.as_transactions(frame.drop(columns="amount"))
 
 
 # ---------------------------------------------------------------------------------------------- errors

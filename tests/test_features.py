@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import segkit
-from segkit._engine import customer_gaps, customer_mix
+from segkit.engine._aggregates import customer_gaps, customer_mix
 
 AS_OF = "2024-07-01"
 

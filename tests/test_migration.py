@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import segkit
-from segkit._migration import LEFT, NEW
+from segkit.segments._migration import LEFT, NEW
 
 ORDER = ["Champions", "Loyal", "At Risk", "Lost"]
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 import segkit
-from segkit._personas import _choose_k, _local_best, _name, _traits, _unique_names
 from segkit.datasets import make_transactions
+from segkit.portraits._personas import _choose_k, _local_best, _name, _traits, _unique_names
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 import segkit
 from segkit import cli
-from segkit._report import ReportExistsError
+from segkit.report._runner import ReportExistsError
 
 PARAMETERS = """data_path = None
 columns = {}
@@ -139,7 +139,7 @@ def test_interrupted_run_leaves_no_half_report(
     def interrupt(_path: Path) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(segkit._report, "_write_html", interrupt)
+    monkeypatch.setattr(segkit.report._runner, "_write_html", interrupt)
     with pytest.raises(KeyboardInterrupt):
         _run(workspace)
     assert list(workspace["out"].iterdir()) == []

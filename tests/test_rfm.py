@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import segkit
-from segkit._rfm import _edges_from_scores, _quantile_scores, _score_by_edges
+from segkit.segments._rfm import _edges_from_scores, _quantile_scores, _score_by_edges
 
 AS_OF = "2024-07-01"
 
@@ -256,7 +256,7 @@ def test_quantile_scores_properties(values, bins):
 @given(freqs=st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=25))
 def test_rfm_never_crashes_and_scale_is_honest(freqs):
     res = segkit.rfm(base_with_frequencies(freqs), as_of=AS_OF)
-    for dim, (_, score_col) in segkit._rfm.DIMENSIONS.items():
+    for dim, (_, score_col) in segkit.segments._rfm.DIMENSIONS.items():
         used = sorted(res.table_[score_col].unique().tolist())
         assert res.bins_used_[dim] == len(used)
         assert res.empty_scores_[dim] == [s for s in range(1, 6) if s not in used]

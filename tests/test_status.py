@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import segkit
-from segkit._status import customer_groups
+from segkit.lifecycle._status import customer_groups
 
 
 def _tx(rows: list[tuple[str, str]], amount: float = 10.0) -> pd.DataFrame:

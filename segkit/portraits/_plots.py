@@ -17,10 +17,10 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from sklearn.decomposition import PCA
 
-from ._errors import ParameterError, check_choice
+from .._errors import ParameterError, check_choice
+from .._plotting import axes_or_new as _axes
 from ._features import FEATURE_LABELS
 from ._personas import Personas
-from ._plotting import axes_or_new as _axes
 
 __all__ = ["plot_persona_heatmap", "plot_persona_k_scores", "plot_persona_projection", "plot_persona_sizes"]
 

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._contract import Transactions, as_transactions
-from ._engine import as_of_date, customer_summary
-from ._errors import ParameterError, check_choice
+from .._errors import ParameterError, check_choice
+from ..engine._aggregates import as_of_date, customer_summary
+from ..io._contract import Transactions, as_transactions
 
 __all__ = ["DIMENSIONS", "RFMResult", "rfm"]
 

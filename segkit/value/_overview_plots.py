@@ -8,10 +8,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
-from ._contract import Transactions
-from ._engine import period_totals
-from ._errors import ParameterError
-from ._plotting import axes_or_new
+from .._errors import ParameterError
+from .._plotting import axes_or_new
+from ..engine._aggregates import period_totals
+from ..io._contract import Transactions
 
 __all__ = ["plot_period_totals"]
 

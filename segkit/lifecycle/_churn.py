@@ -1,6 +1,6 @@
 """Churn rate per period (and annualised), and a churn-risk model trained and tested out of time.
 
-Definitions (see :mod:`segkit._status` for the inactivity threshold ``T``):
+Definitions (see :mod:`segkit.lifecycle._status` for the inactivity threshold ``T``):
 
 * A customer is **active at a date** when they bought within the ``T`` days before it (recency <= T);
   otherwise they are churned (lapsed) at that date.
@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._contract import Transactions, as_transactions
-from ._engine import _PANDAS_FREQ, as_of_date, customer_days, customer_summary, period_start
-from ._errors import DataContractError, ParameterError, check_choice
+from .._errors import DataContractError, ParameterError, check_choice
+from ..engine._aggregates import _PANDAS_FREQ, as_of_date, customer_days, customer_summary, period_start
+from ..io._contract import Transactions, as_transactions
 from ._status import customer_groups, resolve_threshold
 
 __all__ = [

@@ -16,10 +16,10 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import PercentFormatter
 
+from .._errors import ParameterError, check_choice
+from .._plotting import axes_or_new as _axes
 from ._churn import ChurnEvaluation
 from ._cohorts import CohortResult, cohorts
-from ._errors import ParameterError, check_choice
-from ._plotting import axes_or_new as _axes
 from ._status import period_label
 from ._survival import SurvivalResult
 

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._contract import Transactions, as_transactions
-from ._engine import as_of_date
-from ._errors import DataContractError, ParameterError, data_error
+from .._errors import DataContractError, ParameterError, data_error
+from ..engine._aggregates import as_of_date
+from ..io._contract import Transactions, as_transactions
 
 __all__ = [
     "LEFT",

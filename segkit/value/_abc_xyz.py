@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._errors import ParameterError, check_choice
+from ..engine._aggregates import as_of_date
+from ..io._contract import Transactions, as_transactions
 from ._abc import ABCResult, abc
-from ._contract import Transactions, as_transactions
-from ._engine import as_of_date
-from ._errors import ParameterError, check_choice
 from ._xyz import XYZResult, xyz
 
 __all__ = ["ABCXYZResult", "abc_xyz", "default_strategies"]

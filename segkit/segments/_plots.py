@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from ._errors import ParameterError, check_choice
+from .._errors import ParameterError, check_choice
+from .._plotting import axes_or_new as _axes
 from ._migration import SegmentMigration
-from ._plotting import axes_or_new as _axes
 from ._rfm import RFMResult
 from ._segments import segment_summary
 

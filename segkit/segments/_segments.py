@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import ParameterError
+from .._errors import ParameterError
 from ._rfm import RFMResult
 
 __all__ = ["SegmentScheme", "default_scheme", "rfm_segments", "segment_summary", "validate_scheme"]
@@ -649,7 +649,7 @@ def _check_cells(scheme: SegmentScheme) -> None:
 
 
 def _check_scores(table: pd.DataFrame, bins: int) -> None:
-    from ._errors import data_error
+    from .._errors import data_error
 
     for col in ("r_score", "f_score", "m_score"):
         if col not in table.columns:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._errors import ParameterError, check_choice
+from ..io._contract import Transactions
 from ._concentration import (
     Concentration,
     check_thresholds,
@@ -22,8 +24,6 @@ from ._concentration import (
     ranked,
     to_cents,
 )
-from ._contract import Transactions
-from ._errors import ParameterError, check_choice
 
 __all__ = ["ABC_CLASSES", "ABCResult", "abc"]
 

@@ -45,8 +45,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ._contract import CANONICAL_COLUMNS, Transactions, as_transactions
-from ._errors import DataContractError, ParameterError, check_choice, data_error
+from .._errors import DataContractError, ParameterError, check_choice, data_error
+from ..io._contract import CANONICAL_COLUMNS, Transactions, as_transactions
 from ._features import BEHAVIOUR_FEATURES, FEATURE_LABELS, customer_features
 
 __all__ = ["Personas", "personas"]

@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from ._contract import CANONICAL_COLUMNS, Transactions, as_transactions
-from ._engine import as_of_date, customer_gaps, customer_mix, customer_summary
-from ._errors import ParameterError
+from .._errors import ParameterError
+from ..engine._aggregates import as_of_date, customer_gaps, customer_mix, customer_summary
+from ..io._contract import CANONICAL_COLUMNS, Transactions, as_transactions
 
 __all__ = ["BEHAVIOUR_FEATURES", "FEATURE_LABELS", "customer_features"]
 

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._errors import ParameterError, check_choice
+from .._plotting import axes_or_new as _axes
 from ._abc import ABCResult
 from ._abc_xyz import ABCXYZResult, abc_xyz
 from ._concentration import check_thresholds, cumulative_classes, pareto_curve, to_cents
-from ._errors import ParameterError, check_choice
-from ._plotting import axes_or_new as _axes
 from ._xyz import XYZResult, xyz
 
 if TYPE_CHECKING:  # matplotlib is imported when a plot is drawn, not with segkit

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._contract import Transactions, as_transactions
-from ._engine import _PANDAS_FREQ, as_of_date, customer_periods
-from ._errors import check_choice
+from .._errors import check_choice
+from ..engine._aggregates import _PANDAS_FREQ, as_of_date, customer_periods
+from ..io._contract import Transactions, as_transactions
 
 __all__ = ["COHORT_PERIODS", "CohortResult", "cohorts"]
 

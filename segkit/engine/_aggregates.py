@@ -8,7 +8,6 @@ SQL warehouse should a user's base outgrow one machine. Results come back as pan
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import ibis
@@ -16,8 +15,9 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from ._contract import _STR, Transactions, as_transactions
-from ._errors import ParameterError, check_choice
+from .._backend import connection as _con
+from .._errors import ParameterError, check_choice
+from ..io._contract import _STR, Transactions, as_transactions
 
 __all__ = [
     "PERIODS",
@@ -32,18 +32,6 @@ __all__ = [
 #: Period codes accepted by the engine, and the Ibis truncation unit each maps to.
 PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 _PANDAS_FREQ = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
-
-_lock = threading.Lock()
-_connection: Any = None
-
-
-def _con() -> Any:
-    """One embedded DuckDB per process; two threads match the 2-core machines the kit targets."""
-    global _connection
-    with _lock:
-        if _connection is None:
-            _connection = ibis.duckdb.connect(threads=2)
-        return _connection
 
 
 def _table(tx: Transactions) -> ir.Table:
@@ -483,7 +471,7 @@ def customer_main_value(data: Transactions | pd.DataFrame, column: str, *, as_of
     Examples
     --------
     >>> import pandas as pd
-    >>> from segkit._engine import customer_main_value
+    >>> from segkit.engine._aggregates import customer_main_value
     >>> df = pd.DataFrame({"customer_id": ["a", "a", "a", "b"], "order_id": ["1", "2", "3", "4"],
     ...                    "order_date": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-01"],
     ...                    "amount": 10.0, "channel": ["store", "online", "online", "phone"]})
@@ -525,7 +513,7 @@ def customer_gaps(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd
     Examples
     --------
     >>> import pandas as pd
-    >>> from segkit._engine import customer_gaps
+    >>> from segkit.engine._aggregates import customer_gaps
     >>> df = pd.DataFrame({"customer_id": ["a", "a", "a", "a", "b"],
     ...                    "order_date": ["2024-01-01", "2024-01-11", "2024-01-11", "2024-02-10", "2024-01-05"],
     ...                    "amount": 10.0})
@@ -574,7 +562,7 @@ def customer_mix(data: Transactions | pd.DataFrame, column: str, *, as_of: Any =
     Examples
     --------
     >>> import pandas as pd
-    >>> from segkit._engine import customer_mix
+    >>> from segkit.engine._aggregates import customer_mix
     >>> df = pd.DataFrame({"customer_id": ["a", "a", "a", "a", "b"], "order_id": ["1", "2", "3", "4", "5"],
     ...                    "order_date": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-01"],
     ...                    "amount": 10.0, "channel": ["store", "online", "online", "online", "phone"]})

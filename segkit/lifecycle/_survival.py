@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._contract import Transactions, as_transactions
-from ._engine import as_of_date, customer_days
-from ._errors import ParameterError
+from .._errors import ParameterError
+from ..engine._aggregates import as_of_date, customer_days
+from ..io._contract import Transactions, as_transactions
 from ._status import customer_groups, purchase_gaps, resolve_threshold
 
 __all__ = ["SurvivalResult", "churn_durations", "survival_curves"]

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._contract import Transactions, as_transactions
-from ._engine import as_of_date, customer_days, customer_summary
-from ._errors import DataContractError, ParameterError, check_choice, data_error
+from .._errors import DataContractError, ParameterError, check_choice, data_error
+from ..engine._aggregates import as_of_date, customer_days, customer_summary
+from ..io._contract import Transactions, as_transactions
 
 __all__ = [
     "STATUSES",
@@ -430,11 +430,11 @@ def customer_groups(
     """Label every customer with a purchase before ``as_of`` for a ``by=`` argument.
 
     ``by`` may be None (one group, ``"all"``), ``"cohort"`` (the ``period`` of the first purchase),
-    ``"channel"``/``"category"`` (the customer's main value, see :func:`segkit._engine.customer_main_value`)
+    ``"channel"``/``"category"`` (the customer's main value, see :func:`segkit.engine._aggregates.customer_main_value`)
     or a mapping / Series from customer id to a label (a segment or persona). Returns the labels (string
     Series indexed by customer id; customers without a label left out) and how many were left out.
     """
-    from ._engine import customer_main_value, period_start
+    from ..engine._aggregates import customer_main_value, period_start
 
     summary = customer_summary(tx, as_of=as_of)
     customers = summary.index

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._errors import DataContractError, check_choice, data_error, format_examples
+from .._errors import DataContractError, check_choice, data_error, format_examples
 
 __all__ = ["CANONICAL_COLUMNS", "QualityReport", "Transactions", "as_transactions", "read_transactions"]
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from ._contract import Transactions, read_transactions
-from ._errors import DataContractError
+from .._errors import DataContractError
+from ..io._contract import Transactions, read_transactions
 
 __all__ = ["load_report_data", "sample_path", "setup_notebook"]
 
-_REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+_REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def sample_path() -> Path:

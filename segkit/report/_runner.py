@@ -23,13 +23,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from ._engine import as_of_date
-from ._errors import ParameterError, SegkitError
+from .._errors import ParameterError, SegkitError
+from ..engine._aggregates import as_of_date
 from ._notebook import load_report_data
 
 __all__ = ["NotebookRun", "ReportExistsError", "ReportResult", "load_report_config", "run_report"]
 
-_REPO = Path(__file__).resolve().parents[1]
+_REPO = Path(__file__).resolve().parents[2]
 #: Keys a YAML report configuration may hold.
 CONFIG_KEYS = ("data", "columns", "read_options", "as_of", "output", "notebooks", "force", "parameters")
 

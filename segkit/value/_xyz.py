@@ -15,10 +15,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._errors import ParameterError, check_choice
+from ..engine._aggregates import (
+    _PANDAS_FREQ,
+    PERIODS,
+    as_of_date,
+    customer_periods,
+    customer_summary,
+    period_start,
+)
+from ..io._contract import Transactions, as_transactions
 from ._concentration import check_thresholds
-from ._contract import Transactions, as_transactions
-from ._engine import _PANDAS_FREQ, PERIODS, as_of_date, customer_periods, customer_summary, period_start
-from ._errors import ParameterError, check_choice
 
 __all__ = ["XYZ_CLASSES", "XYZResult", "xyz", "xyz_window"]
 

@@ -1,0 +1,33 @@
+"""RFM scores, named segments and their migration between reports."""
+
+from ._migration import (
+    MigrationBaseline,
+    SegmentMigration,
+    migration_baseline,
+    previous_segments,
+    save_segments,
+    segment_migration,
+)
+from ._plots import plot_migration, plot_rfm_heatmap, plot_score_distributions, plot_segment_sizes
+from ._rfm import RFMResult, rfm
+from ._segments import SegmentScheme, default_scheme, rfm_segments, segment_summary, validate_scheme
+
+__all__ = [
+    "MigrationBaseline",
+    "RFMResult",
+    "SegmentMigration",
+    "SegmentScheme",
+    "default_scheme",
+    "migration_baseline",
+    "plot_migration",
+    "plot_rfm_heatmap",
+    "plot_score_distributions",
+    "plot_segment_sizes",
+    "previous_segments",
+    "rfm",
+    "rfm_segments",
+    "save_segments",
+    "segment_migration",
+    "segment_summary",
+    "validate_scheme",
+]
