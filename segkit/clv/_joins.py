@@ -156,7 +156,8 @@ class StatusReconciliation:
     Attributes
     ----------
     by_status : DataFrame
-        Rows: statuses; columns: customers per P(alive) band, the total and mean P(alive).
+        Rows: statuses; columns: customers per P(alive) band, the total, the mean P(alive) and the number of
+        one-time buyers (no repeat purchase: P(alive) is 1 under BG/NBD whatever their silence).
     agreement : DataFrame
         2 x 2 counts: churned by the rule (rows) versus low P(alive) (columns).
     agreement_rate : float
@@ -197,7 +198,7 @@ def reconcile_status(values: pd.DataFrame, status: Any, *, low_p_alive: float = 
     >>> import pandas as pd, segkit
     >>> values = pd.DataFrame({"clv": [1.0, 1.0, 1.0], "p_alive": [0.9, 0.1, 0.2]}, index=["a", "b", "c"])
     >>> rec = segkit.reconcile_status(values, pd.Series({"a": "active", "b": "churned", "c": "active"}))
-    >>> rec.agreement.loc["churned by rule", "low P(alive)"], round(rec.agreement_rate, 2)
+    >>> int(rec.agreement.loc["churned by rule", "low P(alive)"]), round(rec.agreement_rate, 2)
     (1, 0.67)
     """
     _check_values(values)
@@ -226,6 +227,10 @@ def reconcile_status(values: pd.DataFrame, status: Any, *, low_p_alive: float = 
         table = table.reindex([c for c in labels.cat.categories if c in table.index])
     table["customers"] = table.sum(axis=1)
     table["p_alive_mean"] = pd.Series(p).groupby(stat.to_numpy()).mean().reindex(table.index).to_numpy()
+    if "frequency" in values.columns:
+        # BG/NBD gives P(alive) = 1 to anyone without a repeat purchase: show how many such rows a band holds.
+        once = pd.Series(values["frequency"].to_numpy()[known] == 0).groupby(stat.to_numpy()).sum()
+        table["one_time_buyers"] = once.reindex(table.index).fillna(0).astype(int).to_numpy()
     churned = stat.to_numpy() == "churned"
     low = p < low_p_alive
     agree = pd.DataFrame(

@@ -271,13 +271,11 @@ class BetaGeoModel(_Model):
 
     Examples
     --------
-    >>> import pandas as pd, segkit
-    >>> summary = pd.DataFrame({"frequency": [0, 1, 2, 0, 5, 3, 0, 1],
-    ...                         "recency": [0, 10, 30, 0, 35, 20, 0, 4],
-    ...                         "T": [40, 39, 38, 36, 40, 30, 20, 25]})
-    >>> model = segkit.BetaGeoModel(penalizer=0.01).fit(summary)
-    >>> list(model.params_.index)
-    ['r', 'alpha', 'a', 'b']
+    >>> import segkit
+    >>> summary = segkit.simulate_summary(2000, params={"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, seed=0)
+    >>> model = segkit.BetaGeoModel().fit(summary)
+    >>> model.params_.round(2).to_dict()
+    {'r': 0.24, 'alpha': 4.11, 'a': 0.58, 'b': 1.79}
     >>> bool((model.p_alive(summary) <= 1).all())
     True
     """
@@ -470,14 +468,18 @@ class GammaGammaModel(_Model):
         Pearson correlation of frequency and mean repeat spend (the independence check).
     correlation_pvalue_ : float
         Its two-sided p-value (with many customers a small correlation is "significant": read the size).
+    notes_ : list of str
+        The warnings of the last fit, for a report to show.
 
     Examples
     --------
-    >>> import pandas as pd, segkit
-    >>> summary = pd.DataFrame({"frequency": [1, 2, 3, 1, 4, 2, 0],
-    ...                         "monetary_value": [20.0, 35.0, 25.0, 15.0, 30.0, 22.0, 0.0]})
-    >>> gg = segkit.GammaGammaModel(min_customers=5).fit(summary)
-    >>> gg.expected_order_value(summary).round(2).tolist()[-1] > 0  # no repeats: the population mean
+    >>> import segkit
+    >>> summary = segkit.simulate_summary(2000, params={"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
+    ...                                   spend_params={"p": 6.0, "q": 4.0, "gamma": 15.0}, seed=0)
+    >>> gg = segkit.GammaGammaModel().fit(summary)
+    >>> round(gg.mean_order_value_, 1), gg.n_customers_
+    (29.7, 940)
+    >>> bool(gg.expected_order_value(summary).gt(0).all())
     True
     """
 
@@ -542,6 +544,7 @@ class GammaGammaModel(_Model):
     def _check_independence(self, x: np.ndarray, m: np.ndarray) -> None:
         from scipy import stats
 
+        self.notes_: list[str] = []
         if np.ptp(x) == 0 or np.ptp(m) == 0:
             self.frequency_spend_correlation_, self.correlation_pvalue_ = float("nan"), float("nan")
             return
@@ -549,14 +552,13 @@ class GammaGammaModel(_Model):
         self.frequency_spend_correlation_ = float(res.statistic)
         self.correlation_pvalue_ = float(res.pvalue)
         if abs(res.statistic) > self.max_correlation:
-            warnings.warn(
+            self.notes_.append(
                 f"Frequency and mean spend of repeat buyers are correlated (Pearson r = {res.statistic:.2f}, "
                 f"above max_correlation={self.max_correlation}); the Gamma-Gamma model assumes they are "
                 "independent, so its expected order values are biased. Read CLV as a ranking, or model spend by "
-                "segment.",
-                SpendDependenceWarning,
-                stacklevel=3,
+                "segment."
             )
+            warnings.warn(self.notes_[-1], SpendDependenceWarning, stacklevel=3)
 
     def _loglik(self, params: np.ndarray, data: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
         p, q, g = params

@@ -76,13 +76,10 @@ def customer_value(
 
     Examples
     --------
-    >>> import pandas as pd, segkit
-    >>> summary = pd.DataFrame({"frequency": [0, 1, 2, 0, 5, 3, 0, 1],
-    ...                         "recency": [0, 10, 30, 0, 35, 20, 0, 4],
-    ...                         "T": [40, 39, 38, 36, 40, 30, 20, 25],
-    ...                         "monetary_value": [0, 20.0, 35.0, 0, 30.0, 22.0, 0, 15.0]})
-    >>> bg = segkit.BetaGeoModel(penalizer=0.01).fit(summary)
-    >>> gg = segkit.GammaGammaModel(min_customers=5, penalizer=0.01).fit(summary)
+    >>> import segkit
+    >>> summary = segkit.simulate_summary(2000, params={"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5},
+    ...                                   spend_params={"p": 6.0, "q": 4.0, "gamma": 15.0}, seed=0)
+    >>> bg, gg = segkit.BetaGeoModel().fit(summary), segkit.GammaGammaModel().fit(summary)
     >>> value = segkit.customer_value(bg, gg, summary, horizon_days=182, time_unit_days=7)
     >>> bool((value["clv"] <= value["expected_revenue"] + 1e-9).all())
     True
