@@ -88,7 +88,7 @@ def join_segments(
         if isinstance(labels.dtype, pd.CategoricalDtype):
             out[col] = pd.Categorical(out[col], categories=labels.cat.categories, ordered=labels.cat.ordered)
         missing[col] = int(out[col].isna().sum())
-    out.attrs = dict(values.attrs, missing=missing)
+    out.attrs = dict(values.attrs, missing={**values.attrs.get("missing", {}), **missing})
     return out
 
 
