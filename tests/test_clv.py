@@ -41,7 +41,7 @@ def _gradient_error(model, data, params):
         return float(np.sum(model._loglik(p, data)[0]))
 
     def g(p):
-        return model._loglik(p, data)[1].sum(axis=0)
+        return model._loglik(p, data)[1].sum(axis=1)
 
     return optimize.check_grad(f, g, params) / np.linalg.norm(g(params))
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
+from threadpoolctl import threadpool_limits
 
 from .._errors import ParameterError, SegkitError, data_error
 
@@ -100,9 +101,10 @@ def _time_unit_days(summary: pd.DataFrame) -> float | None:
 
 def _unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Distinct rows and their counts: customers with the same history share one likelihood term."""
-    stacked = np.column_stack(columns)
-    rows, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [rows[:, i] for i in range(rows.shape[1])], counts.astype(float)
+    # Hash-based counting (pandas) is far quicker than np.unique(axis=0), which sorts structured rows.
+    counts = pd.DataFrame({i: c for i, c in enumerate(columns)}).value_counts(sort=False)
+    rows = counts.index.to_frame(index=False).to_numpy(dtype=float)
+    return [np.ascontiguousarray(rows[:, i]) for i in range(rows.shape[1])], counts.to_numpy(dtype=float)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -119,7 +121,7 @@ class _Model:
         self.penalizer = penalizer
         self.max_iter = max_iter
 
-    # Subclasses return (log-likelihood per row, gradient per row w.r.t. the natural parameters).
+    # Subclasses return the log-likelihood per row (n,) and its gradient w.r.t. the natural parameters (k, n).
     def _loglik(self, params: np.ndarray, data: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
@@ -142,7 +144,7 @@ class _Model:
             with np.errstate(all="ignore"):
                 ll, grad = self._loglik(params, data)
             value = -(weights @ ll) / total + penalizer * (params @ params)
-            dparams = -(weights @ grad) / total + 2 * penalizer * params
+            dparams = -(grad @ weights) / total + 2 * penalizer * params
             if not np.isfinite(value) or not np.all(np.isfinite(dparams)):
                 return np.inf, np.zeros_like(theta)
             return float(value), dparams * params  # chain rule: d/dtheta = d/dparam * param
@@ -152,13 +154,15 @@ class _Model:
     def _fit(self, data: tuple[np.ndarray, ...], weights: np.ndarray, start: np.ndarray) -> None:
         penalizer = self._check_params()
         fun = self._objective(data, weights, penalizer)
-        result = optimize.minimize(
-            fun,
-            np.log(start),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": self.max_iter, "ftol": 1e-13, "gtol": 1e-9},
-        )
+        # The work is long vectors and tiny matrices: BLAS threads only contend (badly so on a busy machine).
+        with threadpool_limits(1):
+            result = optimize.minimize(
+                fun,
+                np.log(start),
+                jac=True,
+                method="L-BFGS-B",
+                options={"maxiter": self.max_iter, "ftol": 1e-13, "gtol": 1e-9},
+            )
         params = np.exp(result.x)
         if not (result.success or _small_gradient(fun, result.x)) or not np.all(np.isfinite(params)):
             raise FitError(
@@ -185,7 +189,7 @@ class _Model:
         n = weights.sum()
 
         def grad(p: np.ndarray) -> np.ndarray:
-            return -(weights @ self._loglik(p, data)[1]) + 2 * penalizer * n * p
+            return -(self._loglik(p, data)[1] @ weights) + 2 * penalizer * n * p
 
         k = len(params)
         hess = np.empty((k, k))
@@ -307,13 +311,13 @@ class BetaGeoModel(_Model):
         a2 = special.betaln(a, b + xu)[inv] - special.betaln(a, b)
         a3 = -rx * log_at
         repeat = x > 0
-        bx1 = np.where(repeat, b + x - 1, 1.0)
+        bx1 = np.where(repeat, (b + xu - 1)[inv], 1.0)
         a4 = np.where(repeat, np.log(a) - np.log(bx1) - rx * log_atx, -np.inf)
         both = np.logaddexp(a3, a4)
         w = np.exp(a4 - both)  # the share of the "dropped out after the last purchase" branch
         ll = a1 + a2 + both
         psi_abx = special.digamma(a + b + xu)[inv]
-        grad = np.column_stack(
+        grad = np.vstack(
             [
                 special.digamma(r + xu)[inv]
                 - special.digamma(r)
@@ -576,7 +580,7 @@ class GammaGammaModel(_Model):
             - (px + q) * log_gxz
         )
         psi = special.digamma(pf + q)[inv]
-        grad = np.column_stack(
+        grad = np.vstack(
             [
                 x * (psi - special.digamma(pf)[inv] + log_z + log_x - log_gxz),
                 psi - special.digamma(q) + np.log(g) - log_gxz,

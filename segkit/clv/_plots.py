@@ -26,19 +26,21 @@ def plot_frequency_recency_matrix(
     t: float = 1.0,
     max_frequency: int | None = None,
     T: float | None = None,
+    unit: str = "time units",
     ax: Axes | None = None,
 ) -> Axes:
     """Heatmap of expected purchases in the next ``t`` (``kind="expected"``) or of P(alive), by frequency
     (rows, most frequent at the top) and recency (columns), for a customer observed for ``T`` time units.
 
-    ``T`` defaults to the longest customer history fitted; ``max_frequency`` to 30.
+    ``T`` defaults to the longest customer history fitted; ``max_frequency`` to 30; ``unit`` names the
+    model's time unit in the labels ("weeks" for ``btyd_summary(..., time_scale=7)``).
     """
     import seaborn as sns
 
     grid = model.matrix(kind=kind, t=t, max_frequency=max_frequency, T=T)
     grid = grid.iloc[::-1]
     ax = axes_or_new(ax, figsize=(9, 6))
-    label = f"expected purchases in the next {t:g} time units" if kind == "expected" else "P(alive)"
+    label = f"expected purchases in the next {t:.3g} {unit}" if kind == "expected" else "P(alive)"
     sns.heatmap(
         grid,
         ax=ax,
@@ -50,10 +52,10 @@ def plot_frequency_recency_matrix(
         yticklabels=max(1, len(grid.index) // 10),
     )
     ax.set_xticklabels([f"{float(x.get_text()):g}" for x in ax.get_xticklabels()])
-    ax.set_xlabel("recency: time from first to last purchase (time units)")
+    ax.set_xlabel(f"recency: {unit} from the first to the last purchase")
     ax.set_ylabel("frequency: repeat purchases")
-    title = "P(alive)" if kind == "p_alive" else f"Expected purchases in the next {t:g} time units"
-    ax.set_title(f"{title}, customers observed for T = {grid.columns.max():g}")
+    title = "P(alive)" if kind == "p_alive" else f"Expected purchases in the next {t:.3g} {unit}"
+    ax.set_title(f"{title}, customers observed for T = {grid.columns.max():g} {unit}")
     return ax
 
 
