@@ -294,45 +294,53 @@ class BetaGeoModel(_Model):
                 f"BG/NBD needs repeat purchases to fit: {len(x):,} customers, {int((x > 0).sum())} with a repeat "
                 "purchase. Use a longer calibration period or a larger base."
             )
-        (x, t_x, T), weights = _unique_rows(x, t_x, T)
-        # Few distinct frequencies: evaluate the special functions once per frequency, not per customer.
-        xu, inv = np.unique(x, return_inverse=True)
-        self._fit((x, t_x, T, xu, inv), weights, start=np.array([1.0, max(float(np.mean(T)), 1.0), 1.0, 1.0]))
+        data, weights = self._prepare(x, t_x, T)
+        self._fit(data, weights, start=np.array([1.0, max(float(np.mean(T)), 1.0), 1.0, 1.0]))
         self.time_unit_days_ = _time_unit_days(summary)
         self.max_T_ = float(T.max())
         return self
 
-    def _loglik(self, params: np.ndarray, data: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def _prepare(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[tuple[Any, ...], np.ndarray]:
+        """Likelihood data: distinct rows with weights, customers without repeats first (their term is
+        short), and the distinct repeat frequencies (special functions are evaluated once per frequency)."""
+        (x, t_x, T), weights = _unique_rows(x, t_x, T)
+        order = np.argsort(x, kind="stable")
+        x, t_x, T, weights = x[order], t_x[order], T[order], weights[order]
+        n0 = int(np.searchsorted(x, 0.0, side="right"))
+        xu, inv = np.unique(x[n0:], return_inverse=True)
+        return (x, t_x, T, xu, inv, n0), weights
+
+    def _loglik(self, params: np.ndarray, data: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
         r, alpha, a, b = params
-        x, t_x, T, xu, inv = data
-        rx = r + x
-        log_at, log_atx = np.log(alpha + T), np.log(alpha + t_x)
-        a1 = special.gammaln(r + xu)[inv] - special.gammaln(r) + r * np.log(alpha)
-        a2 = special.betaln(a, b + xu)[inv] - special.betaln(a, b)
-        a3 = -rx * log_at
-        repeat = x > 0
-        bx1 = np.where(repeat, (b + xu - 1)[inv], 1.0)
-        a4 = np.where(repeat, np.log(a) - np.log(bx1) - rx * log_atx, -np.inf)
-        both = np.logaddexp(a3, a4)
-        w = np.exp(a4 - both)  # the share of the "dropped out after the last purchase" branch
-        ll = a1 + a2 + both
-        psi_abx = special.digamma(a + b + xu)[inv]
-        grad = np.vstack(
-            [
-                special.digamma(r + xu)[inv]
-                - special.digamma(r)
-                + np.log(alpha)
-                - (1 - w) * log_at
-                - w * log_atx,
-                r / alpha - (1 - w) * rx / (alpha + T) - w * rx / (alpha + t_x),
-                special.digamma(a + b) - psi_abx + w / a,
-                special.digamma(b + xu)[inv]
-                - psi_abx
-                - special.digamma(b)
-                + special.digamma(a + b)
-                - w / bx1,
-            ]
+        x, t_x, T, xu, inv, n0 = data
+        ll, grad = np.empty(len(x)), np.zeros((4, len(x)))
+        log_alpha = np.log(alpha)
+        # No repeat purchase: only the "still alive" branch with x = 0 remains, and a, b drop out.
+        log_at0 = np.log(alpha + T[:n0])
+        ll[:n0] = r * (log_alpha - log_at0)
+        grad[0, :n0] = log_alpha - log_at0
+        grad[1, :n0] = r / alpha - r / (alpha + T[:n0])
+        # Repeat buyers: log(exp(A3) + exp(A4)) = A3 + softplus(A4 - A3); w is the share of the A4 branch
+        # ("dropped out right after the last purchase").
+        x1, t1, T1 = x[n0:], t_x[n0:], T[n0:]
+        rx = r + x1
+        log_at, log_atx = np.log(alpha + T1), np.log(alpha + t1)
+        bx1 = b + xu - 1
+        d = np.log(a) - np.log(bx1)[inv] - rx * (log_atx - log_at)
+        w = special.expit(d)
+        const = (
+            special.gammaln(r + xu) - special.gammaln(r) + special.betaln(a, b + xu) - special.betaln(a, b)
         )
+        ll[n0:] = const[inv] + r * log_alpha - rx * log_at + np.logaddexp(0.0, d)
+        psi_abx = special.digamma(a + b + xu)
+        grad[0, n0:] = (
+            (special.digamma(r + xu) - special.digamma(r))[inv] + log_alpha - log_at - w * (log_atx - log_at)
+        )
+        grad[1, n0:] = r / alpha - rx * ((1 - w) / (alpha + T1) + w / (alpha + t1))
+        grad[2, n0:] = (special.digamma(a + b) - psi_abx)[inv] + w / a
+        db = special.digamma(b + xu) - psi_abx - special.digamma(b) + special.digamma(a + b)
+        grad[3, n0:] = db[inv] - w / bx1[inv]
         return ll, grad
 
     def _arrays(self, summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

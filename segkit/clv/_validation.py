@@ -7,7 +7,7 @@ keep.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -61,7 +61,6 @@ class HoldoutValidation:
     metrics: pd.DataFrame
     p_alive_calibration: pd.DataFrame
     duration: float
-    notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         m = self.metrics
