@@ -176,6 +176,18 @@ def test_matrix_shapes_and_kinds():
         model.matrix(kind="clv")
 
 
+def test_pareto_nbd_predictions():
+    model = segkit.ParetoNBDModel()
+    model.params_ = pd.Series({"r": 0.55, "alpha": 10.58, "s": 0.61, "beta": 11.67})
+    grid = pd.DataFrame({"frequency": [3, 3, 3, 0], "recency": [30, 30, 10, 0], "T": [30, 40, 40, 40]})
+    p = model.p_alive(grid).to_numpy()
+    assert p[0] == pytest.approx(1.0)  # bought at T: certainly alive
+    assert 0 < p[2] < p[1] < 1  # a longer silence, a lower P(alive)
+    e = model.predict_purchases(grid, 39).to_numpy()
+    assert (e > 0).all() and e[2] < e[1] < e[0]
+    assert segkit.ParetoNBDModel().fit(segkit.simulate_summary(500, params=BG, seed=2)).n_customers_ == 500
+
+
 def test_expected_order_value_shrinks_toward_the_mean():
     gg = segkit.GammaGammaModel()
     gg.params_ = pd.Series(GG)

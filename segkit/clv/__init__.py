@@ -1,7 +1,7 @@
 """Customer lifetime value: the BTYD summary, BG/NBD and Gamma-Gamma models, CLV, validation and joins."""
 
 from ._joins import StatusReconciliation, clv_by_group, join_segments, reconcile_status
-from ._models import BetaGeoModel, FitError, GammaGammaModel, SpendDependenceWarning
+from ._models import BetaGeoModel, FitError, GammaGammaModel, ParetoNBDModel, SpendDependenceWarning
 from ._plots import (
     plot_cumulative_tracking,
     plot_frequency_recency_matrix,
@@ -18,6 +18,7 @@ __all__ = [
     "FitError",
     "GammaGammaModel",
     "HoldoutValidation",
+    "ParetoNBDModel",
     "SpendDependenceWarning",
     "StatusReconciliation",
     "btyd_summary",
