@@ -185,6 +185,11 @@ def test_pareto_nbd_predictions():
     assert 0 < p[2] < p[1] < 1  # a longer silence, a lower P(alive)
     e = model.predict_purchases(grid, 39).to_numpy()
     assert (e > 0).all() and e[2] < e[1] < e[0]
+    gg = segkit.GammaGammaModel()
+    gg.params_ = pd.Series(GG)
+    spend = grid.assign(monetary_value=[20.0, 20.0, 20.0, 0.0])
+    value = segkit.customer_value(model, gg, spend, horizon_days=273, step_days=273, time_unit_days=7)
+    np.testing.assert_allclose(value["clv"].sort_index(), (e * gg.expected_order_value(spend)).sort_index())
     assert segkit.ParetoNBDModel().fit(segkit.simulate_summary(500, params=BG, seed=2)).n_customers_ == 500
 
 

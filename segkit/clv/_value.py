@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError
-from ._models import BetaGeoModel, GammaGammaModel, rfm_arrays
+from ._models import BetaGeoModel, GammaGammaModel, ParetoNBDModel, rfm_arrays
 
 __all__ = ["customer_value"]
 
@@ -19,7 +19,7 @@ def _positive(name: str, value: object, *, allow_zero: bool = False) -> float:
     return float(value)
 
 
-def unit_days(model: BetaGeoModel, time_unit_days: float | None) -> float:
+def unit_days(model: BetaGeoModel | ParetoNBDModel, time_unit_days: float | None) -> float:
     """Days per model time unit: given, or learnt from the summary the model was fitted on."""
     if time_unit_days is not None:
         return _positive("time_unit_days", time_unit_days)
@@ -33,7 +33,7 @@ def unit_days(model: BetaGeoModel, time_unit_days: float | None) -> float:
 
 
 def customer_value(
-    transaction_model: BetaGeoModel,
+    transaction_model: BetaGeoModel | ParetoNBDModel,
     spend_model: GammaGammaModel,
     summary: pd.DataFrame,
     *,
@@ -47,7 +47,7 @@ def customer_value(
 
     Parameters
     ----------
-    transaction_model : BetaGeoModel
+    transaction_model : BetaGeoModel or ParetoNBDModel
         Fitted; predicts purchases and P(alive).
     spend_model : GammaGammaModel
         Fitted; predicts the value of each future purchase.
