@@ -59,8 +59,11 @@ def plot_frequency_recency_matrix(
     return ax
 
 
-def plot_holdout_by_frequency(validation: HoldoutValidation, *, ax: Axes | None = None) -> Axes:
-    """Mean holdout purchases per calibration frequency group: actual, BG/NBD, and the past-rate baseline."""
+def plot_holdout_by_frequency(
+    validation: HoldoutValidation, *, unit: str = "time units", ax: Axes | None = None
+) -> Axes:
+    """Mean holdout purchases per calibration frequency group: actual, BG/NBD, and the past-rate baseline;
+    ``unit`` names the model's time unit in the labels."""
     _check_validation(validation)
     table = validation.by_frequency.loc[validation.by_frequency["customers"] > 0]
     ax = axes_or_new(ax)
@@ -74,7 +77,7 @@ def plot_holdout_by_frequency(validation: HoldoutValidation, *, ax: Axes | None 
         ax.plot(pos, table[col].to_numpy(), fmt, color=color, label=label)
     ax.set_xticks(pos, table.index.astype(str))
     ax.set_xlabel("repeat purchases in the calibration period")
-    ax.set_ylabel(f"mean purchases in the holdout ({validation.duration:g} time units)")
+    ax.set_ylabel(f"mean purchases in the holdout ({validation.duration:.3g} {unit})")
     ax.set_title("Holdout purchases by calibration frequency")
     ax.legend()
     return ax
