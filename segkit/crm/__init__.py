@@ -5,6 +5,7 @@ the structure of the client base; each analysis names the tables it needs.
 """
 
 from ._calendar import BusinessCalendar, business_days_between, russian_calendar
+from ._common import crm_as_of
 from ._loyalty import (
     LOYALTY_SIGNALS,
     LOYALTY_TYPES,
@@ -46,6 +47,7 @@ __all__ = [
     "base_states",
     "base_structure",
     "business_days_between",
+    "crm_as_of",
     "csi_nps",
     "lead_conversion",
     "load_sample_crm",
