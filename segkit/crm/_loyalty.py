@@ -265,9 +265,8 @@ def loyalty_scores(
             scores[computed].fillna(0).mul(w, axis=1).sum(axis=1)
             / avail.sum(axis=1).where(avail.sum(axis=1) > 0)
         ).round(1)
-        scores["strongest"] = (
-            scores[computed].idxmax(axis=1, skipna=True).where(scores[computed].notna().any(axis=1))
-        )
+        measured = scores[computed].notna().any(axis=1)
+        scores["strongest"] = scores[computed].fillna(-1.0).idxmax(axis=1).where(measured)
     return LoyaltyScores(scores, raw, used_targets, skipped, begin, end)
 
 
