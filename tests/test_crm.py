@@ -115,6 +115,8 @@ def test_missing_table_names_the_table_and_the_flag() -> None:
         segkit.renew_index(crm, as_of="2025-01-01")
     with pytest.raises(MissingTableError, match="'assessments'"):
         segkit.activity_capacity(crm, as_of="2025-01-01")
+    with pytest.raises(MissingTableError, match="'leads' or the transactions"):
+        segkit.base_structure(segkit.read_crm({"customers": pd.DataFrame({"customer_id": ["a"]})}))
     with pytest.raises(MissingTableError, match="transactions"):
         segkit.lead_conversion(
             segkit.read_crm(
@@ -297,7 +299,7 @@ def test_recommending_contact_evaluative_by_hand_and_weights() -> None:
 
 def test_asking_for_a_type_without_its_tables_raises() -> None:
     crm = segkit.read_crm({"customers": pd.DataFrame({"customer_id": ["a"]})})
-    with pytest.raises(MissingTableError, match="process loyalty needs one of the tables invoices, requests"):
+    with pytest.raises(MissingTableError, match="process loyalty needs the invoices or the requests table"):
         segkit.loyalty_scores(crm, as_of="2025-01-01", types=["process"])
     with pytest.raises(segkit.ParameterError, match="types"):
         segkit.loyalty_scores(crm, as_of="2025-01-01", types=["monetary"])

@@ -238,11 +238,10 @@ def loyalty_scores(
         present = {s: w for s, w in sig_weights[t].items() if s in raw.columns}
         if not present:
             tables = sorted({tab for s in sig_weights[t] for tab in _SOURCES[s]})
-            message = f"needs one of the tables {', '.join(tables)}"
+            message = f"needs the {' or the '.join(tables)} table, not given"
             if types is not None:
                 raise MissingTableError(
-                    f"{t} loyalty {message}, none of which was given. Pass one to segkit.read_crm "
-                    f"(in a report: --crm {tables[0]}=FILE)."
+                    f"{t} loyalty {message}. Pass it to segkit.read_crm (in a report: --crm {tables[-1]}=FILE)."
                 )
             skipped[t] = message
             continue

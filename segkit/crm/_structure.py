@@ -38,7 +38,7 @@ def base_states(crm: CRM, *, as_of: Any = None, inactivity_days: int = 365) -> p
     Parameters
     ----------
     crm : CRM
-        Uses whichever of ``customers``, ``leads`` and the transactions are present (at least one).
+        Needs the ``leads`` table or the transactions (or both); ``customers`` adds B2B/B2C and channel.
     as_of : date-like, optional
         The date; default the day after the last transaction.
     inactivity_days : int, default 365
@@ -69,9 +69,11 @@ def base_states(crm: CRM, *, as_of: Any = None, inactivity_days: int = 365) -> p
     """
     if isinstance(inactivity_days, bool) or not isinstance(inactivity_days, int) or inactivity_days < 1:
         raise ParameterError(f"inactivity_days must be a positive int; got {inactivity_days!r}.")
-    if not any(crm.has(n) for n in ("customers", "leads", "transactions")):
+    if not (crm.has("leads") or crm.has("transactions")):
+        # The customers table alone has no dates: it cannot tell active from former clients or leads.
         raise MissingTableError(
-            "The base structure needs the 'customers' or 'leads' table or the transactions; none was given."
+            "The base structure needs the CRM table 'leads' or the transactions (orders), neither of which "
+            "was given. Pass them to segkit.read_crm (in a report: --crm leads=FILE, --data FILE)."
         )
     as_of = crm_as_of(crm, as_of)
     purchases = _purchases(crm, as_of)
