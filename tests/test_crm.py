@@ -564,3 +564,35 @@ def test_base_states_movement_and_conversion_by_hand() -> None:
     assert conv["leads"].to_dict() == {"ads": 3, "referrals": 2}
     assert conv["conversion"].to_dict() == pytest.approx({"ads": 1 / 3, "referrals": 0.5})
     assert conv["median_days_to_order"].to_dict() == {"ads": 9.0, "referrals": 12.0}
+
+
+# --------------------------------------------------------------------------------------------------
+# plots
+# --------------------------------------------------------------------------------------------------
+
+
+def test_plots_return_axes_and_check_their_input() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scores = pd.DataFrame(
+        {"financial": [80.0, 40.0], "process": [60.0, None], "contact": [10.0, 90.0]},
+        index=pd.Index(["a", "b"], name="customer_id"),
+    )
+    result = segkit.LoyaltyScores(scores, scores, {})
+    ax = segkit.plot_loyalty_radar(result, by=pd.Series({"a": "VIP", "b": "standard"}))
+    assert ax.name == "polar" and len(ax.get_lines()) == 2
+    assert len(segkit.plot_loyalty_radar(result, customer="b").get_lines()) == 1
+    with pytest.raises(segkit.ParameterError, match="customer 'z'"):
+        segkit.plot_loyalty_radar(result, customer="z")
+    with pytest.raises(segkit.ParameterError, match="three loyalty types"):
+        segkit.plot_loyalty_radar(scores[["financial"]])
+    table = pd.DataFrame(
+        [segkit.satisfaction_scores([9, 10, 2]), segkit.satisfaction_scores([9, 9])], index=["x", "y"]
+    )
+    assert segkit.plot_satisfaction(table, metric="csi").get_xscale() == "log"
+    with pytest.raises(segkit.ParameterError, match="metric"):
+        segkit.plot_satisfaction(table, metric="csat")
+    plt.close("all")

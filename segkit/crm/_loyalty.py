@@ -141,8 +141,9 @@ class LoyaltyScores:
         return [t for t in LOYALTY_TYPES if t in self.scores.columns]
 
     def __repr__(self) -> str:
+        span = "" if self.start is None or self.end is None else f"{self.start.date()} .. {self.end.date()}, "
         return (
-            f"LoyaltyScores({len(self.scores):,} customers, {self.start.date()} .. {self.end.date()}, "
+            f"LoyaltyScores({len(self.scores):,} customers, {span}"
             f"types {', '.join(self.types) or 'none'}; skipped {', '.join(self.skipped) or 'none'})"
         )
 
