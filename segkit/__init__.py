@@ -4,10 +4,9 @@ The implementation lives in subpackages, one per concept (``io``, ``engine``, ``
 ``portraits``, ``lifecycle``, ``report``); everything public is re-exported here, grouped the same way.
 """
 
-from . import clv, crm, engine, io, lifecycle, portraits, report, segments, value
+from . import clv, engine, io, lifecycle, portraits, report, segments, value
 from ._errors import DataContractError, ParameterError, SegkitError
 from .clv import *  # noqa: F403
-from .crm import *  # noqa: F403
 from .engine import *  # noqa: F403
 from .io import *  # noqa: F403
 from .lifecycle import *  # noqa: F403
@@ -27,4 +26,9 @@ __all__ += clv.__all__  # Lifetime value
 __all__ += portraits.__all__  # Personas
 __all__ += lifecycle.__all__  # Lifecycle: cohorts, status, churn, survival
 __all__ += report.__all__  # Reports and notebooks
-__all__ += crm.__all__  # The CRM half: loyalty, CSI/NPS, renew index, activity x capacity, base structure
+
+# The CRM half: loyalty types, CSI/NPS, renew index, activity x capacity, base structure.
+from . import crm
+from .crm import *  # noqa: F403
+
+__all__ += crm.__all__

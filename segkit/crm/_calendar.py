@@ -88,7 +88,9 @@ def russian_calendar(years: Iterable[int] | None = None) -> BusinessCalendar:
 
     years = list(years) if years is not None else list(range(2015, 2031))
     ru = holidays.Russia(years=years)
-    extra = getattr(ru, "weekend_workdays", set())
+    # Older releases of ``holidays`` also list as weekend workdays the weekend holidays whose day off was
+    # moved (6-7 January 2024); a public holiday is never a working day.
+    extra = set(getattr(ru, "weekend_workdays", set())) - set(ru.keys())
     return BusinessCalendar(days_off=list(ru.keys()), extra_workdays=sorted(extra), name="Russia (holidays)")
 
 
