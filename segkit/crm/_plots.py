@@ -176,5 +176,5 @@ def plot_renew_index(renew: pd.DataFrame, *, top: int = 15, ax: Axes | None = No
         left += head[col].astype(float).to_numpy()
     ax.set_xlim(0, 15)
     ax.set_xlabel("renew index (3-15)")
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
