@@ -26,3 +26,9 @@ __all__ += clv.__all__  # Lifetime value
 __all__ += portraits.__all__  # Personas
 __all__ += lifecycle.__all__  # Lifecycle: cohorts, status, churn, survival
 __all__ += report.__all__  # Reports and notebooks
+
+# The CRM half: loyalty types, CSI/NPS, renew index, activity x capacity, base structure.
+from . import crm
+from .crm import *  # noqa: F403
+
+__all__ += crm.__all__

@@ -675,3 +675,4 @@ def _check_window(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 if __name__ == "__main__":
     main()
+from .crm import make_crm  # noqa: E402, F401  (the sample CRM lives in segkit.crm)

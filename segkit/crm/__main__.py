@@ -1,0 +1,5 @@
+"""``python -m segkit.crm data/crm``: regenerate the bundled sample CRM."""
+
+from ._sample import main
+
+main()
