@@ -24,12 +24,12 @@ import pandas as pd
 import yaml
 
 from .._errors import ParameterError, SegkitError
+from .._resources import notebooks_dir
 from ..engine._aggregates import as_of_date
 from ._notebook import load_report_data
 
 __all__ = ["NotebookRun", "ReportExistsError", "ReportResult", "load_report_config", "run_report"]
 
-_REPO = Path(__file__).resolve().parents[2]
 #: Keys a YAML report configuration may hold.
 CONFIG_KEYS = ("data", "columns", "read_options", "as_of", "output", "notebooks", "force", "parameters")
 
@@ -157,7 +157,7 @@ def run_report(
         ``run.json`` (parameters, data quality and the status of each notebook).
     """
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
-    notebook_dir = Path(notebooks) if notebooks is not None else _REPO / "notebooks"
+    notebook_dir = Path(notebooks) if notebooks is not None else notebooks_dir()
     paths = sorted(notebook_dir.glob("*.ipynb"))
     if not paths:
         raise ParameterError(
