@@ -23,7 +23,6 @@ from typing import Any
 import nbformat
 import pandas as pd
 
-from .. import __version__
 from .._errors import ParameterError, SegkitError
 from .._resources import default_config_text, report_notebooks
 from ..io._contract import read_transactions
@@ -270,11 +269,14 @@ def _check_export(path: Path, columns: dict[str, str]) -> tuple[dict[str, Any], 
     options = tx.quality.read_options
     if options.get("encoding") and options["encoding"].lower().replace("-", "") != "utf8":
         detected["encoding"] = options["encoding"]
-    sep = options.get("separator")
+    sep = _SEP_VALUES.get(options.get("separator", ","), options.get("separator"))
     if sep and sep != ",":
-        sep = _SEP_VALUES.get(sep, sep)
-        if sep:
-            detected["sep"] = sep
+        detected["sep"] = sep
+    # Written out so that next month's export is read the same way even if its sample looks different.
+    if options.get("decimal mark", ".") != ".":
+        detected["decimal"] = options["decimal mark"]
+    if options.get("date format"):
+        detected["date_format"] = options["date format"]
     return detected, tx.quality.to_frame().to_string(index=False), True
 
 
@@ -396,6 +398,7 @@ def _policy_examples() -> list[tuple[str, str]]:
 
 
 def _write_readme(folder: Path, config: Path) -> None:
+    from .. import __version__
     template = resources.files("segkit").joinpath("_data", "README.md").read_text(encoding="utf-8")
     text = string.Template(template).substitute(title=folder.name, version=__version__, config=config)
     (folder / "README.md").write_text(text, encoding="utf-8")
