@@ -58,7 +58,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def _repo_bundle() -> set[str]:
     notebooks = {f"segkit/_bundled/notebooks/{p.name}" for p in (REPO / "notebooks").glob("*.ipynb")}
-    data = {f"segkit/_bundled/data/{p.relative_to(REPO / 'data').as_posix()}" for p in (REPO / "data").rglob("*.csv")}
+    data = {
+        f"segkit/_bundled/data/{p.relative_to(REPO / 'data').as_posix()}"
+        for p in (REPO / "data").rglob("*.csv")
+    }
     return notebooks | data
 
 
@@ -101,7 +104,9 @@ def _fresh_venv(root: Path, wheel: Path) -> Path:
     python = venv / "bin" / "python"
     purelib = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     # Plain path lines append these folders after the venv's own site-packages; the .pth files inside them
     # (among them this checkout's editable segkit) are not processed, so only the wheel's segkit is importable.
@@ -126,8 +131,16 @@ def test_installed_wheel_runs_the_full_report_from_an_empty_folder(built: dict, 
     work = tmp_path / "empty"
     work.mkdir()
     where = subprocess.run(
-        [venv / "bin" / "python", "-c", "import segkit, segkit._resources as r; print(segkit.__file__, r.notebooks_dir())"],
-        cwd=work, env=env, capture_output=True, text=True, check=True,
+        [
+            venv / "bin" / "python",
+            "-c",
+            "import segkit, segkit._resources as r; print(segkit.__file__, r.notebooks_dir())",
+        ],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     assert all(Path(p).is_relative_to(venv) for p in where), where  # not this checkout's segkit
 
