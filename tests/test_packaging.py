@@ -26,6 +26,7 @@ import segkit
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "CHANGELOG.md")
 SOURCE_DIRS = ("segkit", "notebooks", "data")
+KERNEL_PYTHON = "from jupyter_client.kernelspec import KernelSpecManager as K; print(K().get_kernel_spec('python3').argv[0])"
 
 
 def _backend(call: str, cwd: Path, out: Path) -> tuple[Path, str]:
@@ -112,6 +113,11 @@ def _fresh_venv(root: Path, wheel: Path) -> Path:
     # (among them this checkout's editable segkit) are not processed, so only the wheel's segkit is importable.
     deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
     (Path(purelib) / "_segkit_test_deps.pth").write_text("\n".join(deps) + "\n")
+    # nbconvert's HTML templates are data files in the environment's prefix, where a real install puts them too.
+    templates = Path(sys.prefix) / "share" / "jupyter" / "nbconvert"
+    if templates.is_dir():
+        (venv / "share" / "jupyter").mkdir(parents=True, exist_ok=True)
+        (venv / "share" / "jupyter" / "nbconvert").symlink_to(templates, target_is_directory=True)
     install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index"]
     done = subprocess.run([*install, "--quiet", str(wheel)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -143,6 +149,15 @@ def test_installed_wheel_runs_the_full_report_from_an_empty_folder(built: dict, 
         check=True,
     ).stdout.split()
     assert all(Path(p).is_relative_to(venv) for p in where), where  # not this checkout's segkit
+    kernel = subprocess.run(
+        [venv / "bin" / "python", "-c", KERNEL_PYTHON],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert kernel == "python" or Path(kernel).is_relative_to(venv), kernel  # notebooks run in the fresh venv
 
     version = subprocess.run(
         [venv / "bin" / "segkit", "--version"], cwd=work, env=env, capture_output=True, text=True, check=True
