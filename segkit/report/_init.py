@@ -399,6 +399,7 @@ def _policy_examples() -> list[tuple[str, str]]:
 
 def _write_readme(folder: Path, config: Path) -> None:
     from .. import __version__
+
     template = resources.files("segkit").joinpath("_data", "README.md").read_text(encoding="utf-8")
     text = string.Template(template).substitute(title=folder.name, version=__version__, config=config)
     (folder / "README.md").write_text(text, encoding="utf-8")
