@@ -64,7 +64,8 @@ def data_fingerprint(data: Transactions | pd.DataFrame) -> dict[str, Any]:
 
     Each row's values are written as text and hashed with MD5 inside DuckDB; the fingerprint combines the row
     count with the sums of the row hashes, so it is a hash of the multiset of rows (a repeated row counts
-    twice). It costs one scan of the table (about 1.5 s per million rows on two cores) and never sorts.
+    twice). It costs one scan of the table and never sorts; ``bench/bench_fingerprint.py`` times it against
+    pandas' own row hash on a million rows.
 
     Parameters
     ----------
