@@ -89,7 +89,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--out", dest="output", help="folder for dated reports (default: reports)")
     report.add_argument(
-        "--notebooks", help="folder of report notebooks (default: the repository's notebooks/)"
+        "--notebooks", help="folder of report notebooks (default: the ones installed with segkit)"
     )
     report.add_argument(
         "--param",

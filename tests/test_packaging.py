@@ -177,3 +177,25 @@ def test_installed_wheel_runs_the_full_report_from_an_empty_folder(built: dict, 
     for name in expected:
         assert (folder / f"{name}.ipynb").is_file() and (folder / f"{name}.html").is_file()
     assert "sample" in run["quality"]["source"]
+
+
+def test_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from segkit import cli
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"segkit {segkit.__version__}"
+    assert segkit.__version__.count(".") >= 2  # MAJOR.MINOR.PATCH (plus an optional pre-release part)
+
+
+def test_resources_fall_back_to_the_checkout() -> None:
+    from segkit import _resources
+
+    # This test runs from the repository with an editable install: no _bundled folder, the repository's files.
+    assert _resources.notebooks_dir() == REPO / "notebooks"
+    assert _resources.sample_data("sample_customers.csv") == REPO / "data" / "sample_customers.csv"
+    with pytest.raises(
+        segkit.DataContractError, match="No bundled sample file 'nope.csv'; available: .*sample_"
+    ):
+        _resources.sample_data("nope.csv")
