@@ -77,6 +77,12 @@ def test_guess_columns_uses_each_column_once_and_prefers_exact_names() -> None:
         "amount": "Сумма",
     }
     assert guess_columns(["Склад", "Менеджер"]) == {}
+    # A VAT or discount column that merely starts like an amount is not the amount.
+    assert (
+        guess_columns(["Клиент", "Дата", "Сумма НДС", "Сумма скидки", "Сумма продажи"])["amount"]
+        == "Сумма продажи"
+    )
+    assert "amount" not in guess_columns(["Клиент", "Дата", "Сумма НДС"])
     # Without a line total, quantity x price is the amount.
     assert guess_columns(["CustomerID", "InvoiceDate", "Quantity", "UnitPrice"])["price"] == "UnitPrice"
 

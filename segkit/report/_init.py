@@ -164,6 +164,19 @@ def _norm(name: Any) -> str:
     return re.sub(r"[\s._\-/#№()]+", "", str(name).strip().lower()).replace("ё", "е")
 
 
+#: A column that starts with a known name but holds one of these is a different figure ("Сумма НДС" is the VAT,
+#: "Amount discount" a discount), so it is only taken when the known name itself says so.
+_NOT_BY_PREFIX = ("ндс", "vat", "tax", "скидк", "discount", "оплат", "payment")
+
+
+def _matches(column: str, name: str, *, exact: bool) -> bool:
+    if exact:
+        return column == name
+    if not column.startswith(name):
+        return False
+    return not any(token in column and token not in name for token in _NOT_BY_PREFIX)
+
+
 def guess_columns(header: Iterable[Any]) -> dict[str, str]:
     """Guess the read_transactions column mapping from a header, by common English and Russian names.
 
@@ -187,11 +200,7 @@ def guess_columns(header: Iterable[Any]) -> dict[str, str]:
             if role in found:
                 continue
             for name in names:
-                hits = [
-                    c
-                    for c in columns
-                    if c not in used and (normalised[c] == name if exact else normalised[c].startswith(name))
-                ]
+                hits = [c for c in columns if c not in used and _matches(normalised[c], name, exact=exact)]
                 if hits:
                     found[role] = hits[0]
                     used.add(hits[0])
