@@ -7,13 +7,13 @@ STAMP := $(VENV)/.segkit-installed
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 
-.PHONY: setup report test lint format notebooks sample-data bench clean
+.PHONY: setup report test lint format notebooks sample-data bench docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "segkit needs Python >= 3.11; run make PYTHON=python3.11 ...")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,docs]"
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -28,6 +28,7 @@ test: $(STAMP)
 	$(BIN)/ruff check segkit tests bench notebooks
 	$(BIN)/ruff format --check segkit tests bench
 	$(BIN)/python -m pytest $(NBVAL) tests segkit $(NOTEBOOKS) $(PYTEST_ARGS)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint: $(STAMP)
 	$(BIN)/ruff check segkit tests bench notebooks
@@ -44,8 +45,13 @@ notebooks: $(STAMP)
 sample-data: $(STAMP)
 	$(BIN)/segkit sample-data data
 
+## The documentation site into site/ (offline; the notebooks are rendered from their committed outputs).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build
+	@echo "Documentation: site/index.html"
+
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache site

@@ -15,7 +15,8 @@ from .report import *  # noqa: F403
 from .segments import *  # noqa: F403
 from .value import *  # noqa: F403
 
-__version__ = "0.1.0"
+# The single source of the version (semantic versioning); pyproject.toml reads it from here at build time.
+__version__ = "0.2.0.dev0"
 
 __all__ = ["DataContractError", "ParameterError", "SegkitError", "__version__"]
 __all__ += io.__all__  # Reading data

@@ -1,4 +1,4 @@
-"""Command line: ``segkit report`` (the scheduled job), ``segkit check`` and ``segkit sample-data``."""
+"""Command line: ``segkit report`` (the scheduled job), ``segkit init``, ``segkit check`` and ``segkit sample-data``."""
 
 from __future__ import annotations
 
@@ -75,7 +75,9 @@ def _parse_param(text: str) -> tuple[str, Any]:
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="segkit", description="Customer segmentation reports.")
+    _add_version(parser)
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_init(sub)
 
     report = sub.add_parser("report", help="run every report notebook into reports/<as-of date>/")
     report.add_argument(
@@ -87,7 +89,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--out", dest="output", help="folder for dated reports (default: reports)")
     report.add_argument(
-        "--notebooks", help="folder of report notebooks (default: the repository's notebooks/)"
+        "--notebooks", help="folder of report notebooks (default: the ones installed with segkit)"
     )
     report.add_argument(
         "--param",
@@ -106,6 +108,35 @@ def _build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample-data", help="regenerate the bundled sample data byte for byte")
     sample.add_argument("folder", nargs="?", default="data")
     return parser
+
+
+def _add_version(parser: argparse.ArgumentParser) -> None:
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"segkit {__version__}")
+
+
+def _add_init(sub: Any) -> None:
+    init = sub.add_parser(
+        "init",
+        help="make a working folder: copies of the report notebooks, a commented segkit.yaml, a README",
+    )
+    init.add_argument("folder", help="the folder to create (it may exist, but must not hold a segkit.yaml)")
+    init.add_argument(
+        "--from",
+        dest="source",
+        metavar="EXPORT",
+        help="transactions export to pre-fill the column mapping from",
+    )
+    init.add_argument("--force", action="store_true", help="overwrite an existing segkit.yaml and notebooks")
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .report._init import init_folder
+
+    result = init_folder(args.folder, source=args.source, force=args.force)
+    print(result.summary())
+    return 0
 
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:
@@ -164,7 +195,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``segkit`` command; returns the exit code."""
     args = _build_parser().parse_args(argv)
-    handlers = {"report": _cmd_report, "check": _cmd_check, "sample-data": _cmd_sample}
+    handlers = {"report": _cmd_report, "check": _cmd_check, "sample-data": _cmd_sample, "init": _cmd_init}
     try:
         return handlers[args.command](args)
     except SegkitError as exc:

@@ -1,5 +1,6 @@
 """The report runner and the helpers report notebooks use."""
 
+from ._manifest import compare_manifests, data_fingerprint, previous_manifest, run_manifest
 from ._notebook import load_report_data, sample_path, setup_notebook
 from ._runner import NotebookRun, ReportExistsError, ReportResult, load_report_config, run_report
 from ._sections import section, skipped_sections
@@ -16,3 +17,4 @@ __all__ = [
     "sample_path",
     "setup_notebook",
 ]
+__all__ += ["compare_manifests", "data_fingerprint", "previous_manifest", "run_manifest"]

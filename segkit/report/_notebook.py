@@ -13,12 +13,10 @@ from typing import Any
 
 import pandas as pd
 
-from .._errors import DataContractError
+from .._resources import sample_data
 from ..io._contract import Transactions, read_transactions
 
 __all__ = ["load_report_data", "sample_path", "setup_notebook"]
-
-_REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def sample_path() -> Path:
@@ -30,13 +28,7 @@ def sample_path() -> Path:
     >>> segkit.sample_path().name
     'sample_transactions.csv'
     """
-    path = _REPO_DATA / "sample_transactions.csv"
-    if not path.is_file():
-        raise DataContractError(
-            f"The bundled sample {path} is missing. Regenerate it with `python -m segkit.datasets data/` "
-            "from the repository root."
-        )
-    return path
+    return sample_data("sample_transactions.csv")
 
 
 def load_report_data(

@@ -24,12 +24,13 @@ import pandas as pd
 import yaml
 
 from .._errors import ParameterError, SegkitError
+from .._resources import notebooks_dir
 from ..engine._aggregates import as_of_date
+from ._manifest import write_manifest
 from ._notebook import load_report_data
 
 __all__ = ["NotebookRun", "ReportExistsError", "ReportResult", "load_report_config", "run_report"]
 
-_REPO = Path(__file__).resolve().parents[2]
 #: Keys a YAML report configuration may hold.
 CONFIG_KEYS = ("data", "columns", "read_options", "as_of", "output", "notebooks", "force", "parameters")
 
@@ -156,8 +157,9 @@ def run_report(
         Check ``.ok``; the folder holds the executed notebooks, their HTML copies, ``index.html`` and
         ``run.json`` (parameters, data quality and the status of each notebook).
     """
+    started = time.perf_counter()
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
-    notebook_dir = Path(notebooks) if notebooks is not None else _REPO / "notebooks"
+    notebook_dir = Path(notebooks) if notebooks is not None else notebooks_dir()
     paths = sorted(notebook_dir.glob("*.ipynb"))
     if not paths:
         raise ParameterError(
@@ -199,6 +201,9 @@ def run_report(
             if html_copies:
                 _write_html(staging / path.name)
         _write_index(staging, result, notebook_params, html_copies, tx.quality.to_frame())
+        write_manifest(
+            staging, tx, parameters=notebook_params, as_of=as_of_ts, reports_root=output, started=started
+        )
         _publish(staging, target)
     except BaseException:
         # Interrupted or crashed: leave no half-written report behind.
