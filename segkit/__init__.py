@@ -4,10 +4,11 @@ The implementation lives in subpackages, one per concept (``io``, ``engine``, ``
 ``portraits``, ``lifecycle``, ``report``); everything public is re-exported here, grouped the same way.
 """
 
-from . import clv, engine, io, lifecycle, portraits, report, segments, value
+from . import clv, engine, i18n, io, lifecycle, portraits, report, segments, value
 from ._errors import DataContractError, ParameterError, SegkitError
 from .clv import *  # noqa: F403
 from .engine import *  # noqa: F403
+from .i18n import *  # noqa: F403
 from .io import *  # noqa: F403
 from .lifecycle import *  # noqa: F403
 from .portraits import *  # noqa: F403
@@ -26,3 +27,4 @@ __all__ += clv.__all__  # Lifetime value
 __all__ += portraits.__all__  # Personas
 __all__ += lifecycle.__all__  # Lifecycle: cohorts, status, churn, survival
 __all__ += report.__all__  # Reports and notebooks
+__all__ += i18n.__all__  # Languages and locale formats
