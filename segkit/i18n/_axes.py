@@ -13,7 +13,7 @@ __all__ = ["format_axes", "localize_axes"]
 #: What a tick value can be: a plain number, a share shown as a percentage, money, or a matplotlib date.
 AXIS_FORMATS = ("number", "integer", "percent", "money", "date")
 # Plot texts can be plot labels, segment names (heatmap ticks), statuses or column names.
-_PLOT_KINDS = ("plot", "segment", "status", "persona_name", "column", "xyz_class")
+_PLOT_KINDS = ("plot", "segment", "status", "persona_name", "ranking", "column", "xyz_class")
 
 
 def _formatter(kind: str, lang: str, currency: str | None, decimals: int | None) -> Any:
@@ -95,19 +95,23 @@ def localize_axes(ax: Any, *, lang: str = "en") -> Any:
     matplotlib Axes
         ``ax``.
     """
+    from matplotlib.category import StrCategoryFormatter
+    from matplotlib.ticker import FixedFormatter
+
     lang = check_lang(lang)
     if lang == "en":
         return ax
     ax.set_title(translate(ax.get_title(), _PLOT_KINDS, lang))
     ax.set_xlabel(translate(ax.get_xlabel(), _PLOT_KINDS, lang))
     ax.set_ylabel(translate(ax.get_ylabel(), _PLOT_KINDS, lang))
-    for ticks, setter in (
-        (ax.get_xticklabels(), ax.set_xticklabels),
-        (ax.get_yticklabels(), ax.set_yticklabels),
-    ):
-        texts = [tick.get_text() for tick in ticks]
+    for axis in (ax.xaxis, ax.yaxis):
+        # Only categorical ticks (segment names on a heatmap, bar labels) are words; numeric ticks keep
+        # their formatter, which format_axes sets.
+        if not isinstance(axis.get_major_formatter(), FixedFormatter | StrCategoryFormatter):
+            continue
+        texts = [tick.get_text() for tick in axis.get_ticklabels()]
         if texts and any(texts) and not all(_numeric(text) for text in texts):
-            setter([translate(text, _PLOT_KINDS, lang) for text in texts])
+            axis.set_ticks(axis.get_ticklocs(), [translate(text, _PLOT_KINDS, lang) for text in texts])
     legend = ax.get_legend()
     if legend is not None:
         for text in legend.get_texts():

@@ -24,7 +24,14 @@ __all__ = ["LANGUAGES", "catalogue_keys", "check_lang", "label", "persona_label"
 LANGUAGES = ("en", "ru")
 _DIR = Path(__file__).resolve().parent
 # A captured field is translated through this vocabulary when it has an entry there (field name -> kind).
-_FIELD_KINDS = {"reason": "term", "option": "term", "period": "period", "feature": "feature", "title": "plot"}
+_FIELD_KINDS = {
+    "reason": "term",
+    "option": "term",
+    "period": "period",
+    "feature": "feature",
+    "title": "plot",
+    "group": "base",
+}
 
 
 def check_lang(lang: Any) -> str:
