@@ -29,7 +29,10 @@ def test_russian_csv_round_trip(customers, tmp_path):
     path = export_csv(customers, tmp_path / "list.csv", lang="ru")
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
-    assert raw.decode("utf-8-sig").splitlines()[0] == "customer_id;segment;revenue;revenue_share;first_purchase;name"
+    assert (
+        raw.decode("utf-8-sig").splitlines()[0]
+        == "customer_id;segment;revenue;revenue_share;first_purchase;name"
+    )
     assert "1234,56" in raw.decode("utf-8-sig") and "01.07.2024" in raw.decode("utf-8-sig")
     back = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig", index_col="customer_id")
     assert back["revenue"].tolist() == [1234.56, 0.5, -12.25]
@@ -77,7 +80,14 @@ def test_workbook_has_a_formatted_sheet_per_list(customers, tmp_path):
     assert book.sheetnames == ["Клиенты по RFM-сегментам", "Текущие клиенты по риску оттока", "my own list"]
     sheet = book["Клиенты по RFM-сегментам"]
     assert sheet.freeze_panes == "A2"
-    assert [c.value for c in sheet[1]] == ["Клиент", "Сегмент", "Выручка", "Доля выручки", "Первая покупка", "Название"]
+    assert [c.value for c in sheet[1]] == [
+        "Клиент",
+        "Сегмент",
+        "Выручка",
+        "Доля выручки",
+        "Первая покупка",
+        "Название",
+    ]
     assert all(c.font.bold for c in sheet[1])
     assert sheet["C2"].value == 1234.56 and "₽" in sheet["C2"].number_format
     assert sheet["D2"].number_format == "0.0%"
@@ -89,7 +99,9 @@ def test_workbook_has_a_formatted_sheet_per_list(customers, tmp_path):
 
 def test_export_customer_lists_writes_csv_and_workbook(customers, tmp_path):
     paths = export_customer_lists({"rfm_segments": customers}, tmp_path, lang="en")
-    assert paths["rfm_segments"].name == "rfm_segments.csv" and paths["workbook"].name == "customer_lists.xlsx"
+    assert (
+        paths["rfm_segments"].name == "rfm_segments.csv" and paths["workbook"].name == "customer_lists.xlsx"
+    )
     assert openpyxl.load_workbook(paths["workbook"]).sheetnames == ["Customers by RFM segment"]
 
 

@@ -11,7 +11,9 @@ import segkit
 from segkit.report import segment_cards, show_table
 from segkit.report._screenshots import check_html, check_report, find_chromium, main, screenshot_report
 
-GOOD = '<html><head><title>Сегменты</title></head><body><h1>RFM-сегменты</h1><p>Чемпионы: 354</p></body></html>'
+GOOD = (
+    "<html><head><title>Сегменты</title></head><body><h1>RFM-сегменты</h1><p>Чемпионы: 354</p></body></html>"
+)
 
 
 def test_a_clean_russian_page_passes():
@@ -41,7 +43,7 @@ def test_object_reprs_are_found(leak):
 def test_tracebacks_are_found():
     page = (
         "<html><head><title>Report</title></head><body><pre>Traceback (most recent call last):\n"
-        '  File "x.py", line 1\nKeyError: \'revenue\'</pre></body></html>'
+        "  File \"x.py\", line 1\nKeyError: 'revenue'</pre></body></html>"
     )
     assert "a Python traceback is shown" in check_html(page)
 
@@ -63,7 +65,9 @@ def test_english_labels_on_a_russian_page_are_found():
 def test_check_report_walks_every_page(tmp_path):
     (tmp_path / "html").mkdir()
     (tmp_path / "index.html").write_text(GOOD, encoding="utf-8")
-    (tmp_path / "html" / "02_rfm.html").write_text("<html><body>RFMResult(2 bins)</body></html>", encoding="utf-8")
+    (tmp_path / "html" / "02_rfm.html").write_text(
+        "<html><body>RFMResult(2 bins)</body></html>", encoding="utf-8"
+    )
     found = check_report(tmp_path, lang="ru")
     assert found["index.html"] == []
     assert len(found["html/02_rfm.html"]) == 2  # no title, a repr
@@ -93,7 +97,9 @@ def test_chromium_renders_a_formatted_page(tmp_path):
     assert _png_size(pngs[0]) == (800, 600)
     # A page with content compresses far worse than a blank one (a blank 800 x 600 PNG is a few KB).
     assert pngs[0].stat().st_size > 15_000
-    assert main([str(report), str(tmp_path / "cli"), "--lang", "ru", "--width", "640", "--height", "480"]) == 0
+    assert (
+        main([str(report), str(tmp_path / "cli"), "--lang", "ru", "--width", "640", "--height", "480"]) == 0
+    )
     assert _png_size(tmp_path / "cli" / "index.png") == (640, 480)
 
 
