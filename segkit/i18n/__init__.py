@@ -1,6 +1,6 @@
 """Languages and locale formats: one message catalogue in English and Russian, numbers, money and dates."""
 
-from ._axes import format_axes, localize_axes
+from ._axes import format_axes, localize_axes, localize_figure
 from ._catalogue import LANGUAGES, catalogue_keys, check_lang, label, persona_label, t, translate
 from ._formats import check_currency, format_date, format_money, format_number, format_percent, localize_text
 
@@ -16,6 +16,7 @@ __all__ = [
     "format_percent",
     "label",
     "localize_axes",
+    "localize_figure",
     "localize_text",
     "persona_label",
     "t",

@@ -8,7 +8,7 @@ from .._errors import check_choice
 from ._catalogue import check_lang, translate
 from ._formats import check_currency, format_date, format_money, format_number, format_percent
 
-__all__ = ["format_axes", "localize_axes"]
+__all__ = ["format_axes", "localize_axes", "localize_figure"]
 
 #: What a tick value can be: a plain number, a share shown as a percentage, money, or a matplotlib date.
 AXIS_FORMATS = ("number", "integer", "percent", "money", "date")
@@ -126,3 +126,33 @@ def _numeric(text: str) -> bool:
     except ValueError:
         return not cleaned
     return True
+
+
+def localize_figure(fig: Any, *, lang: str = "en") -> Any:
+    """:func:`localize_axes` on every axes of a figure (twin axes and colour bars included), and its suptitle.
+
+    Returns
+    -------
+    matplotlib Figure
+        ``fig``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from segkit.i18n import localize_figure
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.twinx().set_ylabel("customers")
+    >>> _ = ax.set_ylabel("revenue")
+    >>> fig = localize_figure(fig, lang="ru")
+    >>> [a.get_ylabel() for a in fig.axes]
+    ['выручка', 'клиенты']
+    >>> plt.close(fig)
+    """
+    lang = check_lang(lang)
+    for ax in fig.axes:
+        localize_axes(ax, lang=lang)
+    if lang != "en" and getattr(fig, "_suptitle", None) is not None:
+        fig._suptitle.set_text(translate(fig._suptitle.get_text(), _PLOT_KINDS, lang))
+    return fig
