@@ -23,11 +23,13 @@ from ._catalogue import check_lang
 __all__ = [
     "MISSING",
     "check_currency",
+    "currency_symbol",
     "format_date",
     "format_money",
     "format_number",
     "format_percent",
     "localize_text",
+    "symbol_first",
 ]
 
 #: What a missing value is shown as.
@@ -112,6 +114,24 @@ def check_currency(currency: Any) -> str | None:
     return currency.upper()
 
 
+def currency_symbol(currency: str | None) -> str:
+    """The sign written for a currency: ``"₽"`` for ``"RUB"``, the code itself when it has no common symbol.
+
+    Examples
+    --------
+    >>> from segkit.i18n import currency_symbol
+    >>> currency_symbol("rub"), currency_symbol("CHF"), currency_symbol(None)
+    ('₽', 'CHF', '')
+    """
+    currency = check_currency(currency)
+    return "" if currency is None else _SYMBOLS.get(currency, currency)
+
+
+def symbol_first(currency: str | None, lang: str) -> bool:
+    """True when ``lang`` writes the currency sign before the number (``$1.50`` in English)."""
+    return check_lang(lang) == "en" and check_currency(currency) in _PREFIX_EN
+
+
 def format_money(value: Any, currency: str | None = None, decimals: int = 2, lang: str = "en") -> str:
     """An amount of money with the currency placed as ``lang`` places it.
 
@@ -134,8 +154,8 @@ def format_money(value: Any, currency: str | None = None, decimals: int = 2, lan
     text = _number(value, decimals, lang)
     if currency is None:
         return text
-    symbol = _SYMBOLS.get(currency, currency)
-    if lang == "en" and currency in _PREFIX_EN:
+    symbol = currency_symbol(currency)
+    if symbol_first(currency, lang):
         return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"
     return f"{text}{NBSP}{symbol}" if lang == "ru" else f"{text} {symbol}"
 

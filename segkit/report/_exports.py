@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from .._errors import ParameterError
-from ..i18n import check_currency, check_lang, persona_label, translate
+from ..i18n import check_currency, check_lang, currency_symbol, persona_label, symbol_first, translate
 from ._format import _is_money, _is_percent, column_label, list_title
 
 __all__ = ["export_csv", "export_customer_lists", "export_workbook"]
@@ -141,12 +141,8 @@ def _number_format(code: str, lang: str, currency: str | None) -> str | None:
     if _is_money(code, None):
         if currency is None:
             return "#,##0.00"
-        symbol = {"RUB": "₽", "USD": "$", "EUR": "€", "GBP": "£"}.get(currency, currency)
-        return (
-            f'"{symbol}"#,##0.00'
-            if lang == "en" and currency in ("USD", "EUR", "GBP")
-            else f'#,##0.00 "{symbol}"'
-        )
+        symbol = currency_symbol(currency)
+        return f'"{symbol}"#,##0.00' if symbol_first(currency, lang) else f'#,##0.00 "{symbol}"'
     return None
 
 
