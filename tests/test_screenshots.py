@@ -25,6 +25,22 @@ def test_a_missing_title_is_found():
     assert check_html("<html><head><title> </title></head><body></body></html>") == ["the page has no title"]
 
 
+def test_a_placeholder_title_is_found():
+    page = "<html><head><title>Notebook</title></head><body><p>Чемпионы</p></body></html>"
+    assert check_html(page, lang="ru") == ["заголовок страницы ничего не говорит о ней: Notebook"]
+
+
+def test_english_prose_on_a_russian_page_is_found():
+    page = (
+        "<html><head><title>Отчёт</title></head><body><p>The analysis is as of the day after the last sale.</p>"
+        "<p>Категория clothing, канал online, клиент C00441.</p></body></html>"
+    )
+    problems = check_html(page, lang="ru")
+    assert problems == [
+        "английский связный текст на русской странице: The analysis is as of the day after the last sale"
+    ]
+
+
 @pytest.mark.parametrize(
     "leak",
     [

@@ -43,6 +43,10 @@ _REPR = re.compile(
     r"SegmentScheme|Personas|ChurnModel|ChurnEvaluation|QualityReport|ConcentrationReport|SurvivalResult|"
     r"MigrationBaseline|BTYDSummary)\(|<[\w.]+ object at 0x[0-9a-f]+>|\bdtype: (?:int|float|object)"
 )
+# Titles a page gets when nobody set one (nbconvert writes "Notebook").
+_GENERIC_TITLES = {"notebook", "untitled", "document", "jupyter notebook"}
+# Five or more English words in a row: narrative or a label the catalogue does not know.
+_ENGLISH_RUN = re.compile(r"\b[A-Za-z][a-z']*(?:[ ,;:()-]+[A-Za-z][a-z']*){4,}")
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|\b\w+Error: |\bException: ")
 
 
@@ -164,9 +168,10 @@ def _english_texts() -> tuple[tuple[str, re.Pattern[str]], ...]:
 def check_html(page: str, *, lang: str = "en") -> list[str]:
     """What is wrong with a report page for a reader, in ``lang`` (an empty list when nothing is).
 
-    Checks: the page has a ``<title>``; no object repr is visible (``Transactions(...)``,
+    Checks: the page has a ``<title>`` that is not a placeholder such as nbconvert's "Notebook"; no object repr is visible (``Transactions(...)``,
     ``CohortResult(...)``, ``<... object at 0x...>``); no Python traceback or error message; for
-    ``lang="ru"``, no English text of the catalogue is visible (scripts and styles are not text).
+    ``lang="ru"``, no English text of the catalogue and no run of five or more English words (narrative the
+    catalogue does not know) is visible. Scripts and styles are not text.
 
     Examples
     --------
@@ -183,6 +188,8 @@ def check_html(page: str, *, lang: str = "en") -> list[str]:
     problems = []
     if not parser.title.strip():
         problems.append(t("check.title_missing", lang))
+    elif parser.title.strip().lower() in _GENERIC_TITLES:
+        problems.append(t("check.title_generic", lang, text=parser.title.strip()))
     text = html.unescape(" ".join(parser.parts))
     text = re.sub(r"\s+", " ", text)
     problems += [t("check.repr", lang, text=m.group(0)) for m in _unique(_REPR.finditer(text))]
@@ -194,6 +201,12 @@ def check_html(page: str, *, lang: str = "en") -> list[str]:
             if pattern.search(text) and not any(phrase.lower() in s.lower() for s in seen):
                 seen.append(phrase)
                 problems.append(t("check.english", lang, text=phrase))
+        for match in _ENGLISH_RUN.finditer(text):
+            if not any(
+                match.group(0).lower() in s.lower() or s.lower() in match.group(0).lower() for s in seen
+            ):
+                seen.append(match.group(0))
+                problems.append(t("check.english_prose", lang, text=match.group(0)[:80]))
     return problems
 
 
