@@ -473,3 +473,20 @@ def test_axes_formats_and_labels():
     with pytest.raises(segkit.ParameterError, match="axis format"):
         format_axes(ax, x="money!")
     plt.close(fig)
+
+
+def test_every_concentration_warning_translates():
+    concentrated = pd.Series({"big": 1000.0, **{f"c{i}": 1.0 for i in range(20)}})
+    moderate = pd.Series({f"c{i}": float(i + 1) for i in range(12)})
+    healthy = segkit.concentration(segkit.load_report_data())
+    messages = [
+        *segkit.concentration(concentrated).messages(),
+        *segkit.concentration(moderate).messages(),
+        *healthy.messages(),
+        segkit.concentration(concentrated).report().splitlines()[0],
+    ]
+    assert len(messages) >= 6
+    for message in messages:
+        russian = label("warning", message, "ru")
+        assert russian != message, message
+        assert not re.search(r"\b(?:revenue|margin)\b", russian), russian

@@ -31,6 +31,7 @@ _FIELD_KINDS = {
     "feature": "feature",
     "title": "plot",
     "group": "base",
+    "what": "of_value",
 }
 
 

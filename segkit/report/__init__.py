@@ -18,6 +18,7 @@ from ._format import (
     report_title,
     segment_cards,
     show_table,
+    warnings_html,
 )
 from ._notebook import load_report_data, sample_path, setup_notebook
 from ._runner import NotebookRun, ReportExistsError, ReportResult, load_report_config, run_report
@@ -56,4 +57,5 @@ __all__ += [
     "report_title",
     "segment_cards",
     "show_table",
+    "warnings_html",
 ]

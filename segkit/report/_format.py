@@ -51,6 +51,7 @@ __all__ = [
     "report_title",
     "segment_cards",
     "show_table",
+    "warnings_html",
 ]
 
 _MISSING = "—"
@@ -842,6 +843,24 @@ def parameters_html(
     )
     head = f"<tr><th>{_esc(t('parameter.name', lang))}</th><th>{_esc(t('parameter.value', lang))}</th></tr>"
     return _section(heading, f'<table class="segkit-table">{head}{rows}</table>', lang)
+
+
+def warnings_html(messages: Sequence[str], *, lang: str = "en") -> HtmlBlock:
+    """Warnings of an analysis (e.g. ``segkit.concentration(...).messages()``) as a visible notice in ``lang``.
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> from segkit.report import warnings_html
+    >>> health = segkit.concentration(pd.Series({"a": 90.0, "b": 5.0, "c": 5.0}))
+    >>> print(repr(warnings_html(health.messages(), lang="ru")).splitlines()[-1].replace("\\xa0", " "))
+    Индекс Херфиндаля–Хиршмана — 8 150 (выше 1 800): концентрация выручки высокая.
+    """
+    lang = check_lang(lang)
+    lines = [localize_text(label("warning", message, lang), lang) for message in messages]
+    body = "".join(f"<p>{_esc(line)}</p>" for line in lines)
+    title = _esc(t("warning.title", lang))
+    return HtmlBlock(f'{_CARD_CSS}<div class="segkit-notice"><b>{title}</b>{body}</div>', "\n".join(lines))
 
 
 def notice_html(reason: str, *, hint: str | None = None, lang: str = "en") -> HtmlBlock:
