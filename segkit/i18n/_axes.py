@@ -6,7 +6,7 @@ from typing import Any
 
 from .._errors import check_choice
 from ._catalogue import check_lang, translate
-from ._formats import check_currency, format_date, format_money, format_number, format_percent
+from ._formats import check_currency, format_date, format_money, format_number, format_percent, localize_text
 
 __all__ = ["format_axes", "localize_axes", "localize_figure"]
 
@@ -116,6 +116,10 @@ def localize_axes(ax: Any, *, lang: str = "en") -> Any:
     if legend is not None:
         for text in legend.get_texts():
             text.set_text(translate(text.get_text(), _PLOT_KINDS, lang))
+    # Annotations (heatmap cells, point labels): translated words, numbers in the locale's format.
+    for text in ax.texts:
+        words = translate(text.get_text(), _PLOT_KINDS, lang)
+        text.set_text(words if words != text.get_text() else localize_text(words, lang))
     return ax
 
 
