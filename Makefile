@@ -55,3 +55,14 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache site
+
+## Screenshots of every page of a report (default: the latest in reports/) with headless Chromium, plus the
+## structure check of each page: make screenshots REPORT=reports/2025-01-01 OUT=screenshots LANG_CHECK=ru
+REPORT ?= $(lastword $(sort $(wildcard reports/[0-9]*)))
+OUT ?= screenshots/$(notdir $(REPORT))
+LANG_CHECK ?= en
+.PHONY: screenshots
+screenshots: $(STAMP)
+	@test -n "$(REPORT)" || { echo "No report folder: run make report first, or pass REPORT=..."; exit 2; }
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { echo "Chromium is missing: apt-get install chromium"; exit 2; }
+	$(BIN)/python -m segkit.report._screenshots $(REPORT) $(OUT) --lang $(LANG_CHECK)

@@ -1,13 +1,15 @@
 """segkit: analyse a customer base by segments, from notebooks or as a scheduled report.
 
 The implementation lives in subpackages, one per concept (``io``, ``engine``, ``value``, ``segments``, ``clv``,
-``portraits``, ``lifecycle``, ``report``); everything public is re-exported here, grouped the same way.
+``portraits``, ``lifecycle``, ``crm``, ``report``, ``i18n``); everything public is re-exported here, grouped the same way.
 """
 
-from . import clv, engine, io, lifecycle, portraits, report, segments, value
+from . import clv, crm, engine, i18n, io, lifecycle, portraits, report, segments, value
 from ._errors import DataContractError, ParameterError, SegkitError
 from .clv import *  # noqa: F403
+from .crm import *  # noqa: F403
 from .engine import *  # noqa: F403
+from .i18n import *  # noqa: F403
 from .io import *  # noqa: F403
 from .lifecycle import *  # noqa: F403
 from .portraits import *  # noqa: F403
@@ -27,9 +29,5 @@ __all__ += clv.__all__  # Lifetime value
 __all__ += portraits.__all__  # Personas
 __all__ += lifecycle.__all__  # Lifecycle: cohorts, status, churn, survival
 __all__ += report.__all__  # Reports and notebooks
-
-# The CRM half: loyalty types, CSI/NPS, renew index, activity x capacity, base structure.
-from . import crm
-from .crm import *  # noqa: F403
-
-__all__ += crm.__all__
+__all__ += crm.__all__  # The CRM half: loyalty types, CSI/NPS, renew index, activity x capacity, structure
+__all__ += i18n.__all__  # Languages and locale formats

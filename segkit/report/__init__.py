@@ -1,5 +1,25 @@
 """The report runner and the helpers report notebooks use."""
 
+from ._exports import export_csv, export_customer_lists, export_workbook
+from ._format import (
+    HtmlBlock,
+    column_label,
+    downloads_html,
+    findings_html,
+    format_table,
+    key_figures_html,
+    list_title,
+    notice_html,
+    page_description,
+    page_title,
+    pages_html,
+    parameters_html,
+    persona_cards,
+    report_title,
+    segment_cards,
+    show_table,
+    warnings_html,
+)
 from ._manifest import compare_manifests, data_fingerprint, previous_manifest, run_manifest
 from ._notebook import load_report_data, sample_path, setup_notebook
 from ._runner import NotebookRun, ReportExistsError, ReportResult, load_report_config, run_report
@@ -18,3 +38,26 @@ __all__ = [
     "setup_notebook",
 ]
 __all__ += ["compare_manifests", "data_fingerprint", "previous_manifest", "run_manifest"]
+# Readable tables, cards, index parts and exports in the reader's language.
+__all__ += [
+    "HtmlBlock",
+    "column_label",
+    "downloads_html",
+    "export_csv",
+    "export_customer_lists",
+    "export_workbook",
+    "findings_html",
+    "format_table",
+    "key_figures_html",
+    "list_title",
+    "notice_html",
+    "page_description",
+    "page_title",
+    "pages_html",
+    "parameters_html",
+    "persona_cards",
+    "report_title",
+    "segment_cards",
+    "show_table",
+    "warnings_html",
+]

@@ -1,0 +1,220 @@
+"""Locale formats: numbers, percentages, money and dates as a reader of each language expects them.
+
+Russian: ``1 234,50`` (a no-break space groups thousands, a comma marks decimals), ``27,5 %``,
+``1 234,50 ₽``, ``01.07.2024``. English: ``1,234.50``, ``27.5%``, ``$1,234.50``, ``2024-07-01`` (ISO dates,
+unambiguous for every English-speaking reader). A missing value is an em dash; a value that rounds to zero
+is shown without a minus sign.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ParameterError
+from ._catalogue import check_lang
+
+__all__ = [
+    "MISSING",
+    "check_currency",
+    "currency_symbol",
+    "format_date",
+    "format_money",
+    "format_number",
+    "format_percent",
+    "localize_text",
+    "symbol_first",
+]
+
+#: What a missing value is shown as.
+MISSING = "—"
+NBSP = "\u00a0"
+# Currencies written with a symbol; any other ISO 4217 code is written as the code after the number.
+_SYMBOLS = {"RUB": "₽", "USD": "$", "EUR": "€", "GBP": "£", "KZT": "₸", "UAH": "₴", "BYN": "Br", "CNY": "¥"}
+# English puts these symbols before the number ($1.50); Russian always puts the currency after it.
+_PREFIX_EN = {"USD", "EUR", "GBP", "CNY"}
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, numbers.Real) and math.isnan(float(value))
+
+
+def _check_decimals(decimals: Any) -> int:
+    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral) or not 0 <= decimals <= 10:
+        raise ParameterError(f"decimals must be a whole number from 0 to 10; got {decimals!r}.")
+    return int(decimals)
+
+
+def _number(value: Any, decimals: int, lang: str) -> str:
+    x = float(value)
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    # Half up, as people and accounting round (Python's round() would make 1234.5 into 1234).
+    d = Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if d == 0:
+        d = abs(d)  # no "-0.00"
+    text = f"{d:,.{decimals}f}"
+    if lang == "ru":
+        text = text.replace(",", NBSP).replace(".", ",")
+    return text
+
+
+def format_number(value: Any, decimals: int = 0, lang: str = "en") -> str:
+    """A number with the thousands separator and decimal mark of ``lang``.
+
+    Examples
+    --------
+    >>> from segkit.i18n import format_number
+    >>> format_number(1234.5, 2, lang="ru")
+    '1\\xa0234,50'
+    >>> format_number(1234.5, 2), format_number(-0.001, 2), format_number(float("nan"))
+    ('1,234.50', '0.00', '—')
+    """
+    lang = check_lang(lang)
+    decimals = _check_decimals(decimals)
+    if _missing(value):
+        return MISSING
+    return _number(value, decimals, lang)
+
+
+def format_percent(value: Any, decimals: int = 1, lang: str = "en") -> str:
+    """A share (a fraction: 0.275) as a percentage: ``27.5%`` or ``27,5 %``.
+
+    Examples
+    --------
+    >>> from segkit.i18n import format_percent
+    >>> format_percent(0.275), format_percent(0.275, lang="ru")
+    ('27.5%', '27,5\\xa0%')
+    """
+    lang = check_lang(lang)
+    decimals = _check_decimals(decimals)
+    if _missing(value):
+        return MISSING
+    text = _number(float(value) * 100, decimals, lang)
+    return f"{text}{NBSP}%" if lang == "ru" else f"{text}%"
+
+
+def check_currency(currency: Any) -> str | None:
+    """``None`` (no currency shown) or an upper-case ISO 4217 code such as ``"RUB"``."""
+    if currency is None:
+        return None
+    if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
+        raise ParameterError(
+            f"currency must be an ISO 4217 code such as 'RUB', 'USD' or 'EUR', or None for no currency; "
+            f"got {currency!r}."
+        )
+    return currency.upper()
+
+
+def currency_symbol(currency: str | None) -> str:
+    """The sign written for a currency: ``"₽"`` for ``"RUB"``, the code itself when it has no common symbol.
+
+    Examples
+    --------
+    >>> from segkit.i18n import currency_symbol
+    >>> currency_symbol("rub"), currency_symbol("CHF"), currency_symbol(None)
+    ('₽', 'CHF', '')
+    """
+    currency = check_currency(currency)
+    return "" if currency is None else _SYMBOLS.get(currency, currency)
+
+
+def symbol_first(currency: str | None, lang: str) -> bool:
+    """True when ``lang`` writes the currency sign before the number (``$1.50`` in English)."""
+    return check_lang(lang) == "en" and check_currency(currency) in _PREFIX_EN
+
+
+def format_money(value: Any, currency: str | None = None, decimals: int = 2, lang: str = "en") -> str:
+    """An amount of money with the currency placed as ``lang`` places it.
+
+    ``currency=None`` shows the plain number: the data say nothing about their currency, so the kit never
+    guesses one from the language.
+
+    Examples
+    --------
+    >>> from segkit.i18n import format_money
+    >>> format_money(1234.5, "RUB", lang="ru")
+    '1\\xa0234,50\\xa0₽'
+    >>> format_money(1234.5, "USD"), format_money(-5, "USD"), format_money(1234.5, "CHF", decimals=0)
+    ('$1,234.50', '-$5.00', '1,235 CHF')
+    """
+    lang = check_lang(lang)
+    currency = check_currency(currency)
+    decimals = _check_decimals(decimals)
+    if _missing(value):
+        return MISSING
+    text = _number(value, decimals, lang)
+    if currency is None:
+        return text
+    symbol = currency_symbol(currency)
+    if symbol_first(currency, lang):
+        return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"
+    return f"{text}{NBSP}{symbol}" if lang == "ru" else f"{text} {symbol}"
+
+
+def format_date(value: Any, lang: str = "en", *, time: bool | None = None) -> str:
+    """A date as ``01.07.2024`` (ru) or ``2024-07-01`` (en); the time is added when it is not midnight.
+
+    Examples
+    --------
+    >>> from segkit.i18n import format_date
+    >>> format_date("2024-07-01", lang="ru"), format_date("2024-07-01 13:05:00")
+    ('01.07.2024', '2024-07-01 13:05')
+    """
+    lang = check_lang(lang)
+    if _missing(value):
+        return MISSING
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"format_date needs a date such as '2024-07-01'; got {value!r}.") from exc
+    if ts is pd.NaT:
+        return MISSING
+    with_time = (ts != ts.normalize()) if time is None else time
+    day = ts.strftime("%d.%m.%Y" if lang == "ru" else "%Y-%m-%d")
+    return f"{day} {ts.strftime('%H:%M')}" if with_time else day
+
+
+# English-formatted numbers inside generated texts: "1,422,375.93", "27.5%", "151 (7.5%)".
+_EN_NUMBER = re.compile(r"(?<![\w.,])(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+\.\d+|-?\d+)(%?)(?![\w.,]\d)")
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?")
+
+
+def localize_text(text: Any, lang: str = "en") -> str:
+    """Re-write the English-formatted numbers and ISO dates inside a generated text for ``lang``.
+
+    Examples
+    --------
+    >>> from segkit.i18n import localize_text
+    >>> localize_text("151 (7.5%)", lang="ru")
+    '151 (7,5\\xa0%)'
+    >>> localize_text("2024-12-31 19:37:16", lang="ru")
+    '31.12.2024 19:37'
+    """
+    lang = check_lang(lang)
+    text = str(text)
+    if lang == "en":
+        return text
+    if _DATE_TEXT.fullmatch(text.strip()):
+        return format_date(text.strip(), lang)
+
+    def number(match: re.Match[str]) -> str:
+        raw, percent = match.group(1), match.group(2)
+        decimals = len(raw.split(".")[1]) if "." in raw else 0
+        out = _number(float(raw.replace(",", "")), decimals, lang)
+        return f"{out}{NBSP}%" if percent else out
+
+    return _EN_NUMBER.sub(number, text)
+
+
+def is_number(value: Any) -> bool:
+    """True for a real number (not a boolean)."""
+    return isinstance(value, numbers.Real | np.number) and not isinstance(value, bool | np.bool_)

@@ -1,0 +1,243 @@
+"""Customer lists that open well: CSV for the reader's Excel, and one formatted workbook with a sheet per list.
+
+A Russian-locale Excel expects ``;`` between fields, a decimal comma and ``DD.MM.YYYY`` dates, and only
+recognises UTF-8 when the file starts with a byte-order mark; an English one expects ``,``, a decimal point
+and ISO dates. :func:`export_csv` writes either. Column names stay the codes by default, because the next
+report (and CRM imports) read these files back; ``labels=True`` writes the human names instead.
+:func:`export_workbook` writes one ``.xlsx`` with a sheet per list: bold, frozen, width-fitted headers with
+the human column names, and numbers kept as numbers with Excel formats (Excel shows them in its own locale).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._errors import ParameterError
+from ..i18n import check_currency, check_lang, currency_symbol, persona_label, symbol_first, translate
+from ._format import _is_money, _is_percent, column_label, list_title
+
+__all__ = ["export_csv", "export_customer_lists", "export_workbook"]
+
+#: CSV dialect per language: field separator, decimal mark, encoding (``utf-8-sig`` writes the BOM).
+CSV_DIALECTS = {
+    "en": {"sep": ",", "decimal": ".", "encoding": "utf-8"},
+    "ru": {"sep": ";", "decimal": ",", "encoding": "utf-8-sig"},
+}
+_DATE_FORMATS = {"en": ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S"), "ru": ("%d.%m.%Y", "%d.%m.%Y %H:%M:%S")}
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+_VALUE_KINDS = {
+    "segment": ("segment",),
+    "rfm_segment": ("segment",),
+    "status": ("status",),
+    "base": ("base",),
+    "strategy": ("strategy",),
+    "action": ("segment_action",),
+    "approach": ("persona_approach",),
+}
+
+
+def _dates_as_text(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    out = frame.copy()
+    day_fmt, time_fmt = _DATE_FORMATS[lang]
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            has_time = bool((series.dropna() != series.dropna().dt.normalize()).any())
+            out[column] = series.dt.strftime(time_fmt if has_time else day_fmt).astype(object)
+            out.loc[series.isna(), column] = ""
+    return out
+
+
+def _human(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Vocabulary values and column names in ``lang`` (segments, statuses, strategies ...)."""
+    out = frame.copy()
+    for column in out.columns:
+        if column in ("persona_name", "name"):
+            out[column] = out[column].map(lambda v: persona_label(v, lang) if pd.notna(v) else v)
+        elif column in _VALUE_KINDS:
+            kinds = _VALUE_KINDS[column]
+            out[column] = out[column].map(lambda v, k=kinds: translate(v, k, lang) if pd.notna(v) else v)
+    out.columns = [column_label(c, lang) for c in out.columns]
+    return out
+
+
+def _prepare(frame: pd.DataFrame, index: bool) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(f"A customer list must be a pandas DataFrame; got {type(frame).__name__}.")
+    out = frame.reset_index() if index and (frame.index.name or any(frame.index.names)) else frame.copy()
+    out.columns = [str(c) for c in out.columns]
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype(object)
+    return out
+
+
+def export_csv(
+    frame: pd.DataFrame, path: str | Path, *, lang: str = "en", index: bool = True, labels: bool = False
+) -> Path:
+    """Write a customer list as CSV that the reader's Excel opens correctly.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The list (e.g. :func:`segkit.rfm_segments` output); a named index (``customer_id``) is written as
+        the first column.
+    path : str or Path
+        The file to write.
+    lang : {"en", "ru"}
+        ``"ru"``: UTF-8 with a byte-order mark, ``;`` separators, decimal comma, ``DD.MM.YYYY`` dates.
+        ``"en"``: plain UTF-8, ``,`` separators, decimal point, ISO dates.
+    index : bool, default True
+        Write a named index as a column.
+    labels : bool, default False
+        Human column names and translated segment/status names instead of the codes (for reading only:
+        segkit reads its own lists back by the codes).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> from segkit.report import export_csv
+    >>> df = pd.DataFrame({"revenue": [1234.5]}, index=pd.Index(["c1"], name="customer_id"))
+    >>> path = export_csv(df, pathlib.Path(tempfile.mkdtemp()) / "list.csv", lang="ru")
+    >>> path.read_bytes()
+    b'\\xef\\xbb\\xbfcustomer_id;revenue\\nc1;1234,5\\n'
+    """
+    lang = check_lang(lang)
+    out = _dates_as_text(_prepare(frame, index), lang)
+    if labels:
+        out = _human(out, lang)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dialect = CSV_DIALECTS[lang]
+    out.to_csv(
+        path, index=False, sep=dialect["sep"], decimal=dialect["decimal"], encoding=dialect["encoding"]
+    )
+    return path
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = _SHEET_BAD.sub(" ", name).strip()[:31] or "list"
+    candidate, n = base, 2
+    while candidate.lower() in used:
+        suffix = f" ({n})"
+        candidate, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(candidate.lower())
+    return candidate
+
+
+def _number_format(code: str, lang: str, currency: str | None) -> str | None:
+    if _is_percent(code, None):
+        return "0.0%"
+    if _is_money(code, None):
+        if currency is None:
+            return "#,##0.00"
+        symbol = currency_symbol(currency)
+        return f'"{symbol}"#,##0.00' if symbol_first(currency, lang) else f'#,##0.00 "{symbol}"'
+    return None
+
+
+def export_workbook(
+    lists: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    *,
+    lang: str = "en",
+    currency: str | None = None,
+    index: bool = True,
+) -> Path:
+    """Write several customer lists into one Excel workbook, a sheet per list.
+
+    Parameters
+    ----------
+    lists : mapping of str to DataFrame
+        ``{name: table}``; a known list name (``"rfm_segments"``, ``"churn_risk_scores"``, ...) gets its human
+        name as the sheet name, any other name is used as it is (cut to Excel's 31 characters).
+    path : str or Path
+        The ``.xlsx`` file to write.
+    lang : {"en", "ru"}
+        Language of the sheet names, column headers and vocabulary values (segments, statuses, ...).
+    currency : str, optional
+        ISO 4217 code shown in the money columns' number format.
+    index : bool, default True
+        Write a named index (``customer_id``) as the first column.
+
+    Returns
+    -------
+    Path
+        The file written. Headers are bold, the header row is frozen, columns are as wide as their content
+        (up to 60 characters); numbers stay numbers, with percentage and money formats.
+    """
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    lang = check_lang(lang)
+    currency = check_currency(currency)
+    if not isinstance(lists, Mapping) or not lists:
+        raise ParameterError(
+            "lists must be a non-empty mapping {name: DataFrame}, e.g. {'rfm_segments': table}."
+        )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in lists.items():
+            codes = _prepare(frame, index)
+            sheet = _sheet_name(list_title(str(name), lang), used)
+            _human(codes, lang).to_excel(writer, sheet_name=sheet, index=False)
+            ws = writer.sheets[sheet]
+            ws.freeze_panes = "A2"
+            for position, code in enumerate(codes.columns, start=1):
+                letter = get_column_letter(position)
+                ws[f"{letter}1"].font = Font(bold=True)
+                ws[f"{letter}1"].alignment = Alignment(wrap_text=True, vertical="top")
+                fmt = (
+                    _number_format(code, lang, currency)
+                    if pd.api.types.is_numeric_dtype(codes[code])
+                    else None
+                )
+                if pd.api.types.is_datetime64_any_dtype(codes[code]):
+                    fmt = "DD.MM.YYYY" if lang == "ru" else "YYYY-MM-DD"
+                if fmt:
+                    for cell in ws[letter][1:]:
+                        cell.number_format = fmt
+                ws.column_dimensions[letter].width = _width(ws[f"{letter}1"].value, codes[code])
+    return path
+
+
+def _width(header: Any, values: pd.Series) -> float:
+    sample = values.head(500)
+    longest = max(
+        [len(str(header)) * 0.9, *(len(f"{v:,.2f}" if isinstance(v, float) else str(v)) for v in sample)]
+    )
+    return float(min(max(longest + 2, 8), 60))
+
+
+def export_customer_lists(
+    lists: Mapping[str, pd.DataFrame],
+    folder: str | Path,
+    *,
+    lang: str = "en",
+    currency: str | None = None,
+    workbook: str | None = "customer_lists.xlsx",
+) -> dict[str, Path]:
+    """Write every list as ``<name>.csv`` (see :func:`export_csv`) and all of them into one workbook.
+
+    Returns
+    -------
+    dict
+        ``{name: csv path}``, plus ``"workbook"`` for the workbook when one is written.
+    """
+    folder = Path(folder)
+    out = {str(name): export_csv(frame, folder / f"{name}.csv", lang=lang) for name, frame in lists.items()}
+    if workbook:
+        out["workbook"] = export_workbook(lists, folder / workbook, lang=lang, currency=currency)
+    return out

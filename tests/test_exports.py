@@ -1,0 +1,114 @@
+"""Customer lists as CSV for the reader's Excel and as one formatted workbook; both read back unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+import segkit
+from segkit.report import export_csv, export_customer_lists, export_workbook
+
+
+@pytest.fixture
+def customers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "segment": pd.Categorical(["Champions", "At Risk", "Lost"]),
+            "revenue": [1234.56, 0.5, -12.25],
+            "revenue_share": [0.75, 0.25, 0.0],
+            "first_purchase": pd.to_datetime(["2024-07-01", "2023-12-31", None]),
+            "name": ["Иванов; Пётр", 'say "hi"', "plain"],
+        },
+        index=pd.Index(["C1", "C2", "C3"], name="customer_id"),
+    )
+
+
+def test_russian_csv_round_trip(customers, tmp_path):
+    path = export_csv(customers, tmp_path / "list.csv", lang="ru")
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
+    assert (
+        raw.decode("utf-8-sig").splitlines()[0]
+        == "customer_id;segment;revenue;revenue_share;first_purchase;name"
+    )
+    assert "1234,56" in raw.decode("utf-8-sig") and "01.07.2024" in raw.decode("utf-8-sig")
+    back = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig", index_col="customer_id")
+    assert back["revenue"].tolist() == [1234.56, 0.5, -12.25]
+    assert back["revenue_share"].tolist() == [0.75, 0.25, 0.0]
+    assert back["name"].tolist() == customers["name"].tolist()
+    assert back["segment"].tolist() == ["Champions", "At Risk", "Lost"]
+    dates = pd.to_datetime(back["first_purchase"], format="%d.%m.%Y")
+    assert dates.iloc[:2].tolist() == customers["first_purchase"].iloc[:2].tolist() and pd.isna(dates.iloc[2])
+
+
+def test_english_csv_round_trip(customers, tmp_path):
+    path = export_csv(customers, tmp_path / "list.csv", lang="en")
+    assert not path.read_bytes().startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(path, index_col="customer_id", parse_dates=["first_purchase"])
+    pd.testing.assert_series_equal(back["revenue"], customers["revenue"])
+    pd.testing.assert_series_equal(back["first_purchase"], customers["first_purchase"], check_freq=False)
+
+
+def test_labelled_csv_is_for_reading(customers, tmp_path):
+    path = export_csv(customers, tmp_path / "list.csv", lang="ru", labels=True)
+    back = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")
+    assert list(back.columns[:3]) == ["Клиент", "Сегмент", "Выручка"]
+    assert back["Сегмент"].tolist() == ["Чемпионы", "Под угрозой оттока", "Потерянные"]
+
+
+def test_segment_list_written_by_segkit_reads_back(tmp_path):
+    tx = segkit.load_report_data()
+    segments = segkit.rfm_segments(segkit.rfm(tx))
+    path = export_csv(segments, tmp_path / "rfm_segments.csv", lang="ru")
+    back = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig", index_col="customer_id")
+    assert back.index.tolist() == segments.index.tolist()
+    np.testing.assert_allclose(back["monetary"], segments["monetary"])
+    assert back["segment"].tolist() == segments["segment"].astype(str).tolist()
+
+
+def test_workbook_has_a_formatted_sheet_per_list(customers, tmp_path):
+    other = pd.DataFrame({"churn_risk": [0.9, 0.1]}, index=pd.Index(["C1", "C2"], name="customer_id"))
+    path = export_workbook(
+        {"rfm_segments": customers, "churn_risk_scores": other, "my/own:list": other},
+        tmp_path / "lists.xlsx",
+        lang="ru",
+        currency="RUB",
+    )
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Клиенты по RFM-сегментам", "Текущие клиенты по риску оттока", "my own list"]
+    sheet = book["Клиенты по RFM-сегментам"]
+    assert sheet.freeze_panes == "A2"
+    assert [c.value for c in sheet[1]] == [
+        "Клиент",
+        "Сегмент",
+        "Выручка",
+        "Доля выручки",
+        "Первая покупка",
+        "Название",
+    ]
+    assert all(c.font.bold for c in sheet[1])
+    assert sheet["C2"].value == 1234.56 and "₽" in sheet["C2"].number_format
+    assert sheet["D2"].number_format == "0.0%"
+    assert sheet["B2"].value == "Чемпионы"
+    assert sheet.column_dimensions["F"].width >= len("Иванов; Пётр")
+    back = pd.read_excel(path, sheet_name="Текущие клиенты по риску оттока")
+    assert back["Риск оттока"].tolist() == [0.9, 0.1]
+
+
+def test_export_customer_lists_writes_csv_and_workbook(customers, tmp_path):
+    paths = export_customer_lists({"rfm_segments": customers}, tmp_path, lang="en")
+    assert (
+        paths["rfm_segments"].name == "rfm_segments.csv" and paths["workbook"].name == "customer_lists.xlsx"
+    )
+    assert openpyxl.load_workbook(paths["workbook"]).sheetnames == ["Customers by RFM segment"]
+
+
+def test_bad_input_is_a_clear_error(tmp_path):
+    with pytest.raises(segkit.ParameterError, match="DataFrame"):
+        export_csv([1, 2], tmp_path / "x.csv")
+    with pytest.raises(segkit.ParameterError, match="non-empty mapping"):
+        export_workbook({}, tmp_path / "x.xlsx")
+    with pytest.raises(segkit.ParameterError, match="lang"):
+        export_csv(pd.DataFrame({"a": [1]}), tmp_path / "x.csv", lang="fr")

@@ -1,0 +1,496 @@
+"""The message catalogue: both languages complete and consistent, every text reachable, formats per locale."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+import string
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+import segkit
+from segkit.i18n import (
+    LANGUAGES,
+    catalogue_keys,
+    format_axes,
+    format_date,
+    format_money,
+    format_number,
+    format_percent,
+    label,
+    localize_axes,
+    localize_text,
+    persona_label,
+    t,
+)
+from segkit.i18n._catalogue import kinds, placeholders
+
+matplotlib.use("Agg")
+
+PACKAGE = Path(segkit.__file__).resolve().parent
+NBSP = "\u00a0"
+# Latin words allowed in Russian texts: acronyms, product and method names, and codes shown as they are.
+LATIN_OK = {
+    "ABC", "XYZ", "RFM", "LTV", "ROC", "AUC", "CSV", "Excel", "VIP", "HHI", "data", "sample_transactions",
+    "csv", "customer_id", "Python",
+}  # fmt: skip
+
+
+def _constants(paths: list[Path]) -> set[str]:
+    """Every string constant of the given modules (implicit concatenation already joined by the parser)."""
+    out: set[str] = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                out.add(node.value)
+    return out
+
+
+def _fstring_patterns(paths: list[Path]) -> list[re.Pattern[str]]:
+    """Every f-string of the given modules as a pattern: its literal parts, anything for each field."""
+    out = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                parts = [
+                    re.escape(part.value) if isinstance(part, ast.Constant) else ".+?" for part in node.values
+                ]
+                out.append(re.compile("".join(parts), re.DOTALL))
+    return out
+
+
+ALL_CODE = sorted(PACKAGE.rglob("*.py"))
+# The analysis code: what produces the vocabularies (not the layers that translate them).
+PRESENTATION = {PACKAGE / "i18n", PACKAGE / "report" / "_format.py", PACKAGE / "report" / "_exports.py"}
+ANALYSIS = [p for p in ALL_CODE if not any(p == q or q in p.parents for q in PRESENTATION)]
+
+
+@pytest.fixture(scope="module")
+def all_constants() -> set[str]:
+    return _constants(ALL_CODE)
+
+
+@pytest.fixture(scope="module")
+def analysis_constants() -> set[str]:
+    return _constants(ANALYSIS)
+
+
+# ---------------------------------------------------------------------------------------------------
+# completeness and consistency
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_every_key_exists_in_both_languages():
+    en, ru = catalogue_keys("en"), catalogue_keys("ru")
+    assert sorted(set(en) - set(ru)) == []
+    assert sorted(set(ru) - set(en)) == []
+    assert len(en) > 400
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_text_is_empty(lang):
+    empty = [key for key, text in catalogue_keys(lang).items() if not str(text).strip()]
+    assert empty == []
+
+
+def test_placeholders_are_identical_in_both_languages():
+    en, ru = catalogue_keys("en"), catalogue_keys("ru")
+    differ = {
+        key: (placeholders(en[key]), placeholders(ru[key]))
+        for key in en
+        if placeholders(en[key]) != placeholders(ru[key])
+    }
+    assert differ == {}
+
+
+def test_template_codes_have_the_placeholders_of_their_text():
+    en = catalogue_keys("en")
+    for key, text in en.items():
+        code = key.split(".", 2)[-1]
+        if key.startswith("labels.") and placeholders(code):
+            assert placeholders(code) == placeholders(text), key
+
+
+def test_russian_texts_are_russian():
+    en, ru = catalogue_keys("en"), catalogue_keys("ru")
+    english = {}
+    for key, text in ru.items():
+        plain = re.sub(r"\{\w+\}", "", text)
+        words = set(re.findall(r"[A-Za-z][A-Za-z_]{2,}", plain)) - LATIN_OK
+        if words:
+            english[key] = sorted(words)
+    assert english == {}
+    # A Russian text identical to the English one is only allowed for codes and acronyms ("R", "ROC AUC").
+    same = [key for key in en if en[key] == ru[key] and set(re.findall(r"[A-Za-z]{3,}", en[key])) - LATIN_OK]
+    assert same == []
+
+
+def test_a_missing_key_or_field_is_a_clear_error():
+    with pytest.raises(segkit.ParameterError, match="Unknown message key"):
+        t("no.such.key", lang="ru")
+    with pytest.raises(segkit.ParameterError, match="needs the field"):
+        t("table.rows_shown", lang="en", shown=3)
+    with pytest.raises(segkit.ParameterError, match="lang"):
+        t("common.yes", lang="de")
+    with pytest.raises(segkit.ParameterError, match="kind"):
+        label("colour", "red")
+
+
+# ---------------------------------------------------------------------------------------------------
+# every text is used
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_every_message_key_is_referenced_from_segkit_code(all_constants):
+    unused = [
+        key
+        for key in catalogue_keys("en")
+        if key.startswith("messages.") and key[len("messages.") :] not in all_constants
+    ]
+    assert unused == []
+
+
+def test_every_vocabulary_is_mapped_by_the_presentation_code():
+    constants = _constants([p for p in ALL_CODE if any(p == q or q in p.parents for q in PRESENTATION)])
+    assert [kind for kind in kinds() if kind not in constants] == []
+
+
+def _pieces(text: str) -> list[str]:
+    return [literal for literal, _, _, _ in string.Formatter().parse(text) if literal.strip()]
+
+
+def test_every_label_names_something_the_analysis_code_produces(analysis_constants):
+    # A label is used when its code, or its English text, is written in the analysis code: as a string,
+    # as a text an f-string of the analysis makes ("total margin (positive part)"), or, for a template,
+    # with every literal piece written there (so "revenue lost if the top {k} left" matches its f-string).
+    fstrings = _fstring_patterns(ANALYSIS)
+
+    def produced(text: str) -> bool:
+        if placeholders(text):
+            if all(any(piece in constant for constant in analysis_constants) for piece in _pieces(text)):
+                return True
+            text = text.format(**dict.fromkeys(placeholders(text), "0"))  # an example of the text
+        return any(text in constant for constant in analysis_constants) or any(
+            p.fullmatch(text) for p in fstrings
+        )
+
+    unused = []
+    for key, text in catalogue_keys("en").items():
+        if not key.startswith("labels."):
+            continue
+        code = key.split(".", 2)[2]
+        if not (produced(code) or produced(text)):
+            unused.append(key)
+    assert unused == []
+
+
+def test_the_unused_check_can_fail(analysis_constants):
+    assert not any("Platinum whales" in constant for constant in analysis_constants)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the vocabularies of the analysis are covered, and their English is the analysis' own text
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_segment_names_descriptions_and_actions():
+    for bins in (2, 3, 5):
+        scheme = segkit.default_scheme(bins)
+        for segment in scheme.segments:
+            assert label("segment", segment, "en") == segment
+            assert label("segment", segment, "ru") != segment
+            assert label("segment_description", segment, "en") == scheme.descriptions[segment]
+            assert label("segment_action", segment, "en") == scheme.actions[segment]
+            # The analysis' English text also finds its translation (a summary table carries the text).
+            assert label("segment_action", scheme.actions[segment], "ru") == label(
+                "segment_action", segment, "ru"
+            )
+    assert label("segment", "Champions", "ru") == "Чемпионы"
+    assert label("segment", "At Risk", "ru") == "Под угрозой оттока"
+
+
+def test_abc_xyz_strategies():
+    table = segkit.default_strategies()
+    for cell, text in table["strategy"].items():
+        assert label("strategy", cell, "en") == text
+        assert label("strategy", text, "ru") == label("strategy", cell, "ru") != text
+
+
+def test_statuses_and_features():
+    for status in segkit.STATUSES:
+        assert label("status", status, "ru") != status
+    assert label("status", "at_risk", "ru") == "под угрозой оттока"
+    from segkit.portraits._features import FEATURE_LABELS
+
+    for feature, text in FEATURE_LABELS.items():
+        assert label("feature", feature, "en") == text
+    from segkit.lifecycle._churn import FEATURE_MEANINGS
+
+    for feature, text in FEATURE_MEANINGS.items():
+        generated = text.format(w=90, w2=180)
+        assert label("churn_feature", generated, "ru") != generated, feature
+
+
+def test_every_persona_approach_and_name_translates():
+    from segkit.portraits._personas import _QUALIFIERS, _approach, _name
+
+    flags = (
+        "one_time",
+        "new",
+        "lapsed",
+        "frequent",
+        "occasional",
+        "high",
+        "low",
+        "big_basket",
+        "small_basket",
+    )
+    names, approaches = set(), set()
+    for values in itertools.product((False, True), repeat=len(flags)):
+        traits = dict(zip(flags, values, strict=True))
+        names.add(_name(traits))
+        approaches.add(_approach(traits))
+    for text in approaches:
+        assert label("persona_approach", text, "ru") != text
+    for name in names:
+        assert persona_label(name, "ru") != name
+    for high, low in _QUALIFIERS.values():
+        assert persona_label(f"Regular buyers, {high} (2)", "ru").endswith(" (2)")
+        assert label("persona_qualifier", low, "ru") != low
+    assert (
+        persona_label("Regular buyers, higher revenue", "ru")
+        == "Постоянные покупатели, выше: выручка (за вычетом возвратов)"
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """The kit's analyses, fitted once on a small generated base."""
+    from segkit.datasets import make_transactions
+
+    frame, _ = make_transactions(300, seed=4)
+    tx = segkit.read_transactions(frame)
+    as_of = segkit.as_of_date(tx, None)
+    rfm = segkit.rfm(tx, as_of=as_of)
+    segments = segkit.rfm_segments(rfm)
+    earlier = segkit.rfm_segments(segkit.rfm(tx, as_of=as_of - pd.Timedelta(days=90)))
+    model = segkit.ChurnModel(horizon_days=60, random_state=0).fit(tx, as_of=as_of)
+    rates = segkit.churn_rate(tx, as_of=as_of)
+    return {
+        "tx": tx,
+        "as_of": as_of,
+        "matrix": segkit.abc_xyz(tx, as_of=as_of),
+        "rfm": rfm,
+        "segments": segments,
+        "summary": segkit.segment_summary(segments),
+        "migration": segkit.segment_migration(earlier, segments),
+        "personas": segkit.personas(
+            tx, as_of=as_of, segments=segments["segment"], n_resamples=0, k_range=(3, 4)
+        ),
+        "cohorts": segkit.cohorts(tx, as_of=as_of),
+        "rates": rates,
+        "survival": segkit.survival_curves(tx, as_of=as_of),
+        "model": model,
+        "evaluation": model.evaluate(tx, as_of=as_of),
+    }
+
+
+@pytest.fixture(scope="module")
+def results(fitted):
+    """Every result table the kit produces today."""
+    f = fitted
+    tx, as_of, matrix, personas = f["tx"], f["as_of"], f["matrix"], f["personas"]
+    return {
+        "quality": tx.quality.to_frame(),
+        "period_totals": segkit.period_totals(tx, as_of=as_of),
+        "concentration": segkit.concentration(tx, as_of=as_of).to_frame(),
+        "abc_summary": matrix.abc_.summary_,
+        "abc_table": matrix.abc_.table_,
+        "xyz_summary": matrix.xyz_.summary_,
+        "xyz_table": matrix.xyz_.table_,
+        "matrix": matrix.matrix_,
+        "abc_xyz_table": matrix.table_,
+        "rfm_table": f["rfm"].table_,
+        "rfm_thresholds": f["rfm"].thresholds_,
+        "scheme": segkit.default_scheme(5).to_frame(),
+        "segment_table": segkit.default_scheme(5).segment_table(),
+        "segments": f["segments"],
+        "segment_summary": f["summary"],
+        "migration_summary": f["migration"].summary_,
+        "migration_counts": f["migration"].counts_,
+        "features": personas.features_,
+        "k_scores": personas.k_scores_,
+        "persona_cards": personas.persona_cards(),
+        "profiles": personas.profiles_,
+        "assignments": personas.assignments(),
+        "status": segkit.customer_status(tx, as_of=as_of),
+        "average_curve": f["cohorts"].average_curve_,
+        "client_base": segkit.client_base(tx, as_of=as_of),
+        "transitions": segkit.status_transitions(tx, previous=as_of - pd.Timedelta(days=90), as_of=as_of),
+        "churn_rate": f["rates"],
+        "churn_summary": segkit.churn_summary(f["rates"]),
+        "survival": f["survival"].summary_,
+        "metrics": f["evaluation"].metrics,
+        "calibration": f["evaluation"].calibration,
+        "importance": f["model"].importance_,
+        "scores": f["model"].score(tx, as_of=as_of),
+        "customer_summary": segkit.customer_summary(tx, as_of=as_of),
+    }
+
+
+def test_every_result_column_has_a_human_label(results):
+    from segkit.report import column_label
+
+    missing = {}
+    for name, frame in results.items():
+        names = [*map(str, frame.columns), *(str(n) for n in frame.index.names if n is not None)]
+        for column in names:
+            if column.isdigit():
+                continue  # period numbers of cohort matrices
+            if column_label(column, "ru") == column and column_label(column, "en") == column:
+                missing.setdefault(name, []).append(column)
+    assert missing == {}
+
+
+def test_every_measure_of_the_summary_tables_translates(results):
+    for name in ("quality", "concentration"):
+        for measure in results[name]["measure"]:
+            assert label("measure", measure, "ru") != measure, measure
+    for effect in results["importance"]["effect"]:
+        assert label("effect", effect, "ru") != effect
+    for ranking in results["metrics"].index:
+        assert label("ranking", ranking, "ru") != ranking
+
+
+@pytest.fixture(scope="module")
+def plots(fitted):
+    """Every plot function of the kit, drawn from the fitted analyses."""
+    import matplotlib.pyplot as plt
+
+    f = fitted
+    tx, as_of, matrix = f["tx"], f["as_of"], f["matrix"]
+    calls = {
+        "period_totals": lambda: segkit.plot_period_totals(segkit.period_totals(tx, as_of=as_of)),
+        "pareto": lambda: segkit.plot_pareto(matrix.abc_),
+        "lorenz": lambda: segkit.plot_pareto(tx, as_of=as_of, kind="lorenz"),
+        "cv": lambda: segkit.plot_cv_distribution(matrix.xyz_),
+        "heatmap": lambda: segkit.plot_abc_xyz_heatmap(matrix, by="revenue"),
+        "segment_sizes": lambda: segkit.plot_segment_sizes(f["summary"]),
+        "migration": lambda: segkit.plot_migration(f["migration"]),
+        "retention_heatmap": lambda: segkit.plot_retention_heatmap(f["cohorts"], kind="retention"),
+        "ltv_curves": lambda: segkit.plot_retention_curves(f["cohorts"], kind="ltv"),
+        "churn_rate": lambda: segkit.plot_churn_rate(f["rates"]),
+        "survival": lambda: segkit.plot_survival(f["survival"]),
+        "calibration": lambda: segkit.plot_calibration(f["evaluation"]),
+        "k_scores": lambda: segkit.plot_persona_k_scores(f["personas"]),
+        "persona_sizes": lambda: segkit.plot_persona_sizes(f["personas"]),
+        "projection": lambda: segkit.plot_persona_projection(f["personas"]),
+    }
+    yield {name: draw() for name, draw in calls.items()}
+    plt.close("all")
+
+
+def test_every_plot_text_translates(plots):
+    untranslated = {}
+    for name, ax in plots.items():
+        texts = [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        legend = ax.get_legend()
+        texts += [text.get_text() for text in legend.get_texts()] if legend is not None else []
+        localize_axes(ax, lang="ru")
+        after = [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        after += [text.get_text() for text in legend.get_texts()] if legend is not None else []
+        same = [
+            before
+            for before, now in zip(texts, after, strict=True)
+            if before == now and re.search(r"[a-z]{3}", before)
+        ]
+        if same:
+            untranslated[name] = same
+    assert untranslated == {}
+    # Heatmap cells are relocalized numbers ("36%" -> "36 %").
+    cells = [text.get_text() for text in plots["retention_heatmap"].texts if text.get_text()]
+    assert cells and all("." not in cell for cell in cells)
+    assert any(NBSP + "%" in cell for cell in cells)
+
+
+# ---------------------------------------------------------------------------------------------------
+# locale formats
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_number_formats():
+    assert format_number(1234.5, 2, "ru") == f"1{NBSP}234,50"
+    assert format_number(1234.5, 2, "en") == "1,234.50"
+    assert format_number(1234567, 0, "ru") == f"1{NBSP}234{NBSP}567"
+    assert format_number(2.5, 0) == "3"  # half up, not to even
+    assert format_number(-0.004, 2) == "0.00"
+    assert format_number(np.nan) == format_number(None) == format_number(pd.NA) == "—"
+    with pytest.raises(segkit.ParameterError, match="decimals"):
+        format_number(1, -1)
+
+
+def test_percent_money_and_dates():
+    assert format_percent(0.1849, 1, "ru") == f"18,5{NBSP}%"
+    assert format_percent(0.1849, 0, "en") == "18%"
+    assert format_money(1234.5, "RUB", lang="ru") == f"1{NBSP}234,50{NBSP}₽"
+    assert format_money(1234.5, "USD", lang="en") == "$1,234.50"
+    assert format_money(1234.5, "usd", lang="ru") == f"1{NBSP}234,50{NBSP}$"
+    assert format_money(1234.5, None, lang="ru") == f"1{NBSP}234,50"
+    assert format_money(-3, "EUR") == "-€3.00"
+    with pytest.raises(segkit.ParameterError, match="currency"):
+        format_money(1, "rubles")
+    assert format_date(pd.Timestamp("2024-07-01"), "ru") == "01.07.2024"
+    assert format_date("2024-07-01", "en") == "2024-07-01"
+    assert format_date(pd.NaT, "ru") == "—"
+
+
+def test_generated_texts_are_relocalized():
+    assert localize_text("549 (27.5%)", "ru") == f"549 (27,5{NBSP}%)"
+    assert localize_text("1,422,375.93", "ru") == f"1{NBSP}422{NBSP}375,93"
+    assert localize_text("%Y-%m-%d", "ru") == "%Y-%m-%d"
+    assert localize_text("C00441", "ru") == "C00441"
+    assert label("measure", "customers making 80 % of revenue", "ru") == "клиентов дают 80 % выручки"
+    assert label("measure", "dropped: missing customer_id", "ru") == "отброшено: нет кода клиента"
+
+
+def test_axes_formats_and_labels():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 0.5], [0, 2500])
+    ax.set_title("Churn rate over time (churned = no purchase for more than 71 days)")
+    ax.set_xlabel("share of customers (largest first)")
+    ax.set_ylabel("cumulative share of revenue")
+    ax.legend(["all customers equal"])
+    format_axes(ax, x="percent", y="money", lang="ru", currency="RUB")
+    localize_axes(ax, lang="ru")
+    assert ax.xaxis.get_major_formatter()(0.25, 0) == f"25{NBSP}%"
+    assert ax.yaxis.get_major_formatter()(2500, 0) == f"2{NBSP}500{NBSP}₽"
+    assert ax.get_title() == "Отток во времени (ушедший — нет покупок больше 71 дн.)"
+    assert ax.get_xlabel() == "доля клиентов (от крупных к мелким)"
+    assert ax.get_legend().get_texts()[0].get_text() == "все клиенты равны"
+    with pytest.raises(segkit.ParameterError, match="axis format"):
+        format_axes(ax, x="money!")
+    plt.close(fig)
+
+
+def test_every_concentration_warning_translates():
+    concentrated = pd.Series({"big": 1000.0, **{f"c{i}": 1.0 for i in range(20)}})
+    moderate = pd.Series({f"c{i}": float(i + 1) for i in range(12)})
+    healthy = segkit.concentration(segkit.load_report_data())
+    messages = [
+        *segkit.concentration(concentrated).messages(),
+        *segkit.concentration(moderate).messages(),
+        *healthy.messages(),
+        segkit.concentration(concentrated).report().splitlines()[0],
+    ]
+    assert len(messages) >= 6
+    for message in messages:
+        russian = label("warning", message, "ru")
+        assert russian != message, message
+        assert not re.search(r"\b(?:revenue|margin)\b", russian), russian
