@@ -252,6 +252,7 @@ def _wait_for_staging(ws: dict[str, Path], process: subprocess.Popen) -> Path:
     raise AssertionError("the run never started its notebook")
 
 
+@pytest.mark.slow  # three command-line processes, each importing segkit
 def test_sigterm_behaves_like_sigint_and_a_killed_run_is_cleaned_up(ws: dict[str, Path]) -> None:
     run = _start_cli(ws)
     staging = _wait_for_staging(ws, run)

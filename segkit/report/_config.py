@@ -193,7 +193,7 @@ def load_report_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     base = path.resolve().parent
     for key in ("data", "output", "notebooks"):
         if isinstance(values.get(key), str):
-            values[key] = str(base / values[key])
+            values[key] = os.path.normpath(base / values[key])
     if "crm" in values:
-        values["crm"] = {table: str(base / file) for table, file in values["crm"].items()}
+        values["crm"] = {table: os.path.normpath(base / file) for table, file in values["crm"].items()}
     return values

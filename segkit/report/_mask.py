@@ -58,7 +58,7 @@ def pseudonym(value: Any, key: bytes, *, prefix: str = "ID") -> str:
     --------
     >>> from segkit.report._mask import pseudonym
     >>> pseudonym("C00042", b"a key of sixteen+")
-    'ID-b8d8d1b0d4a5e3f5'
+    'ID-802231799ce9171f'
     >>> pseudonym("C00042", b"a key of sixteen+") == pseudonym("C00042", b"another key 123456")
     False
     """

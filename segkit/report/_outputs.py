@@ -102,7 +102,7 @@ def failure_message(name: str, failure: dict[str, str], *, segkit_error: bool) -
         )
     return (
         '<div style="border:2px solid #b00;padding:.6em 1em;margin:1em 0">'
-        f"<p><b>This notebook stopped in the section &ldquo;{html.escape(failure['section'])}&rdquo;.</b> "
+        f"<p><b>This notebook stopped in the section “{html.escape(failure['section'])}”.</b> "
         "The sections after it were not computed.</p>"
         f"<p><b>Why:</b> {html.escape(failure['error'])}</p>"
         f"<p><b>What to do:</b> {html.escape(todo)}</p></div>"
@@ -133,7 +133,7 @@ def write_html(
 
 def _status_cell(run: Any) -> str:
     if not run.ok:
-        where = f" in section &ldquo;{html.escape(run.section)}&rdquo;" if run.section else ""
+        where = f" in section “{html.escape(run.section)}”" if run.section else ""
         return f'<b class="bad">failed</b>{where}: {html.escape(run.error or "")}'
     if not run.skipped:
         return "ok"
