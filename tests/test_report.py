@@ -256,3 +256,40 @@ def test_cli_failure_exit_code_and_check(
     assert "rows read" in out and "default as-of date: 2024-03-02" in out
     assert cli.main(["check", "--data", str(workspace["data"])]) == 2
     assert "Column 'customer_id' (given as customer=) is not in the data" in capsys.readouterr().err
+
+
+CRM = """from pathlib import Path
+sizes = {table: len(Path(path).read_text().splitlines()) for table, path in crm_paths.items()}
+print(f"window {window_months}, masked {mask_ids}, crm {crm_paths}, lines {sizes}")
+"""
+
+
+def test_runner_parameters_reach_the_notebooks_that_declare_them(
+    workspace: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    books = workspace["notebooks"]
+    (books / "00_good.ipynb").unlink()
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(PARAMETERS + "window_months = 12\nmask_ids = False\ncrm_paths = {}\n")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(CRM)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, books / "05_crm.ipynb")
+    crm = workspace["root"] / "crm"
+    crm.mkdir()
+    (crm / "cards.csv").write_text("card,customer\n1,a\n2,b\n")
+    args = ["report", "--data", str(workspace["data"]), "--customer", "Client", "--date", "Date"]
+    args += ["--amount", "Total", "--out", str(workspace["out"]), "--notebooks", str(books)]
+    assert cli.main([*args, "--window-months", "6", "--crm", f"cards={crm / 'cards.csv'}"]) == 0, (
+        capsys.readouterr()
+    )
+    executed = nbformat.read(workspace["out"] / "2024-03-02" / "05_crm.ipynb", as_version=4)
+    printed = executed.cells[-1].outputs[0]["text"]
+    # The CRM file is named relative to the report folder (the notebook's working directory).
+    assert printed == "window 6, masked False, crm {'cards': '../../crm/cards.csv'}, lines {'cards': 3}\n"
+    run = json.loads((workspace["out"] / "2024-03-02" / "run.json").read_text())
+    assert (
+        run["parameters"]["crm_paths"] == {"cards": "cards.csv"} and run["parameters"]["window_months"] == 6
+    )
+    assert cli.main([*args, "--force", "--window-months", "0"]) == 2
+    assert "window_months must be a whole number of months from 1 to 120; got 0" in capsys.readouterr().err

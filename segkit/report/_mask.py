@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -92,6 +91,4 @@ def mask_transactions(tx: Transactions, key: bytes, *, safe: Iterable[str] = ())
             continue
         if data[column].dtype == object or pd.api.types.is_string_dtype(data[column]):
             data[column] = _mask_series(data[column], key, "TEXT")
-    masked = Transactions(data=data, quality=tx.quality)
-    masked.quality = replace(tx.quality)
-    return masked
+    return Transactions(data=data, quality=tx.quality)
