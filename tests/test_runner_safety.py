@@ -238,7 +238,12 @@ def _start_cli(ws: dict[str, Path]) -> subprocess.Popen:
         "--notebooks", str(ws["notebooks"]), "--out", str(ws["out"]),
     ]  # fmt: skip
     return subprocess.Popen(
-        command, cwd=ws["root"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ws["root"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -252,16 +257,25 @@ def _wait_for_staging(ws: dict[str, Path], process: subprocess.Popen) -> Path:
     raise AssertionError("the run never started its notebook")
 
 
-@pytest.mark.slow  # three command-line processes, each importing segkit
+def _ctrl_c(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C signals the whole process group
+
+
+def _scheduler_timeout(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+
+
+@pytest.mark.slow  # four command-line processes, each importing segkit
 def test_sigterm_behaves_like_sigint_and_a_killed_run_is_cleaned_up(ws: dict[str, Path]) -> None:
-    run = _start_cli(ws)
-    staging = _wait_for_staging(ws, run)
-    run.send_signal(signal.SIGTERM)
-    out, err = run.communicate(timeout=120)
-    assert run.returncode == 143, err
-    assert err.strip().splitlines()[-1] == "segkit report: terminated; nothing was published."
-    assert "Traceback" not in err and "zmq" not in err and "KeyboardInterrupt" not in err
-    assert not staging.exists() and sorted(p.name for p in ws["out"].iterdir()) == []
+    for send, code, word in ((_ctrl_c, 130, "interrupted"), (_scheduler_timeout, 143, "terminated")):
+        run = _start_cli(ws)
+        staging = _wait_for_staging(ws, run)
+        send(run)
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == code, err
+        assert err.strip().splitlines()[-1] == f"segkit report: {word}; nothing was published."
+        assert "Traceback" not in err and "zmq" not in err and "KeyboardInterrupt" not in err
+        assert not staging.exists() and sorted(p.name for p in ws["out"].iterdir()) == []
 
     killed = _start_cli(ws)
     staging = _wait_for_staging(ws, killed)
