@@ -63,14 +63,13 @@ def _data_settings(args: argparse.Namespace, config: dict[str, Any]) -> tuple[An
 
 
 def _parse_param(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise SegkitError(f"--param takes NAME=VALUE, got {text!r}.")
-    name, raw = text.split("=", 1)
+    # Only the value is parsed (as JSON, else plain text); the runner checks the name against the notebooks.
+    name, raw = _split_assignment("--param", text, "NAME=VALUE")
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
         value = raw  # plain words need no JSON quotes
-    return name.strip(), value
+    return name, value
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -100,6 +99,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--force", action="store_true", help="replace an existing report for the same date")
     report.add_argument("--no-html", action="store_true", help="skip the HTML copies")
+    _add_runner_arguments(report)
 
     check = sub.add_parser("check", help="read and check a transactions file; print the data-quality summary")
     check.add_argument("--config", help="YAML report config to take the data settings from")
@@ -145,24 +145,73 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
     return load_report_config(args.config) if getattr(args, "config", None) else {}
 
 
+def _add_runner_arguments(report: argparse.ArgumentParser) -> None:
+    group = report.add_argument_group("report settings (flags override the config file)")
+    group.add_argument(
+        "--window-months",
+        type=int,
+        metavar="N",
+        help="analysis window of the whole report in months (default 12)",
+    )
+    group.add_argument(
+        "--mask-ids",
+        action="store_true",
+        default=None,
+        help="replace customer ids and free-text attributes by keyed pseudonyms (key: $SEGKIT_MASK_KEY)",
+    )
+    group.add_argument(
+        "--mask-safe",
+        action="append",
+        metavar="COLUMN",
+        help="attribute column that identifies nobody and stays readable under --mask-ids (repeatable)",
+    )
+    group.add_argument(
+        "--crm",
+        action="append",
+        default=[],
+        metavar="TABLE=PATH",
+        help="CRM table for the notebooks that use CRM data (repeatable)",
+    )
+
+
+def _runner_settings(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of run_report other than the data settings: flags first, then the config."""
+    parameters = dict(config.get("parameters") or {})
+    parameters.update(dict(_parse_param(p) for p in args.param))
+    crm = dict(config.get("crm") or {})
+    for text in args.crm:
+        table, path = _split_assignment("--crm", text, "TABLE=PATH")
+        crm[table] = path
+    return {
+        "as_of": args.as_of or config.get("as_of"),
+        "output": args.output or config.get("output") or "reports",
+        "notebooks": args.notebooks or config.get("notebooks"),
+        "parameters": parameters,
+        "force": args.force or config.get("force", False),
+        "html_copies": not args.no_html and config.get("html", True),
+        "window_months": args.window_months
+        if args.window_months is not None
+        else config.get("window_months", 12),
+        "mask_ids": bool(args.mask_ids) or config.get("mask_ids", False),
+        "mask_key_text": config.get("mask_key"),
+        "mask_safe": args.mask_safe or config.get("mask_safe", []),
+        "crm": crm,
+    }
+
+
+def _split_assignment(flag: str, text: str, shape: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise SegkitError(f"{flag} takes {shape}, got {text!r}.")
+    name, value = text.split("=", 1)
+    return name.strip(), value
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report._runner import run_report
 
     config = _config(args)
     data, columns, read_options = _data_settings(args, config)
-    parameters = dict(config.get("parameters") or {})
-    parameters.update(dict(_parse_param(p) for p in args.param))
-    result = run_report(
-        data,
-        columns=columns,
-        read_options=read_options,
-        as_of=args.as_of or config.get("as_of"),
-        output=args.output or config.get("output") or "reports",
-        notebooks=args.notebooks or config.get("notebooks"),
-        parameters=parameters,
-        force=args.force or bool(config.get("force")),
-        html_copies=not args.no_html,
-    )
+    result = run_report(data, columns=columns, read_options=read_options, **_runner_settings(args, config))
     if result.ok:
         print(f"Report ready: {result.folder / 'index.html'}")
         return 0
@@ -194,16 +243,20 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``segkit`` command; returns the exit code."""
+    from .report._staging import Terminated, sigterm_as_interrupt
+
     args = _build_parser().parse_args(argv)
     handlers = {"report": _cmd_report, "check": _cmd_check, "sample-data": _cmd_sample, "init": _cmd_init}
     try:
-        return handlers[args.command](args)
+        with sigterm_as_interrupt():
+            return handlers[args.command](args)
     except SegkitError as exc:
         print(f"segkit {args.command}: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"segkit {args.command}: interrupted; nothing was published.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"segkit {args.command}: {how}; nothing was published.", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
 
 
 if __name__ == "__main__":  # pragma: no cover

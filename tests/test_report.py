@@ -1,4 +1,4 @@
-"""The report runner: success, a failing notebook, no silent overwrite, atomic publishing, the CLI."""
+"""The report runner on small notebooks: success, failures, skipped sections, no overwrite, the CLI."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 import segkit
 from segkit import cli
-from segkit.report._runner import ReportExistsError
+from segkit.report import ReportExistsError
 
 PARAMETERS = """data_path = None
 columns = {}
@@ -20,20 +20,41 @@ as_of = None
 output_dir = None
 reports_root = None
 greeting = "hello"
+min_orders = 5
 """
 
 GOOD = """import segkit
+from pathlib import Path
 tx = segkit.load_report_data(data_path, columns=columns, read_options=read_options)
 summary = segkit.customer_summary(tx, as_of=as_of)
 print(f"{greeting}: {len(summary)} customers, revenue {summary['revenue'].sum():.2f}, as of {as_of}")
+summary.to_csv(Path(output_dir) / "customers.csv")
+"""
+
+SKIPPING = """import segkit
+with segkit.section("Big customers", hint=f"--param min_orders=1 (now {min_orders})") as big:
+    raise segkit.ParameterError(f"no customer has {min_orders} orders")
+print("after the skipped section" if not big.ok else "not skipped")
+"""
+
+# Without importing segkit the kernel starts in a moment; for tests about the runner, not the data.
+LIGHT = """print(f"{greeting}: min_orders={min_orders}, as of {as_of}")
+"""
+
+BROKEN = """# the first cell
+x = 1
 """
 
 
-def _notebook(path: Path, body: str) -> None:
+def _notebook(path: Path, *cells: str, headings: tuple[str, ...] = ()) -> None:
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell(PARAMETERS)
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# test"), params, nbformat.v4.new_code_cell(body)]
+    nb.cells = [nbformat.v4.new_markdown_cell("# test"), params]
+    for i, body in enumerate(cells):
+        if i < len(headings):
+            nb.cells.append(nbformat.v4.new_markdown_cell(f"## {headings[i]}"))
+        nb.cells.append(nbformat.v4.new_code_cell(body))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
 
@@ -60,32 +81,26 @@ COLUMNS = {"customer": "Client", "date": "Date", "amount": "Total"}
 
 
 def _run(ws: dict[str, Path], **kwargs):
+    kwargs.setdefault("progress", lambda _: None)
     return segkit.run_report(
-        ws["data"],
-        columns=COLUMNS,
-        notebooks=ws["notebooks"],
-        output=ws["out"],
-        progress=lambda _: None,
-        **kwargs,
+        ws["data"], columns=COLUMNS, notebooks=ws["notebooks"], output=ws["out"], **kwargs
     )
+
+
+def _all_text(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in folder.rglob("*") if p.is_file()}
 
 
 def test_report_success(workspace: dict[str, Path]) -> None:
     lines: list[str] = []
-    result = segkit.run_report(
-        workspace["data"],
-        columns=COLUMNS,
-        notebooks=workspace["notebooks"],
-        output=workspace["out"],
-        parameters={"greeting": "hi"},
-        progress=lines.append,
-    )
+    result = _run(workspace, parameters={"greeting": "hi"}, progress=lines.append)
     assert result.ok and result.as_of == pd.Timestamp("2024-03-02")
     folder = workspace["out"] / "2024-03-02"
     assert result.folder == folder
     assert sorted(p.name for p in folder.iterdir()) == [
         "00_good.html",
         "00_good.ipynb",
+        "customers.csv",
         "index.html",
         "run.json",
     ]
@@ -98,48 +113,93 @@ def test_report_success(workspace: dict[str, Path]) -> None:
     assert '<a href="00_good.html">' in index and "rows read" in index and "All notebooks ran." in index
     run = json.loads((folder / "run.json").read_text())
     assert run["ok"] and run["quality"]["rows_read"] == 4 and run["parameters"]["as_of"] == "2024-03-02"
-    assert [ln for ln in lines if ln.startswith("[1/1] 00_good.ipynb ok")], lines
-    assert not list(workspace["out"].glob(".*"))  # no staging folder left behind
+    assert run["parameters"]["data_path"] == "shop.csv" and run["quality"]["source"] == "shop.csv"
+    # Quiet log: one line per notebook with its status and seconds, then a summary.
+    assert len(lines) == 3 and lines[1].startswith("[1/1] 00_good: ok in "), lines
+    assert lines[2].startswith("segkit report 2024-03-02: 1 of 1 notebooks ok; 0 section(s) skipped;")
+    # No machine paths in any output (papermill metadata, parameters, quality table).
+    root = str(workspace["root"])
+    leaks = [name for name, text in _all_text(folder).items() if root in text]
+    assert leaks == []
+    meta = executed.metadata["papermill"]
+    assert meta["input_path"] == meta["output_path"] == "00_good.ipynb"
+    assert meta["parameters"]["data_path"] == ".segkit-table" and meta["parameters"]["output_dir"] == "."
+    # No staging folder, canonical table or lock file left behind.
+    assert sorted(p.name for p in workspace["out"].iterdir()) == ["2024-03-02"]
 
 
-def test_failing_notebook_does_not_stop_the_others(workspace: dict[str, Path]) -> None:
-    _notebook(workspace["notebooks"] / "00_broken.ipynb", "raise ValueError('planted failure')")
-    result = _run(workspace, as_of="2024-04-01")
-    assert not result.ok and result.failed == ["00_broken"]
-    assert [r.name for r in result.runs] == ["00_broken", "00_good"]
+def test_failures_and_skipped_sections(workspace: dict[str, Path]) -> None:
+    books = workspace["notebooks"]
+    (books / "00_good.ipynb").unlink()  # keep this run short: two light notebooks
+    _notebook(
+        books / "01_broken.ipynb",
+        BROKEN,
+        "import os\nvalue = int(os.environ.get('NOT_SET_ANYWHERE', 'planted failure'))",
+        headings=("Setup", "Scoring"),
+    )
+    _notebook(books / "02_skipping.ipynb", SKIPPING, "print('the rest ran')")
+    lines: list[str] = []
+    result = _run(workspace, as_of="2024-04-01", parameters={"min_orders": 9}, progress=lines.append)
+    assert not result.ok and result.failed == ["01_broken"]
+    broken, skipping = result.runs
+    assert broken.section == "Scoring" and broken.error.startswith("ValueError: invalid literal for int()")
     folder = workspace["out"] / "2024-04-01"
-    broken = nbformat.read(folder / "00_broken.ipynb", as_version=4)
-    errors = [
-        o
-        for c in broken.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if o.output_type == "error"
-    ]
-    assert errors and errors[0]["evalue"] == "planted failure"
-    assert "planted failure" in (folder / "index.html").read_text()
-    assert (folder / "00_good.html").exists()
+    # The executed notebook keeps the traceback; the code-free HTML shows a plain message instead.
+    executed = nbformat.read(folder / "01_broken.ipynb", as_version=4)
+    errors = [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and errors[0]["ename"] == "ValueError"
+    page = (folder / "01_broken.html").read_text()
+    assert "This notebook stopped in the section “Scoring”" in page
+    assert "invalid literal for int()" in page and "What to do:" in page
+    assert "Traceback" not in page and "NOT_SET_ANYWHERE" not in page and "papermill-error" not in page
+    # The log names the notebook, the section and the error, with the traceback; then the summary.
+    failed_line = next(ln for ln in lines if "01_broken: FAILED" in ln)
+    assert "section 'Scoring': ValueError" in failed_line
+    assert any(ln.startswith("    | ") and "NOT_SET_ANYWHERE" in ln for ln in lines)
+    # A skipped section explains itself, names the parameter to change, and the rest of the notebook runs.
+    assert skipping.ok and skipping.skipped == (
+        {
+            "section": "Big customers",
+            "reason": "no customer has 9 orders",
+            "hint": "--param min_orders=1 (now 9)",
+        },
+    )
+    assert any(
+        "skipped 'Big customers': no customer has 9 orders What to change: --param min_orders=1" in ln
+        for ln in lines
+    )
+    skipped_page = (folder / "02_skipping.html").read_text()
+    assert "Section skipped: Big customers." in skipped_page and "the rest ran" in skipped_page
+    assert "after the skipped section" in skipped_page
+    index = (folder / "index.html").read_text()
+    assert "1 section(s) skipped" in index and "failed</b> in section “Scoring”" in index
+    run = json.loads((folder / "run.json").read_text())
+    assert run["notebooks"][1]["skipped_sections"][0]["hint"] == "--param min_orders=1 (now 9)"
+    assert lines[-1].startswith(
+        "segkit report 2024-04-01: 1 of 2 notebooks ok, failed: 01_broken; 1 section(s)"
+    )
 
 
 def test_existing_report_is_not_overwritten(workspace: dict[str, Path]) -> None:
-    _run(workspace)
-    marker = workspace["out"] / "2024-03-02" / "index.html"
-    marker.write_text("edited by hand")
+    _notebook(workspace["notebooks"] / "00_good.ipynb", LIGHT)
+    existing = workspace["out"] / "2024-03-02"
+    existing.mkdir(parents=True)
+    (existing / "index.html").write_text("edited by hand")
     with pytest.raises(ReportExistsError, match="already exists.*--force"):
         _run(workspace)
-    assert marker.read_text() == "edited by hand"
+    assert (existing / "index.html").read_text() == "edited by hand"
     _run(workspace, force=True)
-    assert marker.read_text() != "edited by hand"
-    assert not list(workspace["out"].glob(".*"))
+    assert (existing / "index.html").read_text() != "edited by hand"
+    assert sorted(p.name for p in workspace["out"].iterdir()) == ["2024-03-02"]
 
 
 def test_interrupted_run_leaves_no_half_report(
     workspace: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupt(_path: Path) -> None:
+    def interrupt(*_args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(segkit.report._runner, "_write_html", interrupt)
+    monkeypatch.setattr(segkit.report._runner, "_execute", interrupt)
     with pytest.raises(KeyboardInterrupt):
         _run(workspace)
     assert list(workspace["out"].iterdir()) == []
@@ -157,6 +217,7 @@ def test_bad_data_fails_before_any_notebook(workspace: dict[str, Path]) -> None:
 
 
 def test_cli_with_config_file(workspace: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    _notebook(workspace["notebooks"] / "00_good.ipynb", LIGHT)
     config = workspace["root"] / "run.yaml"
     config.write_text(
         "data: shop.csv\n"
@@ -165,22 +226,24 @@ def test_cli_with_config_file(workspace: dict[str, Path], capsys: pytest.Capture
         "output: reports\n"
         f"notebooks: {workspace['notebooks']}\n"
         "parameters: {greeting: yo}\n"
+        "html: false\n"
     )
-    assert cli.main(["report", "--config", str(config), "--no-html"]) == 0
+    assert cli.main(["report", "--config", str(config), "--param", "min_orders=2"]) == 0
     assert "Report ready" in capsys.readouterr().out
     folder = workspace["out"] / "2024-03-10"
     assert (folder / "00_good.ipynb").exists() and not (folder / "00_good.html").exists()
-    # A second run is refused (exit 2, a one-line reason), and --force replaces it.
+    executed = nbformat.read(folder / "00_good.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[0]["text"] == "yo: min_orders=2, as of 2024-03-10\n"
+    assert executed.metadata["papermill"]["parameters"]["min_orders"] == 2
+    # A second run is refused (exit 2, a one-line reason) before any notebook runs.
     assert cli.main(["report", "--config", str(config)]) == 2
     assert "already exists" in capsys.readouterr().err
-    assert cli.main(["report", "--config", str(config), "--force", "--param", "greeting=again"]) == 0
-    executed = nbformat.read(folder / "00_good.ipynb", as_version=4)
-    assert executed.cells[-1].outputs[0]["text"].startswith("again: 3 customers")
 
 
 def test_cli_failure_exit_code_and_check(
     workspace: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (workspace["notebooks"] / "00_good.ipynb").unlink()
     _notebook(workspace["notebooks"] / "01_broken.ipynb", "1 / 0")
     args = ["--data", str(workspace["data"]), "--customer", "Client", "--date", "Date", "--amount", "Total"]
     code = cli.main(
@@ -195,8 +258,38 @@ def test_cli_failure_exit_code_and_check(
     assert "Column 'customer_id' (given as customer=) is not in the data" in capsys.readouterr().err
 
 
-def test_config_rejects_unknown_keys(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("data: x.csv\ncolumn: {customer: a}\n")
-    with pytest.raises(segkit.ParameterError, match=r"Unknown key\(s\) \['column'\]"):
-        segkit.load_report_config(bad)
+CRM = """from pathlib import Path
+sizes = {table: len(Path(path).read_text().splitlines()) for table, path in crm_paths.items()}
+print(f"window {window_months}, masked {mask_ids}, crm {crm_paths}, lines {sizes}")
+"""
+
+
+def test_runner_parameters_reach_the_notebooks_that_declare_them(
+    workspace: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    books = workspace["notebooks"]
+    (books / "00_good.ipynb").unlink()
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(PARAMETERS + "window_months = 12\nmask_ids = False\ncrm_paths = {}\n")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(CRM)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, books / "05_crm.ipynb")
+    crm = workspace["root"] / "crm"
+    crm.mkdir()
+    (crm / "cards.csv").write_text("card,customer\n1,a\n2,b\n")
+    args = ["report", "--data", str(workspace["data"]), "--customer", "Client", "--date", "Date"]
+    args += ["--amount", "Total", "--out", str(workspace["out"]), "--notebooks", str(books)]
+    assert cli.main([*args, "--window-months", "6", "--crm", f"cards={crm / 'cards.csv'}"]) == 0, (
+        capsys.readouterr()
+    )
+    executed = nbformat.read(workspace["out"] / "2024-03-02" / "05_crm.ipynb", as_version=4)
+    printed = executed.cells[-1].outputs[0]["text"]
+    # The CRM file is named relative to the report folder (the notebook's working directory).
+    assert printed == "window 6, masked False, crm {'cards': '../../crm/cards.csv'}, lines {'cards': 3}\n"
+    run = json.loads((workspace["out"] / "2024-03-02" / "run.json").read_text())
+    assert (
+        run["parameters"]["crm_paths"] == {"cards": "cards.csv"} and run["parameters"]["window_months"] == 6
+    )
+    assert cli.main([*args, "--force", "--window-months", "0"]) == 2
+    assert "window_months must be a whole number of months from 1 to 120; got 0" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 """The report runner and the helpers report notebooks use."""
 
+from ._config import ReportConfig, load_report_config
 from ._exports import export_csv, export_customer_lists, export_workbook
 from ._format import (
     HtmlBlock,
@@ -21,20 +22,24 @@ from ._format import (
     warnings_html,
 )
 from ._manifest import compare_manifests, data_fingerprint, previous_manifest, run_manifest
-from ._notebook import load_report_data, sample_path, setup_notebook
-from ._runner import NotebookRun, ReportExistsError, ReportResult, load_report_config, run_report
+from ._notebook import load_report_data, sample_path, save_report_table, setup_notebook
+from ._runner import NotebookRun, ReportResult, run_report
 from ._sections import section, skipped_sections
+from ._staging import ReportBusyError, ReportExistsError
 
 __all__ = [
     "section",
     "skipped_sections",
     "NotebookRun",
+    "ReportBusyError",
+    "ReportConfig",
     "ReportExistsError",
     "ReportResult",
     "load_report_config",
     "load_report_data",
     "run_report",
     "sample_path",
+    "save_report_table",
     "setup_notebook",
 ]
 __all__ += ["compare_manifests", "data_fingerprint", "previous_manifest", "run_manifest"]

@@ -6,17 +6,24 @@ the same way, and the notebooks stay narrative plus calls.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._resources import sample_data
-from ..io._contract import Transactions, read_transactions
+from ..io import QualityReport, Transactions, read_transactions
 
-__all__ = ["load_report_data", "sample_path", "setup_notebook"]
+__all__ = ["load_report_data", "sample_path", "save_report_table", "setup_notebook"]
+
+#: Files of a report table: the canonical transactions the runner prepared once for every notebook.
+_TABLE_FILE = "transactions.parquet"
+_QUALITY_FILE = "quality.json"
+SAMPLE_LABEL = "bundled sample (data/sample_transactions.csv)"
 
 
 def sample_path() -> Path:
@@ -42,7 +49,10 @@ def load_report_data(
     Parameters
     ----------
     data : path, DataFrame or None
-        The source; ``None`` means the bundled sample (:func:`sample_path`).
+        The source; ``None`` means the bundled sample (:func:`sample_path`). A report table folder
+        written by :func:`save_report_table` (what ``segkit report`` passes to every notebook) is opened
+        as it is: it was read, checked and, with ``--mask-ids``, masked once for the whole report, so
+        ``columns`` and ``read_options`` were already applied and are not used again.
     columns : mapping, optional
         Column mapping passed to :func:`segkit.read_transactions` (``{"customer": "CustomerID", ...}``).
     read_options : mapping, optional
@@ -55,12 +65,57 @@ def load_report_data(
     >>> tx.quality.accounted, tx.quality.source
     (True, 'bundled sample (data/sample_transactions.csv)')
     """
+    if isinstance(data, str | Path) and _is_report_table(Path(data)):
+        return _open_report_table(Path(data))
     if data is not None:
         return read_transactions(data, **dict(columns or {}), **dict(read_options or {}))
     tx = read_transactions(sample_path(), **dict(columns or {}), **dict(read_options or {}))
     # Name the sample the same way on every machine, so reports and notebook outputs do not show a checkout path.
-    tx.quality = replace(tx.quality, source="bundled sample (data/sample_transactions.csv)")
+    tx.quality = replace(tx.quality, source=SAMPLE_LABEL)
     return tx
+
+
+def save_report_table(tx: Transactions, folder: str | Path) -> Path:
+    """Write the canonical table and its quality report into ``folder`` for :func:`load_report_data`.
+
+    Examples
+    --------
+    >>> import tempfile, segkit
+    >>> tx = segkit.load_report_data()
+    >>> folder = segkit.save_report_table(tx, tempfile.mkdtemp())
+    >>> again = segkit.load_report_data(folder)
+    >>> again.data.equals(tx.data), again.quality == tx.quality
+    (True, True)
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tx.data.to_parquet(folder / _TABLE_FILE, index=False)
+    quality = tx.quality.to_dict()
+    kept = {f.name for f in fields(QualityReport)}
+    state = {
+        "quality": {k: v for k, v in quality.items() if k in kept},
+        "dtypes": {c: str(t) for c, t in tx.data.dtypes.items()},
+    }
+    (folder / _QUALITY_FILE).write_text(json.dumps(state, indent=1, default=str), encoding="utf-8")
+    return folder
+
+
+def _is_report_table(path: Path) -> bool:
+    return path.is_dir() and (path / _TABLE_FILE).is_file() and (path / _QUALITY_FILE).is_file()
+
+
+def _open_report_table(folder: Path) -> Transactions:
+    state = json.loads((folder / _QUALITY_FILE).read_text(encoding="utf-8"))
+    data = pd.read_parquet(folder / _TABLE_FILE)
+    for column, dtype in state["dtypes"].items():
+        if str(data[column].dtype) != dtype:
+            # pandas' "str" dtype (text with NaN for missing values) has no astype alias in pandas 2.
+            data[column] = data[column].astype(pd.StringDtype(na_value=np.nan) if dtype == "str" else dtype)
+    values = dict(state["quality"])
+    for f in fields(QualityReport):
+        if "Timestamp" in str(f.type) and values.get(f.name) is not None:
+            values[f.name] = pd.Timestamp(values[f.name])
+    return Transactions(data=data, quality=QualityReport(**values))
 
 
 def setup_notebook() -> None:

@@ -1,52 +1,84 @@
 """The dated report runner: every top-level notebook, executed by papermill into ``reports/<as-of>/``.
 
-The runner reads and checks the data once (for the as-of date and the data-quality summary), then runs
-each notebook with the same parameters. A failing notebook does not stop the others; the run as a whole
-fails. Output is written to a hidden temporary folder and renamed into place at the end, so an
-interrupted run never leaves half a report, and an existing report is only replaced with ``force=True``.
+Before any notebook starts, the runner checks every parameter against the notebooks' declarations, reads
+and checks the data once (masking customer ids when asked) and writes that canonical table into the
+private part of a staging folder; every notebook opens it with :func:`segkit.load_report_data`. A failing
+notebook does not stop the others; the run as a whole fails. The report is renamed into place at the end,
+under a lock held for the whole run, so an interrupted run never leaves half a report and two runs never
+write the same one.
 """
 
 from __future__ import annotations
 
-import html
-import json
+import contextlib
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from .._errors import ParameterError, SegkitError
 from .._resources import notebooks_dir
 from ..engine._aggregates import as_of_date
+from ._config import CONFIG_KEYS, load_report_config
 from ._manifest import write_manifest
-from ._notebook import load_report_data
+from ._mask import mask_key, mask_transactions
+from ._notebook import SAMPLE_LABEL, load_report_data, save_report_table
+from ._outputs import (
+    failure_of,
+    finish_notebook,
+    run_record,
+    skipped_in,
+    write_html,
+    write_index,
+    write_run_json,
+)
+from ._params import check_parameters, declared_parameters
+from ._staging import (
+    ReportExistsError,
+    publish,
+    remove_stale,
+    report_lock,
+    sigterm_as_interrupt,
+    staging_folder,
+)
 
-__all__ = ["NotebookRun", "ReportExistsError", "ReportResult", "load_report_config", "run_report"]
+__all__ = [
+    "CONFIG_KEYS",
+    "NotebookRun",
+    "ReportExistsError",
+    "ReportResult",
+    "load_report_config",
+    "run_report",
+]
 
-#: Keys a YAML report configuration may hold.
-CONFIG_KEYS = ("data", "columns", "read_options", "as_of", "output", "notebooks", "force", "parameters")
-
-
-class ReportExistsError(SegkitError, FileExistsError):
-    """A dated report already exists and ``force`` was not given."""
+#: Where segkit is installed (a checkout or site-packages); outputs show it as "<segkit>", never the path.
+_REPO = Path(__file__).resolve().parents[2]
+#: The private part of the staging folder (the canonical table); removed before publishing.
+_TABLE_DIR = ".segkit-table"
 
 
 @dataclass(frozen=True)
 class NotebookRun:
-    """The outcome of one notebook in a report run."""
+    """The outcome of one notebook in a report run.
+
+    ``section`` names the section a failed notebook stopped in; ``skipped`` lists the sections it could
+    not compute for this base (each with ``section``, ``reason`` and ``hint``).
+    """
 
     name: str
     ok: bool
     seconds: float
     error: str | None = None
+    section: str | None = None
+    skipped: tuple[dict[str, str], ...] = ()
+    traceback: str = field(default="", repr=False, compare=False)
 
 
 @dataclass
@@ -81,39 +113,6 @@ class ReportResult:
         return [run.name for run in self.runs if not run.ok]
 
 
-def load_report_config(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a YAML report configuration; relative ``data`` and folder paths are relative to the file.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile, segkit
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "run.yaml").write_text("data: exports/shop.csv\\ncolumns: {customer: Client}\\n")
-    >>> cfg = segkit.load_report_config(folder / "run.yaml")
-    >>> cfg["columns"], cfg["data"] == str(folder / "exports" / "shop.csv")
-    ({'customer': 'Client'}, True)
-    """
-    path = Path(path)
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ParameterError(f"Cannot read the report config {str(path)!r}: {exc}.") from exc
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"The report config {str(path)!r} is not valid YAML: {exc}") from exc
-    if not isinstance(loaded, dict):
-        raise ParameterError(f"The report config {str(path)!r} must be a mapping of keys {CONFIG_KEYS}.")
-    unknown = sorted(set(loaded) - set(CONFIG_KEYS))
-    if unknown:
-        raise ParameterError(
-            f"Unknown key(s) {unknown} in the report config {str(path)!r}; allowed keys are {list(CONFIG_KEYS)}."
-        )
-    for key in ("data", "output", "notebooks"):
-        value = loaded.get(key)
-        if isinstance(value, str) and not Path(value).is_absolute():
-            loaded[key] = str((path.parent / value).resolve())
-    return loaded
-
-
 def run_report(
     data: Any = None,
     *,
@@ -125,16 +124,21 @@ def run_report(
     parameters: Mapping[str, Any] | None = None,
     force: bool = False,
     html_copies: bool = True,
+    window_months: int = 12,
+    mask_ids: bool = False,
+    mask_key_text: str | None = None,
+    mask_safe: Sequence[str] = (),
+    crm: Mapping[str, str | os.PathLike[str]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ReportResult:
     """Execute every top-level report notebook into ``<output>/<as-of date>/``.
 
     Parameters
     ----------
-    data : path or None
-        The transactions source; ``None`` means the bundled sample.
+    data : path, DataFrame or None
+        The transactions source; ``None`` means the bundled sample. It is read once for the whole report.
     columns, read_options : mapping, optional
-        Passed to :func:`segkit.read_transactions` (by the runner and by each notebook).
+        Passed to :func:`segkit.read_transactions`.
     as_of : date-like, optional
         Analysis date; by default the day after the last transaction (never today).
     output : path
@@ -143,157 +147,288 @@ def run_report(
         Folder of report notebooks (default: the repository's ``notebooks/``). Only ``*.ipynb`` files at
         its top level are run; subfolders such as ``training/`` are not part of the report.
     parameters : mapping, optional
-        Extra notebook parameters (for example ``{"bins": 3}``); a notebook ignores the ones it lacks.
+        Notebook parameters such as ``{"k_max": 4}``. Each name must be declared by at least one notebook
+        (it goes to the notebooks that declare it) and each value must have the type of the declared
+        default; the standard parameters (data, dates, folders) are the runner's own and are refused here.
     force : bool
         Replace an existing report for the same date. Without it, an existing report is an error.
     html_copies : bool
         Also write a code-free HTML copy of each notebook.
+    window_months : int
+        The analysis window of the whole report, passed to every notebook that declares ``window_months``.
+    mask_ids : bool
+        Replace customer ids, order ids and free-text customer attributes by keyed pseudonyms before any
+        notebook sees the data (key: ``mask_key_text`` or the ``SEGKIT_MASK_KEY`` environment variable).
+    mask_safe : sequence of str
+        Attribute columns that identify nobody (a region, a country) and stay readable under ``mask_ids``.
+    crm : mapping, optional
+        CRM table name -> file, passed as ``crm_paths`` to the notebooks that declare it.
     progress : callable, optional
-        Receives one line per notebook; defaults to printing to stderr.
+        Receives the log lines (one per notebook and a summary); defaults to printing to stderr.
 
     Returns
     -------
     ReportResult
-        Check ``.ok``; the folder holds the executed notebooks, their HTML copies, ``index.html`` and
-        ``run.json`` (parameters, data quality and the status of each notebook).
+        Check ``.ok``; the folder holds the executed notebooks, their HTML copies, the notebooks' CSV
+        exports, ``index.html`` and ``run.json`` (parameters, data quality and the status of each notebook).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown or mistyped parameter, before any notebook runs.
+    ReportExistsError
+        When the report exists (without ``force``), another run is writing it, or it appeared meanwhile.
     """
     started = time.perf_counter()
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
+    paths = _notebook_paths(notebooks)
+    declared = {p.stem: declared_parameters(p) for p in paths}
+    per_notebook = check_parameters(dict(parameters or {}), declared)
+    window_months = _check_window(window_months)
+    crm_files = _check_crm(crm)
+    key = mask_key(mask_key_text) if mask_ids else None
+
+    tx = load_report_data(_absolute(data), columns=columns, read_options=read_options)
+    if key is not None:
+        tx = mask_transactions(tx, key, safe=mask_safe)
+    tx.quality = replace(tx.quality, source=_source_label(data, tx.quality.source))
+    as_of_ts = as_of_date(tx, as_of)
+    output = Path(output).resolve()
+    target = output / as_of_ts.date().isoformat()
+    output.mkdir(parents=True, exist_ok=True)
+    result = ReportResult(folder=target, as_of=as_of_ts, quality=tx.quality.to_dict())
+    shown = _shown_parameters(
+        tx, columns, read_options, as_of_ts, window_months, mask_ids, crm_files, parameters
+    )
+
+    with sigterm_as_interrupt(), report_lock(output, target.name):
+        remove_stale(output, locked_name=target.name, say=say)
+        existed = target.exists()
+        if existed and not force:
+            raise ReportExistsError(
+                f"A report for {target.name} already exists at {target}. Pass --force (force=True) to "
+                "replace it, or choose another --as-of date."
+            )
+        staging = staging_folder(output, target.name)
+        try:
+            save_report_table(tx, staging / _TABLE_DIR)
+            standard = {
+                "data_path": _TABLE_DIR,
+                "columns": dict(columns or {}),
+                "read_options": dict(read_options or {}),
+                "as_of": as_of_ts.date().isoformat(),
+                "output_dir": ".",
+                "reports_root": "..",
+                "window_months": window_months,
+                "mask_ids": bool(mask_ids),
+                "crm_paths": {t: os.path.relpath(p, staging) for t, p in crm_files.items()},
+            }
+            replacements = _path_replacements(staging, target, output, data, paths[0].parent)
+            say(f"segkit report: {len(paths)} notebooks, as of {target.name}, into {target}")
+            for i, path in enumerate(paths, start=1):
+                params = {k: v for k, v in standard.items() if k in declared[path.stem]}
+                params.update(per_notebook[path.stem])
+                run = _run_one(path, staging, params, replacements, html_copies)
+                result.runs.append(run)
+                _log_run(say, f"[{i}/{len(paths)}]", run)
+            shutil.rmtree(staging / _TABLE_DIR)
+            write_index(staging, result, shown, html_copies, tx.quality.to_frame().to_html(index=False))
+            write_run_json(staging, run_record(result, shown))
+            write_manifest(
+                staging, tx, parameters=shown, as_of=as_of_ts, reports_root=output, started=started
+            )
+            staging.chmod(0o755)  # published reports are readable like any folder the user creates
+            publish(staging, target, replace=existed and force)
+        except BaseException:
+            # Interrupted, refused or crashed: leave no half-written report (and no customer data) behind.
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    _log_summary(say, result, time.perf_counter() - started)
+    return result
+
+
+def _notebook_paths(notebooks: str | os.PathLike[str] | None) -> list[Path]:
     notebook_dir = Path(notebooks) if notebooks is not None else notebooks_dir()
-    paths = sorted(notebook_dir.glob("*.ipynb"))
+    paths = sorted(notebook_dir.resolve().glob("*.ipynb"))
     if not paths:
         raise ParameterError(
             f"No report notebooks (*.ipynb) in {str(notebook_dir)!r}; pass notebooks= a folder."
         )
+    return paths
 
+
+def _absolute(data: Any) -> Any:
+    return str(Path(data).resolve()) if isinstance(data, str | os.PathLike) else data
+
+
+def _source_label(data: Any, read_label: str) -> str:
+    """How reports name the data: the file's name, never the folder it lives in on this machine."""
+    if data is None:
+        return SAMPLE_LABEL
     if isinstance(data, str | os.PathLike):
-        data = str(Path(data).resolve())
-    tx = load_report_data(data, columns=columns, read_options=read_options)
-    as_of_ts = as_of_date(tx, as_of)
-    output = Path(output).resolve()
-    target = output / as_of_ts.date().isoformat()
-    if target.exists() and not force:
-        raise ReportExistsError(
-            f"A report for {as_of_ts.date()} already exists at {target}. Pass --force (force=True) to replace it, "
-            "or choose another --as-of date."
+        return Path(data).name
+    return read_label
+
+
+def _check_window(window_months: Any) -> int:
+    if isinstance(window_months, bool) or not isinstance(window_months, int) or not 1 <= window_months <= 120:
+        raise ParameterError(
+            f"window_months must be a whole number of months from 1 to 120; got {window_months!r}."
         )
-    output.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=output))
-    staging.chmod(0o755)  # mkdtemp makes it private; the published report should be readable like any folder
-    notebook_params = {
-        "data_path": data,
+    return window_months
+
+
+def _check_crm(crm: Mapping[str, Any] | None) -> dict[str, Path]:
+    files = {}
+    for table, path in dict(crm or {}).items():
+        if not isinstance(table, str) or not table.isidentifier():
+            raise ParameterError(f"CRM table name {table!r} must be a plain name such as 'bonus_cards'.")
+        file = Path(path).resolve()
+        if not file.is_file():
+            raise ParameterError(f"CRM table {table!r}: no such file {str(path)!r}.")
+        files[table] = file
+    return files
+
+
+def _shown_parameters(
+    tx: Any,
+    columns: Mapping[str, str] | None,
+    read_options: Mapping[str, Any] | None,
+    as_of: pd.Timestamp,
+    window_months: int,
+    mask_ids: bool,
+    crm_files: Mapping[str, Path],
+    parameters: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The parameters as index.html and run.json show them: names of files, no folders of this machine."""
+    shown: dict[str, Any] = {
+        "data_path": tx.quality.source,
         "columns": dict(columns or {}),
         "read_options": dict(read_options or {}),
-        "as_of": as_of_ts.date().isoformat(),
-        "output_dir": str(staging),
-        "reports_root": str(output),
-        **dict(parameters or {}),
+        "as_of": as_of.date().isoformat(),
+        "window_months": window_months,
+        "mask_ids": bool(mask_ids),
     }
-    result = ReportResult(folder=target, as_of=as_of_ts, quality=tx.quality.to_dict())
-    try:
-        say(f"segkit report: {len(paths)} notebooks, as of {as_of_ts.date()}, into {target}")
-        for i, path in enumerate(paths, start=1):
-            say(f"[{i}/{len(paths)}] {path.name} ...")
-            run = _execute(path, staging / path.name, notebook_params, notebook_dir)
-            result.runs.append(run)
-            status = "ok" if run.ok else f"FAILED: {run.error}"
-            say(f"[{i}/{len(paths)}] {path.name} {status} ({run.seconds:.1f} s)")
-            if html_copies:
-                _write_html(staging / path.name)
-        _write_index(staging, result, notebook_params, html_copies, tx.quality.to_frame())
-        write_manifest(
-            staging, tx, parameters=notebook_params, as_of=as_of_ts, reports_root=output, started=started
-        )
-        _publish(staging, target)
-    except BaseException:
-        # Interrupted or crashed: leave no half-written report behind.
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return result
+    if crm_files:
+        shown["crm_paths"] = {table: path.name for table, path in crm_files.items()}
+    shown.update(dict(parameters or {}))
+    return shown
 
 
-def _execute(source: Path, destination: Path, params: dict[str, Any], cwd: Path) -> NotebookRun:
+def _path_replacements(staging: Path, target: Path, output: Path, data: Any, notebook_dir: Path) -> list:
+    pairs = [(str(staging), "."), (str(target), "."), (str(output), ".."), (str(notebook_dir), "notebooks")]
+    if isinstance(data, str | os.PathLike):
+        pairs.append((str(Path(data).resolve().parent), "."))
+    pairs += [(str(_REPO), "<segkit>"), (str(Path.cwd()), "."), (str(Path.home()), "~")]
+    return pairs
+
+
+def _run_one(
+    source: Path, staging: Path, params: dict[str, Any], replacements: list, html_copies: bool
+) -> NotebookRun:
+    destination = staging / source.name
+    seconds, crash = _execute(source, destination, params, staging)
+    if not destination.exists():  # the kernel died before papermill wrote anything
+        shutil.copyfile(source, destination)
+    nb = finish_notebook(destination, replacements)
+    failure = failure_of(nb)
+    error = failure["error"][:500] if failure else crash
+    if failure is None and crash is not None:
+        failure = {"section": "(the kernel)", "error": crash, "traceback": ""}
+    if html_copies:
+        segkit_error = bool(failure) and _is_segkit_error(failure["error"])
+        write_html(nb, destination.with_suffix(".html"), failure, segkit_error)
+    return NotebookRun(
+        name=source.stem,
+        ok=failure is None,
+        seconds=seconds,
+        error=error,
+        section=failure["section"] if failure else None,
+        skipped=tuple(skipped_in(nb)),
+        traceback=failure["traceback"] if failure else "",
+    )
+
+
+def _is_segkit_error(error: str) -> bool:
+    import segkit
+
+    name = error.split(":", 1)[0]
+    return isinstance(getattr(segkit, name, None), type) and issubclass(getattr(segkit, name), SegkitError)
+
+
+def _execute(source: Path, destination: Path, params: dict[str, Any], cwd: Path) -> tuple[float, str | None]:
+    """Run one notebook; return the seconds and the error of a crash outside the cells (or None)."""
     import papermill as pm
 
     started = time.perf_counter()
     error = None
+    with _kernel_logs() as manager_class:
+        try:
+            pm.execute_notebook(
+                str(source),
+                str(destination),
+                parameters=params,
+                cwd=str(cwd),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                kernel_manager_class=manager_class,
+            )
+        except pm.PapermillExecutionError:
+            pass  # the error is in the executed notebook; failure_of reads it from there
+        except Exception as exc:  # a dead kernel or a broken notebook file must not stop the other notebooks
+            error = f"{type(exc).__name__}: {exc}"[:500]
+    return time.perf_counter() - started, error
+
+
+@contextlib.contextmanager
+def _kernel_logs() -> Iterator[type]:
+    """A kernel manager whose kernel talks over local sockets and writes its own log to a private file.
+
+    The kernel's console log (transport notes, shutdown chatter) is noise in a scheduler's mail; the
+    notebook's outputs and errors are in the executed notebook either way.
+    """
+    from jupyter_client import AsyncKernelManager
+
+    folder = Path(tempfile.mkdtemp(prefix="segkit-kernel-"))
+    log = (folder / "kernel.log").open("wb")
+
+    class ReportKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = str(folder / "k")
+
+        async def start_kernel(self, **kwargs: Any) -> None:
+            kwargs.setdefault("stdout", log)
+            kwargs.setdefault("stderr", log)
+            await super().start_kernel(**kwargs)
+
     try:
-        pm.execute_notebook(
-            str(source),
-            str(destination),
-            parameters=params,
-            cwd=str(cwd),
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
-        )
-    except pm.PapermillExecutionError as exc:
-        error = f"{exc.ename}: {exc.evalue}"[:500]
-    except Exception as exc:  # a dead kernel or a broken notebook file must not stop the other notebooks
-        error = f"{type(exc).__name__}: {exc}"[:500]
-        if not destination.exists():
-            shutil.copyfile(source, destination)
-    return NotebookRun(source.stem, error is None, time.perf_counter() - started, error)
+        yield ReportKernelManager
+    finally:
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _write_html(notebook: Path) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter
+def _log_run(say: Callable[[str], None], counter: str, run: NotebookRun) -> None:
+    if run.ok:
+        skipped = f"; {len(run.skipped)} section(s) skipped" if run.skipped else ""
+        say(f"{counter} {run.name}: ok in {run.seconds:.1f} s{skipped}")
+    else:
+        say(f"{counter} {run.name}: FAILED in {run.seconds:.1f} s, section {run.section!r}: {run.error}")
+        for line in run.traceback.splitlines():
+            say(f"    | {line}")
+    for s in run.skipped:
+        hint = f" What to change: {s['hint']}" if s.get("hint") else ""
+        say(f"    skipped {s['section']!r}: {s['reason']}{hint}")
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
-    notebook.with_suffix(".html").write_text(body, encoding="utf-8")
 
-
-def _write_index(
-    folder: Path, result: ReportResult, params: dict[str, Any], html_copies: bool, quality_table: pd.DataFrame
-) -> None:
-    shown = {k: v for k, v in params.items() if k not in ("output_dir", "reports_root")}
-    if shown["data_path"] is None:
-        shown["data_path"] = "bundled sample (data/sample_transactions.csv)"
-    rows = []
-    for run in result.runs:
-        links = f'<a href="{run.name}.ipynb">notebook</a>'
-        if html_copies:
-            links = f'<a href="{run.name}.html">{html.escape(run.name)}</a> · ' + links
-        else:
-            links = f"{html.escape(run.name)} · " + links
-        status = "ok" if run.ok else f'<b class="bad">failed</b>: {html.escape(run.error or "")}'
-        rows.append(f"<tr><td>{links}</td><td>{status}</td></tr>")
-    quality = quality_table.to_html(index=False, escape=True)
-    param_rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td><code>{html.escape(json.dumps(v, default=str))}</code></td></tr>"
-        for k, v in shown.items()
+def _log_summary(say: Callable[[str], None], result: ReportResult, seconds: float) -> None:
+    n_ok = sum(run.ok for run in result.runs)
+    n_skipped = sum(len(run.skipped) for run in result.runs)
+    failed = f", failed: {', '.join(result.failed)}" if result.failed else ""
+    say(
+        f"segkit report {result.folder.name}: {n_ok} of {len(result.runs)} notebooks ok{failed}; "
+        f"{n_skipped} section(s) skipped; {seconds:.0f} s; published to {result.folder}"
     )
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>segkit report {result.as_of.date()}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}
-.bad{{color:#b00}}</style></head><body>
-<h1>Customer segmentation report as of {result.as_of.date()}</h1>
-<p>{"All notebooks ran." if result.ok else "Some notebooks failed: " + html.escape(", ".join(result.failed))}</p>
-<h2>Notebooks</h2><table>{"".join(rows)}</table>
-<h2>Parameters</h2><table>{param_rows}</table>
-<h2>Data quality</h2>{quality}
-<p>Generated by segkit.</p></body></html>
-"""
-    (folder / "index.html").write_text(page, encoding="utf-8")
-    summary = {
-        "as_of": result.as_of.date().isoformat(),
-        "ok": result.ok,
-        "parameters": shown,
-        "notebooks": [run.__dict__ for run in result.runs],
-        "quality": result.quality,
-    }
-    (folder / "run.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
-
-
-def _publish(staging: Path, target: Path) -> None:
-    """Move the finished report into place; an existing one (force) is swapped out, then removed."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.replaced-{os.getpid()}")
-        target.rename(old)
-    staging.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

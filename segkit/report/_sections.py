@@ -77,11 +77,14 @@ def _show(s: section) -> None:
         from IPython.display import Markdown, display
 
         if get_ipython() is not None:
+            # The metadata lets `segkit report` list skipped sections in its log and index without parsing text.
+            info = {"section": s.title, "reason": s.reason, "hint": s.hint or ""}
             display(
                 Markdown(
                     f"**Section skipped: {s.title}.** {s.reason}"
                     + (f"\n\n*What to change:* {s.hint}" if s.hint else "")
-                )
+                ),
+                metadata={"segkit": {"skipped_section": info}},
             )
             return
     except ImportError:
