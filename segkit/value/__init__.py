@@ -12,7 +12,7 @@ from ._abc import (
 from ._abc_xyz import ABCXYZResult, abc_xyz, default_strategies
 from ._concentration import Concentration, as_percent, concentration, pareto_curve
 from ._overview_plots import plot_period_totals
-from ._plots import plot_abc_xyz_heatmap, plot_cv_distribution, plot_pareto
+from ._plots import plot_abc_xyz_heatmap, plot_cv_distribution, plot_pareto, plot_regularity
 from ._xyz import (
     CV_THRESHOLDS,
     DEMAND_PLANNING_THRESHOLDS,
@@ -46,6 +46,7 @@ __all__ = [
     "plot_abc_xyz_heatmap",
     "plot_cv_distribution",
     "plot_pareto",
+    "plot_regularity",
     "plot_period_totals",
     "xyz",
     "xyz_window",

@@ -273,7 +273,6 @@ def xyz(
     wide = grid.pivot(index="customer_id", columns="period", values=MEASURES[measure]).sort_index()
     wide.index = wide.index.astype("str")
     orders_wide = grid.pivot(index="customer_id", columns="period", values="n_orders").sort_index()
-    net = grid.groupby("customer_id", sort=True)["revenue"].sum()
     counted = _counted_mask(tx, wide, period=period, end=end, count_from=count_from)
     table = _statistics(wide.to_numpy(dtype=float, copy=True), counted, ddof=ddof)
     table.index = wide.index
@@ -281,7 +280,8 @@ def xyz(
     table.insert(1, "active_periods", active.astype("int64"))
     table.insert(2, "regularity", active / table["n_periods"].to_numpy())
     table.insert(0, "first_period", _first_counted(wide.columns, counted))
-    no_sales = net.reindex(wide.index).to_numpy() <= 0
+    # The measure over the counted periods is zero or negative: returns cancel the purchases.
+    no_sales = table["mean"].to_numpy() <= 0
     if method == "frequency":
         table["xyz_class"] = _frequency_classes(table, high, low, min_periods, no_sales)
         bands = (high, low)
