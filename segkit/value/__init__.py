@@ -13,6 +13,7 @@ from ._abc_xyz import ABCXYZResult, abc_xyz, default_strategies
 from ._concentration import Concentration, as_percent, concentration, pareto_curve
 from ._overview_plots import plot_period_totals
 from ._plots import plot_abc_xyz_heatmap, plot_cv_distribution, plot_pareto, plot_regularity
+from ._portrait import abc_portrait
 from ._xyz import (
     CV_THRESHOLDS,
     DEMAND_PLANNING_THRESHOLDS,
@@ -35,6 +36,7 @@ __all__ = [
     "XYZ_CLASSES",
     "abc",
     "abc_rules",
+    "abc_portrait",
     "D_ACTION",
     "METHODOLOGY_THRESHOLDS",
     "PARETO_THRESHOLDS",
