@@ -137,6 +137,8 @@ def test_units_and_the_simplified_abc() -> None:
     units = segkit.abc(df, value="quantity", as_of="2024-05-01", start="2024-02-01", d_rule="none")
     assert units.table_.loc["often_little", "value"] == 150.0  # Feb-Apr only
     assert units.table_.index[0] == "often_little"
+    early = segkit.abc(df, value="quantity", as_of="2024-05-01", start="2023-06-01", d_rule="none")
+    assert early.table_.loc["often_little", "value"] == 200.0  # a start before the data counts everything
     vf = segkit.abc(df, method="volume_frequency", as_of="2024-05-01", d_rule="none")
     assert vf.table_["abc_class"].to_dict() == {
         "much_often": "A",

@@ -104,7 +104,13 @@ def _window_values(tx: Transactions, *, as_of: pd.Timestamp, start: Any, extra: 
     out = out.loc[out["n_orders"] > 0]
     out.index = out.index.astype("str")
     if "quantity" in extra:
-        before = customer_summary(tx, as_of=start.normalize())["quantity"]
+        # Nothing was bought before a start on or before the first transaction.
+        first = tx.data["order_date"].min()
+        before = (
+            customer_summary(tx, as_of=start.normalize())["quantity"]
+            if start.normalize() > first
+            else pd.Series(dtype=float)
+        )
         units = customer_summary(tx, as_of=as_of)["quantity"].reindex(out.index).fillna(0.0) - before.reindex(
             out.index
         ).fillna(0.0)
