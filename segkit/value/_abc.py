@@ -320,7 +320,7 @@ def abc_rules(result: ABCResult | None = None) -> pd.DataFrame:
     rows.append(
         (
             "expected share of customers in A",
-            f"{a_low:.0%}-{a_high:.1%}",
+            f"{_pct(a_low)}-{_pct(a_high)}",
             "methodology [S1]" if method != "average_multiple" else "kit convention from [S1]",
         )
     )
@@ -334,6 +334,11 @@ def abc_rules(result: ABCResult | None = None) -> pd.DataFrame:
     rows.append(("group D action", D_ACTION, "methodology [S1]"))
     out = pd.DataFrame(rows, columns=["rule", "setting", "source"]).set_index("rule")
     return out
+
+
+def _pct(share: float) -> str:
+    """A share as a short percentage: 20%, 16.7%."""
+    return f"{share:.1%}".replace(".0%", "%")
 
 
 def _check_rate(rate: Any) -> float:

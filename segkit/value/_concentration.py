@@ -423,7 +423,7 @@ class Concentration:
             (f"total {self.value} (positive part)", f"{self.total_value:,.2f}"),
             (
                 f"share of customers in class A (expected for {self.method}: "
-                f"{self.a_share_range[0]:.0%}-{self.a_share_range[1]:.1%})",
+                f"{self.a_share_range[0]:.1%}-{self.a_share_range[1]:.1%})".replace(".0%", "%"),
                 f"{self.share_customers_a:.1%}",
             ),
             (

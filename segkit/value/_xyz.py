@@ -94,6 +94,41 @@ class XYZResult:
         unit = self.period if n == 1 else f"{self.period}s"
         return f"{n} complete {unit}, {start.date()} to {(end - pd.Timedelta(days=1)).date()}"
 
+    @property
+    def rules_(self) -> pd.DataFrame:
+        """The rules this analysis applied, each with its ``source`` (a methodology article or a kit convention)."""
+        first, second = self.thresholds
+        if self.method == "frequency":
+            rows = [
+                ("method", "regularity: share of periods with a purchase", "methodology [S1, S0]"),
+                ("classes", "X regular, Y occasional, Z one-off", "methodology [S1, S0]"),
+                (
+                    "bands",
+                    f"X from {first:.0%} of the periods, Y from {second:.0%}; one period is Z",
+                    "kit convention",
+                ),
+            ]
+        else:
+            planning = (first, second) == DEMAND_PLANNING_THRESHOLDS
+            rows = [
+                (
+                    "method",
+                    "coefficient of variation of the measure per period",
+                    "kit option (demand planning)",
+                ),
+                (
+                    "bands",
+                    f"X if CV <= {first:.0%}, Y if CV <= {second:.0%}, Z above",
+                    "demand-planning variant" if planning else "kit convention",
+                ),
+            ]
+        rows += [
+            ("window", self.window_label, "methodology [S1] (a period such as a year)"),
+            ("counted from", self.count_from.replace("_", " "), "kit convention"),
+            ("short history", f"fewer than {self.min_periods} counted periods", "kit convention"),
+        ]
+        return pd.DataFrame(rows, columns=["rule", "setting", "source"]).set_index("rule")
+
     def customers(self, xyz_class: str) -> pd.Index:
         """The ids of the customers in ``xyz_class``."""
         check_choice("xyz_class", xyz_class, XYZ_CLASSES)
