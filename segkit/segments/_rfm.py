@@ -47,7 +47,8 @@ class RFMResult:
         ``m_score`` and ``rfm_cell`` (the three scores as text, e.g. ``"545"``).
     thresholds_ : pandas.DataFrame
         One row per dimension and score: the observed ``min`` and ``max`` value of the customers with
-        that score, their number (``customers``) and ``share``. Empty scores have ``customers == 0``.
+        that score, their number (``customers``), ``share`` and the ``source`` of the cut rule. Empty
+        scores have ``customers == 0``.
     breakpoints_ : dict
         Per dimension, the ``bins - 1`` upper-inclusive edges that reproduce the scores (the format the
         ``breakpoints`` argument of :func:`rfm` takes), so a later report can reuse today's thresholds.
@@ -244,6 +245,13 @@ def rfm(
     ).astype("str")
 
     thresholds = _thresholds(table, bins)
+    # Where each dimension's thresholds come from: the scale is the methodology's, the cut rule is not.
+    origin = {
+        "quantile": "kit convention (quantile tie rule)",
+        "days": "kit convention (day bands)",
+        "breakpoints": "user breakpoints",
+    }
+    thresholds["source"] = [origin[methods[dim]] for dim in thresholds.index.get_level_values("dimension")]
     used = {dim: int(np.unique(s).size) for dim, s in scores.items()}
     empty = {dim: sorted(set(range(1, bins + 1)) - set(np.unique(s).tolist())) for dim, s in scores.items()}
     notes = _notes(table, bins, empty, methods, tx, summary)
