@@ -222,6 +222,9 @@ def make_transactions(
     start, end : str or date, default "2023-01-01", "2024-12-31"
         First and last calendar day of the window (both inclusive; timestamps fall within shop hours
         of those days). The window must span at least a year so every type fits.
+    kind : {"retail", "b2b"}, default "retail"
+        The shop described here, or the B2B client base of :func:`make_b2b_transactions` (its own types,
+        ids, categories and channels; same columns).
 
     Returns
     -------
