@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._errors import ParameterError, check_choice
 from .._plotting import axes_or_new as _axes
-from ._abc import ABCResult
+from ._abc import METHODOLOGY_THRESHOLDS, ABCResult
 from ._abc_xyz import ABCXYZResult, abc_xyz
 from ._concentration import check_thresholds, cumulative_classes, pareto_curve, to_cents
 from ._xyz import CV_THRESHOLDS, XYZResult, xyz
@@ -59,7 +59,7 @@ def _curve_and_classes(
         curve = data
     else:
         curve = pareto_curve(data, value=value, as_of=as_of)
-    lines = check_thresholds("thresholds", (0.80, 0.95) if thresholds is None else thresholds)
+    lines = check_thresholds("thresholds", METHODOLOGY_THRESHOLDS if thresholds is None else thresholds)
     if "abc_class" not in curve.columns:
         curve = curve.assign(abc_class=cumulative_classes(to_cents(curve["value"].to_numpy()), lines))
     return curve, lines
@@ -87,7 +87,7 @@ def plot_pareto(
         Used only when ``data`` is transactions.
     thresholds : (float, float), optional
         Cumulative-share thresholds drawn as horizontal lines (and used for the bands when ``data`` has no
-        classes). Default: the result's, else (0.80, 0.95).
+        classes). Default: the result's, else the methodology's (0.75, 0.95).
     kind : {"pareto", "lorenz"}
         ``"pareto"``: customers from the largest (x) against the cumulative share of value (y), with the
         classes as coloured bands. ``"lorenz"``: the same data from the smallest customer, against the
