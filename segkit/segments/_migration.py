@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, data_error
-from ..engine._aggregates import as_of_date
+from ..engine import as_of_date
 from ..io._contract import Transactions, as_transactions
 
 __all__ = [

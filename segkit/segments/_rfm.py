@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine._aggregates import as_of_date, customer_summary
+from ..engine import as_of_date, customer_summary
 from ..io._contract import Transactions, as_transactions
 
 __all__ = ["DIMENSIONS", "RECENCY_BANDS", "RFMResult", "rfm"]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine._aggregates import as_of_date
+from ..engine import as_of_date
 from ..io._contract import Transactions, as_transactions
 from ._abc import D_ACTION, METHODOLOGY_THRESHOLDS, ABCResult, abc
 from ._xyz import XYZResult, xyz

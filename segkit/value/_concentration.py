@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice
-from ..engine._aggregates import as_of_date, customer_periods, customer_summary
+from ..engine import as_of_date, customer_periods, customer_summary
 from ..io._contract import Transactions, as_transactions
 
 __all__ = ["Concentration", "as_percent", "concentration", "pareto_curve"]
