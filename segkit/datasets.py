@@ -35,6 +35,9 @@ except TypeError:  # pragma: no cover - pandas < 2.3 has no "str" dtype
     _STR_DTYPE = object
 
 __all__ = [
+    "B2B_CATEGORIES",
+    "B2B_CHANNELS",
+    "B2B_TYPES",
     "CATEGORIES",
     "CHANNELS",
     "CUSTOMER_COLUMNS",
@@ -42,7 +45,9 @@ __all__ = [
     "SHOP_HOURS",
     "TRANSACTION_COLUMNS",
     "TRUE_TYPES",
+    "make_b2b_transactions",
     "make_transactions",
+    "write_b2b_sample",
     "write_samples",
 ]
 
@@ -77,6 +82,19 @@ CHANNELS = ("online", "store", "phone")
 REGIONS = ("north", "south", "east", "west", "central")
 #: Orders are timestamped within ``[open, close)`` hours of the day.
 SHOP_HOURS = (9, 20)
+
+#: The planted client types of the B2B sample (``kind="b2b"``).
+B2B_TYPES = ("monthly", "quarterly", "occasional", "one_off", "churned")
+B2B_CATEGORIES = ("raw materials", "components", "packaging", "equipment", "services")
+B2B_CHANNELS = ("manager", "portal", "edi")
+_B2B_SHARES = np.array([0.35, 0.25, 0.20, 0.10, 0.10])
+# Median order value per type in roubles; a heavy per-client multiplier gives the Pareto shape of a
+# distributor's base (a few large accounts, a long tail of small ones).
+_B2B_CHEQUE = np.array([120_000.0, 250_000.0, 150_000.0, 600_000.0, 110_000.0])
+_B2B_SIGMA = 1.2
+# Share of clients on bad terms (deep discounts, high cost to serve); mostly small, rarely buying clients.
+_B2B_UNPROFITABLE = 0.12
+_B2B_UNIT_PRICE = np.array([800.0, 2_500.0, 300.0, 45_000.0, 15_000.0])
 
 _LOYAL, _REGULAR, _ONE_OFF, _CHURNED, _NEW, _SEASONAL = range(len(TRUE_TYPES))
 _TYPE_SHARES = np.array([0.10, 0.25, 0.25, 0.20, 0.10, 0.10])
@@ -164,8 +182,13 @@ def make_transactions(
     seed: int = 0,
     start: str | _dt.date = "2023-01-01",
     end: str | _dt.date = "2024-12-31",
+    kind: str = "retail",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Generate a synthetic customer base's transactions together with its ground truth.
+
+    ``kind="retail"`` (default) is the shop described below. ``kind="b2b"`` is a distributor's base in
+    the methodology's world (see :func:`make_b2b_transactions`): a few hundred business clients ordering
+    monthly or quarterly with large cheques, and an unprofitable tail.
 
     Six behaviour types are planted, in fixed shares (largest-remainder rounding, so the counts are
     exact): ``loyal_high`` (10 %, 1.5-3 orders a month, high baskets, active to the end of the window),
@@ -199,6 +222,9 @@ def make_transactions(
     start, end : str or date, default "2023-01-01", "2024-12-31"
         First and last calendar day of the window (both inclusive; timestamps fall within shop hours
         of those days). The window must span at least a year so every type fits.
+    kind : {"retail", "b2b"}, default "retail"
+        The shop described here, or the B2B client base of :func:`make_b2b_transactions` (its own types,
+        ids, categories and channels; same columns).
 
     Returns
     -------
@@ -239,6 +265,10 @@ def make_transactions(
     >>> tx.equals(make_transactions(500, seed=1)[0])
     True
     """
+    if kind not in ("retail", "b2b"):
+        raise ParameterError(f"kind must be 'retail' or 'b2b'; got {kind!r}.")
+    if kind == "b2b":
+        return make_b2b_transactions(n_customers, seed=seed, start=start, end=end)
     n = _check_n_customers(n_customers)
     seed = _check_seed(seed)
     first_day, last_day = _check_window(start, end)
@@ -444,10 +474,156 @@ def make_transactions(
     return transactions, customers
 
 
+def make_b2b_transactions(
+    n_customers: int = 300,
+    *,
+    seed: int = 0,
+    start: str | _dt.date = "2023-01-01",
+    end: str | _dt.date = "2024-12-31",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A B2B client base: regular monthly or quarterly orders, large cheques and an unprofitable tail.
+
+    Five planted types in fixed shares: ``monthly`` (35 %, an order in about nine months of ten, near
+    the same day of the month), ``quarterly`` (25 %, an order in about nine quarters of ten),
+    ``occasional`` (20 %, two to five orders a year at random), ``one_off`` (10 %, a single order) and
+    ``churned`` (10 %, monthly buyers who stop for good at least four months before ``end``). Orders fall
+    on working days (Monday to Friday). Order values are large (medians of 110,000-250,000 rub per order for the regular types, 600,000 for one-off projects)
+    with a lognormal per-client multiplier, so a few accounts bring most of the revenue. About 12 % of
+    clients, mostly the small ones, are on bad terms: a margin rate from -10 % to +3 %; the others earn
+    12-35 %. There are no returns. Deterministic for a given ``seed``.
+
+    Returns
+    -------
+    transactions, customers : pandas.DataFrame
+        The columns of :data:`TRANSACTION_COLUMNS` (ids ``"B0042"`` / ``"S000123"``, categories from
+        :data:`B2B_CATEGORIES`, channels from :data:`B2B_CHANNELS`) and of :data:`CUSTOMER_COLUMNS`
+        (``true_type`` from :data:`B2B_TYPES`; ``purchase_rate`` in orders per month).
+
+    Examples
+    --------
+    >>> from segkit.datasets import make_transactions
+    >>> tx, clients = make_transactions(200, seed=3, kind="b2b")
+    >>> clients["true_type"].value_counts().sort_index().to_dict()
+    {'churned': 20, 'monthly': 70, 'occasional': 40, 'one_off': 20, 'quarterly': 50}
+    >>> bool(tx["order_date"].dt.dayofweek.max() <= 4), bool(tx.equals(make_transactions(200, seed=3, kind="b2b")[0]))
+    (True, True)
+    """
+    n = _check_n_customers(n_customers)
+    seed = _check_seed(seed)
+    first_day, last_day = _check_window(start, end)
+    rng = np.random.default_rng(seed)
+    months = pd.date_range(first_day.replace(day=1), last_day, freq="MS")
+    n_months = len(months)
+    counts = _largest_remainder(_B2B_SHARES, n)
+    ctype = rng.permutation(np.repeat(np.arange(len(B2B_TYPES)), counts))
+    monthly, quarterly, occasional, one_off, churned = range(len(B2B_TYPES))
+    spend = np.round(_B2B_CHEQUE[ctype] * rng.lognormal(-(_B2B_SIGMA**2) / 2, _B2B_SIGMA, n), 2)
+    # The unprofitable tail: drawn with weights favouring small clients and rare buyers.
+    weight = 1.0 / spend * np.where(np.isin(ctype, [occasional, one_off]), 3.0, 1.0)
+    losers = rng.choice(n, size=int(round(_B2B_UNPROFITABLE * n)), replace=False, p=weight / weight.sum())
+    margin_rate = np.round(rng.uniform(0.12, 0.35, n), 2)
+    margin_rate[losers] = np.round(rng.uniform(-0.10, 0.03, losers.size), 2)
+    # Clients join during the first year mostly (a going concern), some later.
+    join = np.minimum(rng.geometric(0.12, n) - 1, n_months - 1)
+    stop = np.full(n, n_months)
+    stop[ctype == churned] = rng.integers(np.minimum(join[ctype == churned] + 4, n_months - 5), n_months - 4)
+    day_of_month = rng.integers(1, 28, n)
+    phase = rng.integers(0, 3, n)
+    region = rng.choice(len(REGIONS), size=n, p=_REGION_P)
+    favourite = rng.choice(len(B2B_CATEGORIES), size=n)
+    channel = rng.choice(len(B2B_CHANNELS), size=n, p=[0.5, 0.3, 0.2])
+
+    m_idx = np.arange(n_months)[None, :]
+    active = (m_idx >= join[:, None]) & (m_idx < stop[:, None])
+    u = rng.random((n, n_months))
+    buys = np.zeros((n, n_months), dtype=bool)
+    regular = np.isin(ctype, [monthly, churned])[:, None]
+    buys |= regular & active & (u < 0.9)
+    q = (ctype == quarterly)[:, None] & active & ((m_idx - join[:, None] - phase[:, None]) % 3 == 0)
+    buys |= q & (u < 0.9)
+    occ_rate = rng.uniform(2, 5, n) / 12
+    buys |= (ctype == occasional)[:, None] & active & (u < occ_rate[:, None])
+    # Everyone has a first order in the month they join; one-off clients only that one.
+    buys[np.arange(n), join] = True
+    buys[ctype == one_off] = False
+    buys[np.flatnonzero(ctype == one_off), join[ctype == one_off]] = True
+    rate = np.round(buys.sum(axis=1) / np.maximum(stop - join, 1), 2)
+
+    cust, month = np.nonzero(buys)
+    jitter = rng.integers(-3, 4, cust.size)
+    day = np.clip(day_of_month[cust] + jitter, 1, 28)
+    dates = months[month] + pd.to_timedelta(day - 1, unit="D")
+    # Weekend orders move to Monday, as an office would place them.
+    weekday = dates.dayofweek.to_numpy()
+    dates = dates + pd.to_timedelta(np.where(weekday >= 5, 7 - weekday, 0), unit="D")
+    dates = dates + pd.to_timedelta(rng.integers(9 * 3600, 18 * 3600, cust.size), unit="s")
+    keep = (dates >= first_day) & (dates < last_day + pd.Timedelta(days=1))
+    cust, dates = cust[keep], dates[keep]
+    cat = np.where(
+        rng.random(cust.size) < 0.7, favourite[cust], rng.integers(0, len(B2B_CATEGORIES), cust.size)
+    )
+    amount = np.round(spend[cust] * rng.lognormal(-0.02, 0.2, cust.size), 2)
+    qty = np.maximum(1, np.round(amount / _B2B_UNIT_PRICE[cat])).astype(np.int64)
+    order = np.lexsort((cust, dates.to_numpy()))
+    cust, dates, cat, amount, qty = cust[order], dates[order], cat[order], amount[order], qty[order]
+    unit = _datetime_unit()
+    cust_ids = _text(_ids("B", np.arange(1, n + 1), 4))
+    transactions = pd.DataFrame(
+        {
+            "customer_id": _take(cust_ids, cust),
+            "order_id": _text(_ids("S", np.arange(1, cust.size + 1), 6)),
+            "order_date": dates.to_numpy().astype(f"datetime64[{unit}]"),
+            "amount": amount,
+            "quantity": qty,
+            "margin": np.round(amount * margin_rate[cust], 2),
+            "category": _take(_text(B2B_CATEGORIES), cat),
+            "channel": _take(_text(B2B_CHANNELS), channel[cust]),
+        }
+    )
+    first = transactions.groupby("customer_id", sort=True)["order_date"].min()
+    dropout = np.where(
+        ctype == churned, months[np.minimum(stop, n_months - 1)].to_numpy(), np.datetime64("NaT", "ns")
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": cust_ids,
+            "true_type": _take(_text(B2B_TYPES), ctype),
+            "region": _take(_text(REGIONS), region),
+            "favourite_category": _take(_text(B2B_CATEGORIES), favourite),
+            "preferred_channel": _take(_text(B2B_CHANNELS), channel),
+            "first_purchase": first.reindex(pd.Index(cust_ids)).to_numpy().astype(f"datetime64[{unit}]"),
+            "dropout_date": dropout.astype(f"datetime64[{unit}]"),
+            "purchase_rate": rate,
+            "spend_level": spend,
+            "margin_rate": margin_rate,
+        }
+    )
+    return transactions, customers
+
+
+#: File names of the committed B2B sample.
+B2B_FILES = ("b2b_transactions.csv", "b2b_customers.csv")
+B2B_SAMPLE = {"n_customers": 300, "seed": 7}
+
+
+def write_b2b_sample(out_dir: str | Path = "data") -> tuple[Path, Path]:
+    """Write the B2B sample (300 clients, seed 7) as ``b2b_transactions.csv`` and ``b2b_customers.csv``."""
+    transactions, customers = make_b2b_transactions(**B2B_SAMPLE)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = (out / B2B_FILES[0], out / B2B_FILES[1])
+    for frame, path in zip((transactions, customers), paths, strict=True):
+        path.write_bytes(frame.to_csv(None, **_CSV_OPTIONS).encode("utf-8"))
+    return paths
+
+
 def write_samples(
     out_dir: str | Path = "data", *, n_customers: int = 2000, seed: int = 42
 ) -> tuple[Path, Path]:
     """Write ``sample_transactions.csv`` and ``sample_customers.csv`` into ``out_dir``.
+
+    The B2B sample (:func:`write_b2b_sample`) is written next to them when the defaults are used, so
+    ``segkit sample-data`` regenerates both.
 
     The output is byte-identical for the same arguments (fixed column order, ``%.2f`` money,
     ``%Y-%m-%d %H:%M:%S`` dates, ``\\n`` line ends, UTF-8), which is what lets a test compare the
@@ -465,6 +641,8 @@ def write_samples(
     for frame, path in zip((transactions, customers), paths, strict=True):
         # Rendering to text first and writing bytes keeps the platform's newline translation out.
         path.write_bytes(frame.to_csv(None, **_CSV_OPTIONS).encode("utf-8"))
+    if (n_customers, seed) == (2000, 42):
+        write_b2b_sample(out)
     return paths
 
 

@@ -107,9 +107,13 @@ def test_single_purchase_customer_from_transactions() -> None:
             "amount": [300.0, 300.0, 200.0, 150.0, 50.0],
         }
     )
-    r = segkit.abc(df, as_of="2024-04-01")
+    r = segkit.abc(df, as_of="2024-04-01", d_rule="none")
     assert r.table_["value"].to_dict() == {"a": 800.0, "b": 150.0, "c": 50.0}
     assert classes(r) == {"a": "A", "b": "B", "c": "C"}
+    # Without a margin column the default D rule takes the C-and-rare tail: c is C with one order.
+    d = segkit.abc(df, as_of="2024-04-01")
+    assert classes(d) == {"a": "A", "b": "B", "c": "D"} and d.d_rule == "rare"
+    assert d.table_.loc["c", "d_reason"].startswith("class C with 1 order")
     assert r.as_of == pd.Timestamp("2024-04-01")
 
 
@@ -317,7 +321,7 @@ def test_health_warnings_in_plain_language() -> None:
     assert "The largest customer alone brings 90.0%" in text
     assert "highly concentrated" in text
     # Values i**5 for i = 1..200: 48 customers (24 %) make 80 %, the largest brings 3 %.
-    healthy = segkit.abc(values({f"c{i:03d}": float(i**5) for i in range(1, 201)}))
+    healthy = segkit.abc(values({f"c{i:03d}": float(i**5) for i in range(1, 201)}), thresholds=(0.8, 0.95))
     assert healthy.health_.share_customers_a == pytest.approx(0.24)
     assert not healthy.health_.risky
     assert healthy.health_.messages()[0].startswith("No concentration risk")

@@ -42,7 +42,9 @@ def base() -> pd.DataFrame:
 
 
 def test_matrix_counts_shares_and_cells(base: pd.DataFrame) -> None:
-    m = segkit.abc_xyz(base, n_periods=6, as_of="2024-07-01", xyz_thresholds=(0.05, 0.25))
+    m = segkit.abc_xyz(
+        base, n_periods=6, as_of="2024-07-01", xyz_method="cv", xyz_thresholds=(0.05, 0.25), d_rule="none"
+    )
     t = m.table_
     # ABC over Jan-Jun only: ax 6000, az 6000 (a tie block: A), by 600 (starts at 92 %: B),
     # new 400 (starts at 96.6 %: C), cz 50 (C); total 13,050. "old" bought before the window.
@@ -86,10 +88,12 @@ def test_default_strategies_follow_the_methodology() -> None:
 
 
 def test_strategies_are_replaceable(base: pd.DataFrame) -> None:
-    kwargs = {"n_periods": 6, "as_of": "2024-07-01"}
+    kwargs = {"n_periods": 6, "as_of": "2024-07-01", "d_rule": "none"}
     m = segkit.abc_xyz(base, strategies={"CZ": "Move to self-service."}, **kwargs)
     assert m.table_.loc["cz", "strategy"] == "Move to self-service."
     assert m.strategies_["AX"] == segkit.default_strategies().loc["AX", "strategy"]
+    assert m.sources_["CZ"] == "user" and m.sources_["AX"] == "methodology [S0, S1]"
+    assert m.matrix_.set_index("cell").loc["CZ", "source"] == "user"
     edited = segkit.default_strategies()
     edited["strategy"] = "call them"
     m = segkit.abc_xyz(base, strategies=edited, **kwargs)
@@ -131,11 +135,11 @@ def test_errors(base: pd.DataFrame) -> None:
 
 
 def test_plot_pareto_bands_and_lines(base: pd.DataFrame) -> None:
-    r = segkit.abc(base, as_of="2024-07-01")
+    r = segkit.abc(base, as_of="2024-07-01", d_rule="none")
     ax = segkit.plot_pareto(r)
     texts = [t.get_text() for t in ax.texts]
     assert any(t.startswith("A\n") for t in texts) and any(t.startswith("C\n") for t in texts)
-    assert [t for t in texts if t.strip().endswith("%") and "\n" not in t] == [" 80%", " 95%"]
+    assert [t for t in texts if t.strip().endswith("%") and "\n" not in t] == [" 75%", " 95%"]
     line = ax.get_lines()[0]
     np.testing.assert_allclose(line.get_ydata()[-1], 1.0)
     assert len(line.get_xdata()) == len(r.table_) + 1
@@ -160,11 +164,15 @@ def test_plot_pareto_inputs_and_lorenz(base: pd.DataFrame) -> None:
 
 
 def test_plot_cv_distribution(base: pd.DataFrame) -> None:
-    r = segkit.xyz(base, n_periods=6, as_of="2024-07-01")
+    r = segkit.xyz(base, n_periods=6, as_of="2024-07-01", method="cv", thresholds=(0.1, 0.25))
     ax = segkit.plot_cv_distribution(r)
     assert ax.get_title() == "CV distribution: 4 customers classified, 1 without a CV"
     xs = sorted(line.get_xdata()[0] for line in ax.get_lines())
     assert xs == pytest.approx([0.10, 0.25])
+    # A frequency result is drawn against the customer CV thresholds.
+    freq = segkit.xyz(base, n_periods=6, as_of="2024-07-01")
+    xs = sorted(line.get_xdata()[0] for line in segkit.plot_cv_distribution(freq).get_lines())
+    assert xs == pytest.approx(list(segkit.CV_THRESHOLDS))
     heights = sum(p.get_height() for p in ax.patches)
     assert heights == 4
     ax = segkit.plot_cv_distribution(r.table_, thresholds=(0.5, 1.0), bins=5)
@@ -174,8 +182,21 @@ def test_plot_cv_distribution(base: pd.DataFrame) -> None:
     plt.close("all")
 
 
+def test_plot_regularity(base: pd.DataFrame) -> None:
+    r = segkit.xyz(base, n_periods=6, as_of="2024-07-01")
+    ax = segkit.plot_regularity(r)
+    # ax, az and cz are classified; "new" has a short history.
+    assert sum(p.get_height() for p in ax.patches) == int(r.table_["xyz_class"].isin(["X", "Y", "Z"]).sum())
+    assert sorted(line.get_xdata()[0] for line in ax.get_lines()) == pytest.approx([0.15, 0.33])
+    with pytest.raises(segkit.ParameterError, match="plot_cv_distribution"):
+        segkit.plot_regularity(segkit.xyz(base, n_periods=6, as_of="2024-07-01", method="cv"))
+    plt.close("all")
+
+
 def test_plot_heatmap(base: pd.DataFrame) -> None:
-    m = segkit.abc_xyz(base, n_periods=6, as_of="2024-07-01", xyz_thresholds=(0.05, 0.25))
+    m = segkit.abc_xyz(
+        base, n_periods=6, as_of="2024-07-01", xyz_method="cv", xyz_thresholds=(0.05, 0.25), d_rule="none"
+    )
     ax = segkit.plot_abc_xyz_heatmap(m)
     labels = [t.get_text() for t in ax.texts]
     assert labels[0] == "1\n(20.0%)" and labels[1] == "0\n(0.0%)"

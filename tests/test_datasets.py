@@ -93,7 +93,7 @@ def test_committed_sample_matches_a_fresh_regeneration(tmp_path: Path, capsys: p
     # Goes through the command line entry point, so the documented command is what is tested.
     datasets.main([str(tmp_path)])
     assert "sample_transactions.csv" in capsys.readouterr().out
-    for name in ("sample_transactions.csv", "sample_customers.csv"):
+    for name in ("sample_transactions.csv", "sample_customers.csv", *datasets.B2B_FILES):
         committed = (DATA / name).read_bytes()
         fresh = (tmp_path / name).read_bytes()
         assert fresh == committed, f"{name} differs; regenerate with `python -m segkit.datasets data/`"

@@ -98,18 +98,19 @@ def test_seventy_percent_one_order_customers_do_not_crash_or_hide_the_gap():
 def test_all_customers_equal():
     df = orders([(f"c{i}", "2024-05-01", 10.0) for i in range(6)])
     res = segkit.rfm(df, as_of=AS_OF, bins=3)
-    assert (res.table_["rfm_cell"] == "111").all()
+    # Equal customers are all best on every dimension: the top score, never the bottom.
+    assert (res.table_["rfm_cell"] == "333").all()
     assert res.bins_used_ == {"recency": 1, "frequency": 1, "monetary": 1}
     assert sum("same value" in n for n in res.notes_) == 3
 
 
 def test_one_customer():
     res = segkit.rfm(orders([("solo", "2024-05-01", 10.0), ("solo", "2024-06-01", 5.0)]), as_of=AS_OF)
-    assert res.table_["rfm_cell"].tolist() == ["111"]
+    assert res.table_["rfm_cell"].tolist() == ["555"]
     assert res.table_.loc["solo", "frequency"] == 2
-    assert any("bins=3 or bins=2" in n for n in res.notes_)
+    assert any("bins=2" in n for n in res.notes_)
     seg = segkit.rfm_segments(res)
-    assert seg["segment"].tolist() == ["Lost"]
+    assert seg["segment"].tolist() == ["Champions"]
 
 
 @pytest.mark.parametrize(("bins", "expected"), [(2, [1, 1, 1, 2, 2, 2]), (3, [1, 1, 2, 2, 3, 3])])
@@ -235,14 +236,15 @@ def test_quantile_scores_properties(values, bins):
     assert (np.diff(s[order]) >= 0).all()
     for v in np.unique(x):
         assert np.unique(s[x == v]).size == 1
-    # The worst value scores 1; a unique best scores the top (with at least two customers).
-    assert (s[x == x.min()] == 1).all()
-    if x.size > 1 and (x == x.max()).sum() == 1:
-        assert s[x.argmax()] == bins
-    # Hand formula: 1 + floor(bins * worse / (n - 1)).
+    # The best value always scores the top; the worst scores 1 unless it is also the best.
+    assert (s[x == x.max()] == bins).all()
+    if x.min() < x.max():
+        assert (s[x == x.min()] == 1).all()
+    # Hand formula: 1 + floor(bins * worse / (n - 1)), the best value raised to the top.
     n = x.size
     worse = np.array([(x < v).sum() for v in x])
     expected = np.ones(n, dtype=int) if n == 1 else np.minimum(1 + (bins * worse) // (n - 1), bins)
+    expected = np.where(x == x.max(), bins, expected)
     assert (s == expected).all()
     # The reported edges reproduce the scores, in both directions (x read as whole days for recency).
     for lower_is_better in (False, True):

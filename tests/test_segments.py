@@ -12,6 +12,7 @@ import segkit
 
 ISSUE_SEGMENTS = [
     "Champions",
+    "Frequent Low Value",
     "Loyal",
     "Potential Loyalist",
     "New",
@@ -42,12 +43,20 @@ def test_default_scheme_is_exhaustive_and_non_overlapping(bins):
     assert all(scheme.descriptions[s] for s in scheme.segments)
 
 
-def test_default_five_point_scheme_has_the_eleven_segments_of_the_issue():
+def test_default_five_point_scheme_has_the_twelve_segments():
     scheme = segkit.default_scheme(5)
     assert list(scheme.segments) == ISSUE_SEGMENTS
     table = scheme.segment_table()
     assert table["cells"].sum() == 125
     assert table.loc["Champions", "cells"] == 2 * 2 * 2
+    # The methodology's three named cells carry its source; the rest are kit conventions.
+    assert table.loc["Frequent Low Value", "cells"] == 2 * 2 * 1
+    assert "partners" in table.loc["Frequent Low Value", "action"]
+    assert "urgently" in table.loc["Can't Lose Them", "action"]
+    methodology = set(table.index[table["source"] == "methodology [S1, S2]"])
+    assert methodology == {"Champions", "Frequent Low Value", "Can't Lose Them"}
+    assert set(table["source"]) == {"methodology [S1, S2]", "kit convention"}
+    assert "source" in scheme.to_frame().columns
 
 
 @pytest.mark.parametrize(
@@ -55,7 +64,8 @@ def test_default_five_point_scheme_has_the_eleven_segments_of_the_issue():
     [
         ("555", "Champions"),
         ("445", "Champions"),
-        ("551", "Loyal"),
+        ("551", "Frequent Low Value"),
+        ("452", "Loyal"),
         ("351", "Loyal"),
         ("523", "Potential Loyalist"),
         ("515", "New"),
@@ -227,10 +237,10 @@ def test_rfm_segments_and_summary_by_hand():
 def test_rfm_segments_from_result_uses_its_scale():
     df = pd.DataFrame(
         {
-            "customer_id": ["a", "b", "c"],
-            "order_id": ["1", "2", "3"],
-            "order_date": pd.to_datetime(["2024-06-01", "2024-03-01", "2024-01-01"]),
-            "amount": [30.0, 20.0, 10.0],
+            "customer_id": ["a", "b", "b", "c"],
+            "order_id": ["1", "2", "4", "3"],
+            "order_date": pd.to_datetime(["2024-06-01", "2024-03-01", "2024-03-05", "2024-01-01"]),
+            "amount": [30.0, 20.0, 5.0, 10.0],
         }
     )
     res = segkit.rfm(df, as_of="2024-07-01", bins=3)

@@ -24,6 +24,13 @@ def frame(*parts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def cv_xyz(data: pd.DataFrame, **kwargs) -> segkit.XYZResult:
+    """The coefficient-of-variation method with the demand-planning bands, unless told otherwise."""
+    kwargs.setdefault("method", "cv")
+    kwargs.setdefault("thresholds", segkit.DEMAND_PLANNING_THRESHOLDS)
+    return segkit.xyz(data, **kwargs)
+
+
 def test_hand_computed_cv_zero_periods_and_population_std() -> None:
     df = frame(
         monthly("steady", [100, 100, 100, 100]),
@@ -32,7 +39,7 @@ def test_hand_computed_cv_zero_periods_and_population_std() -> None:
         monthly("wavy", [75, 125, 75, 125]),  # CV exactly 0.25 -> Y
         monthly("mid", [80, 120, 80, 120]),  # CV 0.2 -> Y
     )
-    r = segkit.xyz(df, n_periods=4, as_of="2024-05-01")
+    r = cv_xyz(df, n_periods=4, as_of="2024-05-01")
     t = r.table_
     assert t.loc["gappy", ["mean", "std", "cv"]].tolist() == pytest.approx([50.0, 50.0, 1.0])
     assert t["cv"].to_dict() == pytest.approx(
@@ -45,7 +52,7 @@ def test_hand_computed_cv_zero_periods_and_population_std() -> None:
 
 def test_sample_std_option() -> None:
     df = monthly("wobbly", [90, 110, 90, 110])
-    t = segkit.xyz(df, n_periods=4, as_of="2024-05-01", ddof=1).table_
+    t = cv_xyz(df, n_periods=4, as_of="2024-05-01", ddof=1).table_
     assert t.loc["wobbly", "std"] == pytest.approx(math.sqrt(400 / 3))
     assert t.loc["wobbly", "xyz_class"] == "Y"  # 11.5 % with the sample std
 
@@ -55,7 +62,7 @@ def test_single_purchase_customer() -> None:
     df = frame(
         monthly("once", [500.0], first="2023-01-01"), monthly("other", [10.0] * 12, first="2023-01-01")
     )
-    t = segkit.xyz(df, as_of="2024-01-01").table_
+    t = cv_xyz(df, as_of="2024-01-01").table_
     assert t.loc["once", "cv"] == pytest.approx(math.sqrt(11))
     assert t.loc["once", "xyz_class"] == "Z"
     assert t.loc["once", "n_periods"] == 12
@@ -66,7 +73,7 @@ def test_new_customer_counts_from_first_purchase_or_is_flagged() -> None:
     joined = monthly("joined", [50, 50, 50, 50, 50, 50, 50], first="2023-06-01")  # June..December: 7 months
     recent = monthly("recent", [50, 50], first="2023-11-01")
     df = frame(old, joined, recent)
-    r = segkit.xyz(df, as_of="2024-01-01")
+    r = cv_xyz(df, as_of="2024-01-01")
     t = r.table_
     assert t.loc["joined", ["n_periods", "cv", "xyz_class"]].tolist() == [7, 0.0, "X"]
     assert t.loc["joined", "first_period"] == pd.Timestamp("2023-06-01")
@@ -77,11 +84,11 @@ def test_new_customer_counts_from_first_purchase_or_is_flagged() -> None:
     assert r.periods_.loc["joined"].isna().sum() == 5
     assert r.periods_.loc["joined", pd.Timestamp("2023-06-01")] == 50.0
     # Counting from the window start treats the months before the first purchase as zeros.
-    w = segkit.xyz(df, as_of="2024-01-01", count_from="window").table_
+    w = cv_xyz(df, as_of="2024-01-01", count_from="window").table_
     assert w.loc["joined", "n_periods"] == 12
     assert w.loc["joined", "cv"] == pytest.approx(math.sqrt(5 / 7))  # 7 of 12 months at 50: std/mean
     assert w.loc["recent", "xyz_class"] == "Z"
-    assert segkit.xyz(df, as_of="2024-01-01", min_periods=2).table_.loc["recent", "xyz_class"] == "X"
+    assert cv_xyz(df, as_of="2024-01-01", min_periods=2).table_.loc["recent", "xyz_class"] == "X"
 
 
 def test_no_sales_flag_for_zero_mean() -> None:
@@ -95,24 +102,24 @@ def test_no_sales_flag_for_zero_mean() -> None:
             }
         ),
     )
-    t = segkit.xyz(df, n_periods=4, as_of="2024-05-01").table_
+    t = cv_xyz(df, n_periods=4, as_of="2024-05-01").table_
     assert t.loc["gone", "mean"] == 0.0
     assert t.loc["gone", "xyz_class"] == "no sales"
     assert math.isnan(t.loc["gone", "cv"])
     # Purchases only: the same customer is a one-off buyer, not "no sales".
-    g = segkit.xyz(df, n_periods=4, as_of="2024-05-01", measure="gross_revenue").table_
+    g = cv_xyz(df, n_periods=4, as_of="2024-05-01", measure="gross_revenue").table_
     assert g.loc["gone", "cv"] == pytest.approx(math.sqrt(3))
 
 
 def test_window_drops_incomplete_period_and_precedes_as_of() -> None:
     df = frame(monthly("a", [10, 20, 30, 40, 50, 60], first="2024-01-01", day=15))
     # as_of mid-June: June is incomplete -> window Jan..May.
-    r = segkit.xyz(df, n_periods=12, as_of="2024-06-20", min_periods=2)
+    r = cv_xyz(df, n_periods=12, as_of="2024-06-20", min_periods=2)
     assert r.window_ == (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-06-01"))
     assert r.table_.loc["a", "mean"] == pytest.approx(30.0)
     assert r.window_label == "5 complete months, 2024-01-01 to 2024-05-31"
     # as_of on the first of a month: the month before is complete.
-    r = segkit.xyz(df, n_periods=3, as_of="2024-07-01")
+    r = cv_xyz(df, n_periods=3, as_of="2024-07-01")
     assert r.window_ == (pd.Timestamp("2024-04-01"), pd.Timestamp("2024-07-01"))
     assert r.table_.loc["a", "mean"] == pytest.approx(50.0)
     assert list(r.periods_.columns) == list(pd.date_range("2024-04-01", periods=3, freq="MS"))
@@ -127,7 +134,7 @@ def test_orders_measure_and_weeks() -> None:
             "order_id": ["o1", "o2", "o3", "o4"],
         }
     )
-    t = segkit.xyz(df, period="week", n_periods=3, as_of="2024-01-22", measure="orders").table_
+    t = cv_xyz(df, period="week", n_periods=3, as_of="2024-01-22", measure="orders").table_
     # Orders per Monday-week: 2, 1, 1 -> mean 4/3, population std sqrt(2/9).
     assert t.loc["a", "mean"] == pytest.approx(4 / 3)
     assert t.loc["a", "cv"] == pytest.approx(math.sqrt(2 / 9) / (4 / 3))
@@ -135,7 +142,7 @@ def test_orders_measure_and_weeks() -> None:
 
 def test_summary_and_helpers() -> None:
     df = frame(monthly("s", [100] * 4), monthly("g", [100, 0, 100, 0]), monthly("n", [5], first="2024-04-01"))
-    r = segkit.xyz(df, n_periods=4, as_of="2024-05-01")
+    r = cv_xyz(df, n_periods=4, as_of="2024-05-01")
     assert r.summary_["n_customers"].to_dict() == {"X": 1, "Y": 0, "Z": 1, "short history": 1, "no sales": 0}
     assert r.summary_["share_customers"].sum() == pytest.approx(1.0)
     assert r.customers("Z").tolist() == ["g"]
@@ -160,12 +167,15 @@ def test_summary_and_helpers() -> None:
 def test_parameter_errors(kwargs: dict, match: str) -> None:
     df = monthly("a", [1.0, 2.0, 3.0])
     with pytest.raises(segkit.ParameterError, match=match):
-        segkit.xyz(df, **kwargs)
+        cv_xyz(df, **kwargs)
+    if "thresholds" in kwargs:  # the frequency bands run the other way: X from, Y from
+        with pytest.raises(segkit.ParameterError, match="X band > Y band"):
+            segkit.xyz(df, thresholds=(0.15, 0.33))
 
 
 def test_wide_thresholds_for_retail() -> None:
     df = frame(monthly("g", [100, 0, 100, 0]), monthly("m", [80, 120, 80, 120]))
-    t = segkit.xyz(df, n_periods=4, as_of="2024-05-01", thresholds=(0.5, 1.0)).table_
+    t = cv_xyz(df, n_periods=4, as_of="2024-05-01", thresholds=(0.5, 1.0)).table_
     assert t["xyz_class"].to_dict() == {"g": "Y", "m": "X"}
 
 
@@ -198,13 +208,13 @@ def test_row_order_and_scale_do_not_matter(data: list[tuple[str, int, float]], r
     df = _frame(data)
     kwargs = {"n_periods": 6, "as_of": "2024-08-01", "min_periods": 2}
     try:
-        expected = segkit.xyz(df, **kwargs)
+        expected = cv_xyz(df, **kwargs)
     except segkit.ParameterError:
         return  # nothing bought in the window
     shuffled = df.sample(frac=1.0, random_state=rnd.randint(0, 10**6))
-    pd.testing.assert_frame_equal(segkit.xyz(shuffled, **kwargs).table_, expected.table_)
+    pd.testing.assert_frame_equal(cv_xyz(shuffled, **kwargs).table_, expected.table_)
     # The CV has no unit: doubling every amount changes no CV and no class.
-    doubled = segkit.xyz(_frame(data, 2.0), **kwargs).table_
+    doubled = cv_xyz(_frame(data, 2.0), **kwargs).table_
     np.testing.assert_allclose(doubled["cv"], expected.table_["cv"], rtol=1e-9)
     assert doubled["xyz_class"].tolist() == expected.table_["xyz_class"].tolist()
     # Never X by accident: every X has a finite CV within the threshold and enough periods.

@@ -19,3 +19,6 @@ __all__ = [
     "period_start",
     "period_totals",
 ]
+from ._window import AnalysisWindow, analysis_window
+
+__all__ += ["AnalysisWindow", "analysis_window"]

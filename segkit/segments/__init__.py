@@ -1,4 +1,4 @@
-"""RFM scores, named segments and their migration between reports."""
+"""RFM scores, named (dynamic) and static segments, size checks and migration between reports."""
 
 from ._migration import (
     MigrationBaseline,
@@ -9,10 +9,25 @@ from ._migration import (
     segment_migration,
 )
 from ._plots import plot_migration, plot_rfm_heatmap, plot_score_distributions, plot_segment_sizes
-from ._rfm import RFMResult, rfm
+from ._rfm import RECENCY_BANDS, RFMResult, rfm
 from ._segments import SegmentScheme, default_scheme, rfm_segments, segment_summary, validate_scheme
+from ._static import (
+    PERSONA_GUIDANCE,
+    SEGMENT_SIZE_GUIDANCE,
+    STATIC_ACTION,
+    add_static_segments,
+    segment_size_check,
+    static_segment,
+)
 
 __all__ = [
+    "PERSONA_GUIDANCE",
+    "RECENCY_BANDS",
+    "SEGMENT_SIZE_GUIDANCE",
+    "STATIC_ACTION",
+    "add_static_segments",
+    "segment_size_check",
+    "static_segment",
     "MigrationBaseline",
     "RFMResult",
     "SegmentMigration",

@@ -1,8 +1,10 @@
-"""Segment migration ("dynamic segments"): who moved from which segment to which between two reports.
+"""Segment migration: who moved from which segment to which between two reports.
 
 The two sides are segment tables (one row per customer with a ``segment``), from two as-of dates on the
 same data or from an earlier saved report. Customers present on one side only are not lost from the
 matrix: the row ``(new)`` counts those who entered the base, the column ``(left)`` those who left it.
+Dynamic segments (the RFM rules, re-evaluated at each as-of date) move customers around; a static list
+(VIP chosen by hand, see :func:`segkit.static_segment`) keeps its members on both sides.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, data_error
-from ..engine._aggregates import as_of_date
+from ..engine import as_of_date
 from ..io._contract import Transactions, as_transactions
 
 __all__ = [
@@ -84,6 +86,7 @@ def segment_migration(
     *,
     column: str = "segment",
     order: Sequence[str] | None = None,
+    static: pd.Series | None = None,
 ) -> SegmentMigration:
     """Transition matrix (counts and shares) between two segment tables, with entries and exits.
 
@@ -98,6 +101,10 @@ def segment_migration(
     order : sequence of str, optional
         Segment order for rows and columns. By default the categories of ``after`` (then any segment
         only ``before`` has), or the sorted names when the segments are plain text.
+    static : Series, optional
+        A static segment (:func:`segkit.static_segment`): its members are shown under the list's name on
+        each side where they are in the base, instead of their dynamic segment, so the list reads as
+        staying put (``VIP -> VIP``) while the dynamic segments migrate. The list's names come last.
 
     Returns
     -------
@@ -122,6 +129,8 @@ def segment_migration(
     b = _segment_series(before, column, "before")
     a = _segment_series(after, column, "after")
     segments = _order(b, a, order)
+    if static is not None:
+        b, a, segments = _with_static(b, a, segments, static)
     ids = b.index.union(a.index, sort=False).sort_values()
     before_lab = b.astype(object).reindex(ids).fillna(NEW)
     after_lab = a.astype(object).reindex(ids).fillna(LEFT)
@@ -153,6 +162,29 @@ def segment_migration(
         left_=left,
         summary_=_summary(counts, segments),
     )
+
+
+def _with_static(
+    b: pd.Series, a: pd.Series, segments: list[str], static: pd.Series
+) -> tuple[pd.Series, pd.Series, list[str]]:
+    if not isinstance(static, pd.Series):
+        raise ParameterError("static must be the Series segkit.static_segment(...) returns.")
+    static = static.copy()
+    static.index = static.index.astype(str)
+    names = sorted(set(static.astype(str)))
+    clash = sorted(set(names) & set(segments))
+    if clash:
+        raise ParameterError(
+            f"The static list's name(s) {clash} are also dynamic segment names; rename the list (name='VIP')."
+        )
+
+    def relabel(side: pd.Series) -> pd.Series:
+        out = side.astype(object).copy()
+        members = out.index.intersection(static.index)
+        out[members] = static[members].astype(str).to_numpy()
+        return out
+
+    return relabel(b), relabel(a), [*segments, *names]
 
 
 def _segment_series(table: Any, column: str, name: str) -> pd.Series:

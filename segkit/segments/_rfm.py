@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine._aggregates import as_of_date, customer_summary
+from ..engine import as_of_date, customer_summary
 from ..io._contract import Transactions, as_transactions
 
-__all__ = ["DIMENSIONS", "RFMResult", "rfm"]
+__all__ = ["DIMENSIONS", "RECENCY_BANDS", "RFMResult", "rfm"]
 
 #: The three RFM dimensions, the table column each is measured in, and its score column.
 DIMENSIONS = {
@@ -27,8 +27,12 @@ DIMENSIONS = {
     "monetary": ("monetary", "m_score"),
 }
 _ALIASES = {"r": "recency", "f": "frequency", "m": "monetary"}
-# Below this many customers per score the methodology suggests a coarser scale (2 or 3 points).
+# Below this many customers per score a coarser scale is advised (the methodology: 1-2 for a small base).
 _MIN_PER_SCORE = 10
+#: Absolute recency bands in days per scale (upper-inclusive edges, best score first): with 5 points,
+#: up to 30 days scores 5, up to 90 days 4, up to 180 days 3, up to a year 2, older 1. A kit convention.
+RECENCY_BANDS = {2: (180,), 3: (90, 365), 4: (30, 90, 365), 5: (30, 90, 180, 365)}
+RECENCY_METHODS = ("auto", "quantile", "days")
 
 
 @dataclass
@@ -43,7 +47,8 @@ class RFMResult:
         ``m_score`` and ``rfm_cell`` (the three scores as text, e.g. ``"545"``).
     thresholds_ : pandas.DataFrame
         One row per dimension and score: the observed ``min`` and ``max`` value of the customers with
-        that score, their number (``customers``) and ``share``. Empty scores have ``customers == 0``.
+        that score, their number (``customers``), ``share`` and the ``source`` of the cut rule. Empty
+        scores have ``customers == 0``.
     breakpoints_ : dict
         Per dimension, the ``bins - 1`` upper-inclusive edges that reproduce the scores (the format the
         ``breakpoints`` argument of :func:`rfm` takes), so a later report can reuse today's thresholds.
@@ -55,7 +60,7 @@ class RFMResult:
     empty_scores_ : dict
         Per dimension, the scores no customer received.
     methods_ : dict
-        Per dimension, ``"quantile"`` or ``"breakpoints"``.
+        Per dimension, ``"quantile"``, ``"breakpoints"`` or (recency) ``"days"``.
     notes_ : list of str
         Plain-language remarks: empty scores, a base too small for the scale, where frequency comes from.
     as_of_ : pandas.Timestamp
@@ -103,6 +108,8 @@ def rfm(
     bins: int = 5,
     monetary: str = "sum",
     breakpoints: Mapping[str, Sequence[float]] | None = None,
+    recency: str = "auto",
+    recency_bands: Sequence[float] | None = None,
 ) -> RFMResult:
     """Score every customer on recency, frequency and monetary value from 1 (worst) to ``bins`` (best).
 
@@ -113,8 +120,9 @@ def rfm(
     as_of : date-like, optional
         Analysis date (exclusive); defaults to the day after the last transaction, never today.
     bins : int
-        Points on the scale, 2 to 9. The default 5 gives the classic 125 cells; the methodology suggests
-        3 or 2 for small bases (a note in the result says when the base looks too small).
+        Points on the scale, 2 to 9. The default 5 gives the 125 cells of the methodology's 1-5 scores
+        [S1, S2]; it suggests 1-2 for a small base (a note in the result says when the base looks too
+        small; 3 points is a kit convention in between).
     monetary : {"sum", "mean"}
         ``"sum"``: net revenue (purchases minus returns) before ``as_of``; ``"mean"``: net revenue per
         order. Both are rounded to cents.
@@ -125,6 +133,16 @@ def rfm(
         frequency and monetary a higher value is better: with ``[1, 2, 3, 5]`` one order scores 1, two
         score 2, three score 3, four or five score 4 and six or more score 5. For recency (days) a lower
         value is better: with ``[30, 90, 180, 365]`` up to 30 days scores 5 and more than 365 scores 1.
+    recency : {"auto", "quantile", "days"}
+        How recency is scored when ``breakpoints`` does not fix it. ``"quantile"``: relative to the other
+        customers (the best fifth scores 5). ``"days"``: absolute bands in days (``recency_bands``), so a
+        base that has been silent for years scores 1 however it ranks internally. ``"auto"`` (default):
+        quantiles, unless they would mislead: when the customers the quantiles would score best bought,
+        at the median, longer ago than the second band (90 days with 5 points), the bands are used and a
+        note says so.
+    recency_bands : sequence of float, optional
+        ``bins - 1`` upper-inclusive edges in days for ``recency="days"``; default
+        :data:`RECENCY_BANDS` for the scale (30 / 90 / 180 / 365 days with 5 points; a kit convention).
 
     Returns
     -------
@@ -139,14 +157,16 @@ def rfm(
     order column, :func:`segkit.read_transactions` derives one order per customer and day, so frequency
     is then the number of purchase days; ``frequency_source_`` and the notes say which applies.
 
-    Quantile tie rule (deterministic): a customer's percentile is the share of the *other* customers
-    whose value is strictly worse, ``p = worse / (n - 1)``, and the score is ``1 + floor(bins * p)``
-    (capped at ``bins``), computed in integers. Tied customers therefore always get the same score, the
-    worst value always scores 1, and a best customer who is not tied with more than ``1 / bins`` of the
-    base scores ``bins``. Heavy ties (70 % of customers with one order) never raise: they leave some
-    scores empty (one-order customers score 1, two orders beat 70 % of the base and score 4). The scale
-    is never renumbered to hide that; ``bins_used_`` and ``notes_`` report it. When every customer has
-    the same value (or there is a single customer) nobody beats anybody and everybody scores 1.
+    Quantile tie rule (deterministic, a kit convention): a customer's percentile is the share of the
+    *other* customers whose value is strictly worse, ``p = worse / (n - 1)``, and the score is
+    ``1 + floor(bins * p)`` (capped at ``bins``), computed in integers; **the customers with the best
+    value always score** ``bins``. So tied customers always get the same score, a customer who is best on
+    a dimension gets the top score, and the worst value scores 1 unless it is also the best. When every
+    customer has the same value (fifty identical monthly buyers) or there is a single customer, everybody
+    is best and scores ``bins``: equal customers are never pushed to the bottom. Heavy ties (70 % of
+    customers with one order) never raise: they leave some scores empty (one-order customers score 1,
+    two orders beat 70 % of the base and score 4). The scale is never renumbered to hide that;
+    ``bins_used_`` and ``notes_`` report it.
 
     Examples
     --------
@@ -175,11 +195,32 @@ def rfm(
     """
     bins = _check_bins(bins)
     check_choice("monetary", monetary, ("sum", "mean"))
+    check_choice("recency", recency, RECENCY_METHODS)
     fixed = _check_breakpoints(breakpoints, bins)
+    bands = _check_bands(recency_bands, bins)
     tx = as_transactions(data)
     as_of = as_of_date(tx, as_of)
     summary = customer_summary(tx, as_of=as_of)
+    if summary.empty:
+        raise ParameterError(
+            f"No customer has a purchase before as_of={as_of.date()}; there is nothing to score. "
+            "Pick a later as_of."
+        )
     table = _values(summary, monetary)
+    days_note = ""
+    if "recency" not in fixed and recency != "quantile":
+        values = table["recency_days"].to_numpy(dtype=float)
+        top = _quantile_scores(-values, bins) == bins
+        typical = float(np.median(values[top]))
+        limit = bands[1] if len(bands) > 1 else bands[0]
+        if recency == "days" or typical > limit:
+            fixed["recency"] = np.asarray(bands, dtype=float)
+            if recency == "auto":
+                days_note = (
+                    f"recency is scored in absolute day bands {list(map(int, bands))}: the customers that "
+                    f"quantiles would call the most recent bought a median {typical:,.0f} days ago "
+                    f"(more than {limit:,.0f}), so a relative score would mislead."
+                )
 
     scores: dict[str, np.ndarray] = {}
     edges: dict[str, list[float]] = {}
@@ -191,7 +232,8 @@ def rfm(
         if dim in fixed:
             scores[dim] = _score_by_edges(values, fixed[dim], bins, lower_is_better)
             edges[dim] = [float(e) for e in fixed[dim]]
-            methods[dim] = "breakpoints"
+            by_days = dim == "recency" and (breakpoints is None or "recency" not in _dims(breakpoints))
+            methods[dim] = "days" if by_days else "breakpoints"
         else:
             goodness = -values if lower_is_better else values
             scores[dim] = _quantile_scores(goodness, bins)
@@ -203,9 +245,18 @@ def rfm(
     ).astype("str")
 
     thresholds = _thresholds(table, bins)
+    # Where each dimension's thresholds come from: the scale is the methodology's, the cut rule is not.
+    origin = {
+        "quantile": "kit convention (quantile tie rule)",
+        "days": "kit convention (day bands)",
+        "breakpoints": "user breakpoints",
+    }
+    thresholds["source"] = [origin[methods[dim]] for dim in thresholds.index.get_level_values("dimension")]
     used = {dim: int(np.unique(s).size) for dim, s in scores.items()}
     empty = {dim: sorted(set(range(1, bins + 1)) - set(np.unique(s).tolist())) for dim, s in scores.items()}
     notes = _notes(table, bins, empty, methods, tx, summary)
+    if days_note:
+        notes.insert(0, days_note)
     return RFMResult(
         table_=table,
         thresholds_=thresholds,
@@ -229,6 +280,34 @@ def _check_bins(bins: Any) -> int:
             f"bins must be a whole number from 2 to 9 (5 is usual, 3 or 2 for small bases); got {bins!r}."
         )
     return int(bins)
+
+
+def _dims(breakpoints: Mapping[str, Any]) -> set[str]:
+    return {_ALIASES.get(str(k).lower(), str(k).lower()) for k in breakpoints}
+
+
+def _check_bands(bands: Sequence[float] | None, bins: int) -> tuple[float, ...]:
+    if bands is None:
+        if bins in RECENCY_BANDS:
+            return RECENCY_BANDS[bins]
+        # Other scales: spread the 5-point bands' span evenly (a kit convention).
+        return tuple(float(x) for x in np.linspace(30, 365, bins - 1))
+    try:
+        arr = tuple(float(b) for b in bands)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(
+            f"recency_bands must be a list of days such as [30, 90, 180, 365]; got {bands!r}."
+        ) from exc
+    if (
+        len(arr) != bins - 1
+        or not all(np.isfinite(arr))
+        or any(b > a for a, b in zip(arr[1:], arr[:-1], strict=False))
+    ):
+        raise ParameterError(
+            f"recency_bands needs bins - 1 = {bins - 1} increasing numbers of days for bins={bins}, such as "
+            f"{list(RECENCY_BANDS.get(bins, (30, 90, 180, 365)))}; got {bands!r}."
+        )
+    return arr
 
 
 def _check_breakpoints(breakpoints: Mapping[str, Sequence[float]] | None, bins: int) -> dict[str, np.ndarray]:
@@ -276,10 +355,13 @@ def _quantile_scores(goodness: np.ndarray, bins: int) -> np.ndarray:
     """``1 + floor(bins * worse / (n - 1))``, capped at ``bins``; ties share a score (see :func:`rfm`)."""
     n = goodness.size
     if n <= 1:
-        return np.ones(n, dtype="int64")
+        return np.full(n, bins, dtype="int64")
     worse = np.searchsorted(np.sort(goodness), goodness, side="left")
     # Integer arithmetic: a percentile exactly on a boundary must not drift below it in floating point.
-    return np.minimum(1 + (bins * worse) // (n - 1), bins).astype("int64")
+    scores = np.minimum(1 + (bins * worse) // (n - 1), bins)
+    # The best value is the top score, however many customers share it.
+    scores[goodness == goodness.max()] = bins
+    return scores.astype("int64")
 
 
 def _score_by_edges(values: np.ndarray, edges: np.ndarray, bins: int, lower_is_better: bool) -> np.ndarray:
@@ -298,11 +380,14 @@ def _edges_from_scores(
     for k in range(1, bins):
         if lower_is_better:
             # Days up to the edge score at least bins - k + 1; recency is in whole days, so one day below
-            # the best value of the next lower group is an exact boundary (the worst group always exists).
-            edges.append(float(values[scores <= bins - k].min() - 1))
+            # the best value of the next lower group is an exact boundary. No such group (every value
+            # scores higher): an edge at the largest value passes nobody.
+            group = values[scores <= bins - k]
+            edges.append(float(group.min() - 1) if group.size else float(values.max()))
         else:
-            # The lowest value always scores 1, so every "score <= k" group is non-empty.
-            edges.append(float(values[scores <= k].max()))
+            # No customer scores k or less (ties at the top): an edge below every value.
+            group = values[scores <= k]
+            edges.append(float(group.max()) if group.size else float(values.min() - 1))
     return edges
 
 
@@ -343,9 +428,9 @@ def _notes(
             continue
         column = DIMENSIONS[dim][0]
         used = bins - len(gaps)
-        if methods[dim] == "breakpoints":
-            why = "no customer falls between some of the given breakpoints"
-            fix = "Adjust the breakpoints"
+        if methods[dim] in ("breakpoints", "days"):
+            why = "no customer falls between some of the given breakpoints or day bands"
+            fix = "Adjust the breakpoints (or recency_bands)"
         elif table[column].nunique() <= 1:
             why = "every customer has the same value, so no ranking is possible"
             fix = "Nothing to rank here; check the data or drop this dimension from the reading"
@@ -359,7 +444,7 @@ def _notes(
     if len(table) < _MIN_PER_SCORE * bins:
         notes.append(
             f"Only {len(table):,} customers for a {bins}-point scale (fewer than {_MIN_PER_SCORE} per score); "
-            "the methodology suggests bins=3 or bins=2 for small bases."
+            "the methodology suggests a 1-2 scale (bins=2) for a small base; bins=3 is a middle way."
         )
     dropped = int(summary.attrs.get("customers_without_purchases", 0))
     if dropped:

@@ -8,7 +8,7 @@ and every segment is reachable, so a segment map can neither overlap nor leave c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,23 @@ __all__ = ["SegmentScheme", "default_scheme", "rfm_segments", "segment_summary",
 _DIMS = ("r", "f", "m")
 _ANY = {"*", "any", "all", ""}
 
-# The default schemes. Every segment has a one-line description (who they are) and an action (what to
-# do). The 5-point map is laid out on R x F, with M splitting the frequent customers: high spenders
-# among the recent ones are Champions, among the lapsed ones Can't Lose Them.
+# The default schemes. Every segment has a one-line description (who they are), an action (what to
+# do) and its source. The methodology [S1, S2] names three cells: 5-5-5 the best clients (premium
+# treatment), 1-5-5 bought much and often but long ago (renew urgently), 5-5-1 frequent and recent with
+# almost no revenue (consider dropping them or passing them to partners). The other segment names are the
+# common English RFM segments, a kit convention. The 5-point map is laid out on R x F, with M splitting
+# the frequent customers.
+_METHOD = "methodology [S1, S2]"
+_KIT = "kit convention"
+_SOURCES = {"Champions": _METHOD, "Can't Lose Them": _METHOD, "Frequent Low Value": _METHOD}
 _TEXT = {
     "Champions": (
-        "Bought recently, buy often and spend the most.",
-        "Reward them: early access, loyalty perks, ask for reviews and referrals. No discounts needed.",
+        "Bought recently, buy often and spend the most (cell 5-5-5).",
+        "Premium treatment: early access, loyalty perks, ask for reviews and referrals. No discounts needed.",
+    ),
+    "Frequent Low Value": (
+        "Buy often and recently but bring almost no revenue (cell 5-5-1).",
+        "Consider whether serving them pays: drop them or pass them to partners; at most low-cost automation.",
     ),
     "Loyal": (
         "Buy regularly and recently; the core of the base.",
@@ -60,8 +70,8 @@ _TEXT = {
         "Personal win-back messages with the products they used to buy; find out what changed.",
     ),
     "Can't Lose Them": (
-        "Used to buy often and spend the most, but have not come back for a long time.",
-        "Win them back personally: a strong offer, a call from a manager; don't lose them to a competitor.",
+        "Used to buy often and spend the most, but have not come back for a long time (cell 1-5-5).",
+        "Renew the relationship urgently: a call from a manager, a strong personal offer.",
     ),
     "Hibernating": (
         "Few orders, long ago.",
@@ -77,7 +87,8 @@ _TEXT = {
 _DEFAULT_RULES: dict[int, list[tuple[str, str, str, str]]] = {
     5: [
         ("Champions", "4-5", "4-5", "4-5"),
-        ("Loyal", "4-5", "4-5", "1-3"),
+        ("Frequent Low Value", "4-5", "4-5", "1"),
+        ("Loyal", "4-5", "4-5", "2-3"),
         ("Loyal", "3", "4-5", "*"),
         ("Potential Loyalist", "4-5", "2-3", "*"),
         ("New", "5", "1", "*"),
@@ -92,7 +103,8 @@ _DEFAULT_RULES: dict[int, list[tuple[str, str, str, str]]] = {
     ],
     3: [
         ("Champions", "3", "3", "3"),
-        ("Loyal", "3", "3", "1-2"),
+        ("Frequent Low Value", "3", "3", "1"),
+        ("Loyal", "3", "3", "2"),
         ("Loyal", "2", "3", "*"),
         ("Potential Loyalist", "3", "2", "*"),
         ("New", "3", "1", "*"),
@@ -133,6 +145,9 @@ class SegmentScheme:
         Segment names in the scheme's order (the order of first appearance in the rules).
     actions, descriptions : dict
         Per segment, the recommended action and a one-line description.
+    sources : dict
+        Per segment, where the segment and its action come from (the methodology's article, "kit
+        convention", or "user scheme").
     """
 
     name: str
@@ -141,6 +156,7 @@ class SegmentScheme:
     segments: tuple[str, ...]
     actions: dict[str, str]
     descriptions: dict[str, str]
+    sources: dict[str, str] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """The rule table with readable score ranges (``"4-5"``, ``"*"`` for any score)."""
@@ -148,15 +164,17 @@ class SegmentScheme:
         for dim in _DIMS:
             out[dim] = self.rules[dim].map(lambda scores: _format_range(scores, self.bins)).astype("str")
         out["action"] = out["segment"].map(self.actions).astype("str")
+        out["source"] = out["segment"].map(lambda s: self.sources.get(s, "user scheme")).astype("str")
         return out.reset_index(drop=True)
 
     def segment_table(self) -> pd.DataFrame:
-        """One row per segment: ``description``, ``action`` and the number of cells it covers."""
+        """One row per segment: ``description``, ``action``, its ``source`` and the number of cells."""
         cells = self.cell_map()["segment"].value_counts()
         return pd.DataFrame(
             {
                 "description": [self.descriptions.get(s, "") for s in self.segments],
                 "action": [self.actions[s] for s in self.segments],
+                "source": [self.sources.get(s, "user scheme") for s in self.segments],
                 "cells": [int(cells.get(s, 0)) for s in self.segments],
             },
             index=pd.Index(self.segments, name="segment"),
@@ -199,6 +217,7 @@ class SegmentScheme:
                     "name": name,
                     "description": self.descriptions.get(name, ""),
                     "action": self.actions[name],
+                    "source": self.sources.get(name, "user scheme"),
                     "rules": [
                         {dim: _format_range(row[dim], self.bins) for dim in _DIMS}
                         for _, row in rules.iterrows()
@@ -220,19 +239,26 @@ class SegmentScheme:
 def default_scheme(bins: int = 5) -> SegmentScheme:
     """The built-in scheme for a 5-, 3- or 2-point scale.
 
-    The 5-point scheme has the eleven classic segments: Champions, Loyal, Potential Loyalist, New,
-    Promising, Need Attention, About to Sleep, At Risk, Can't Lose Them, Hibernating and Lost. It is laid
-    out on R x F; M splits the frequent customers (R 4-5 and M 4-5 are Champions, R 1-2 and M 4-5 are
-    Can't Lose Them). The coarser scales keep the segments that still have room (10 for 3 points, 6 for 2).
+    The 5-point scheme has twelve segments. Three follow the methodology's cells [S1, S2]: Champions
+    (5-5-5, premium treatment), Can't Lose Them (1-5-5, renew urgently) and Frequent Low Value (5-5-1,
+    consider dropping them or passing them to partners). The others are the common English RFM segments
+    (a kit convention): Loyal, Potential Loyalist, New, Promising, Need Attention, About to Sleep, At Risk,
+    Hibernating and Lost. It is laid out on R x F; M splits the frequent customers (R 4-5: M 4-5 Champions,
+    M 1 Frequent Low Value; R 1-2 and M 4-5 Can't Lose Them). The coarser scales keep the segments that
+    still have room (11 for 3 points, 6 for 2). ``to_frame()`` and ``segment_table()`` show each
+    segment's ``source``.
 
     Examples
     --------
     >>> import segkit
     >>> s = segkit.default_scheme(5)
     >>> len(s.segments), len(s.cell_map())
-    (11, 125)
-    >>> s.assign([5, 1], [5, 1], [5, 1]).tolist()
-    ['Champions', 'Lost']
+    (12, 125)
+    >>> s.assign([5, 1, 5], [5, 1, 5], [5, 1, 1]).tolist()
+    ['Champions', 'Lost', 'Frequent Low Value']
+    >>> s.segment_table().loc["Frequent Low Value", "source"]
+    'methodology [S1, S2]'
+
     """
     if bins not in _DEFAULT_RULES:
         raise ParameterError(
@@ -250,6 +276,7 @@ def default_scheme(bins: int = 5) -> SegmentScheme:
                     "name": name,
                     "description": _TEXT[name][0],
                     "action": _TEXT[name][1],
+                    "source": _SOURCES.get(name, _KIT),
                     "rules": [{d: rule[d] for d in _DIMS} for rule in rules if rule["segment"] == name],
                 }
                 for name in names
@@ -293,7 +320,7 @@ def validate_scheme(scheme: Any = None, bins: int = 5) -> SegmentScheme:
     ...     {"name": "Active", "action": "Keep in touch", "rules": [{"r": "2"}]},
     ...     {"name": "Lapsed", "action": "Win back", "rules": [{"r": 1}]},
     ... ]}
-    >>> segkit.validate_scheme(scheme, bins=2).to_frame()
+    >>> segkit.validate_scheme(scheme, bins=2).to_frame().drop(columns="source")
       segment  r  f  m         action
     0  Active  2  *  *  Keep in touch
     1  Lapsed  1  *  *       Win back
@@ -400,8 +427,11 @@ def segment_summary(segments: pd.DataFrame, *, scheme: Any = None) -> pd.DataFra
     pandas.DataFrame
         Indexed by ``segment`` in the scheme's order, every segment listed (empty ones with zero
         customers): ``customers``, ``customers_share``, ``revenue``, ``revenue_share``, ``recency_days``,
-        ``frequency``, ``monetary`` (means), ``r_score``, ``f_score``, ``m_score`` (mean scores) and
-        ``action``. Shares are fractions of 1. Revenue is net revenue (the ``revenue`` column, or
+        ``frequency``, ``monetary`` (means), ``r_score``, ``f_score``, ``m_score`` (mean scores),
+        ``action``, ``source`` and ``kind``: ``"dynamic"`` for the rule-based segments (re-evaluated at the
+        as-of date) and ``"static"`` for the rows of hand-picked lists, when the table has a
+        ``static_segment`` column (see :func:`segkit.add_static_segments`; a listed customer is counted
+        in both its dynamic segment and its list). Shares are fractions of 1. Revenue is net revenue (the ``revenue`` column, or
         ``monetary`` when the table has no ``revenue``).
 
     Examples
@@ -457,9 +487,41 @@ def segment_summary(segments: pd.DataFrame, *, scheme: Any = None) -> pd.DataFra
             out[col] = grouped[col].mean().reindex(order)
     if checked is not None:
         out["action"] = pd.Series(checked.actions).reindex(order).astype("str")
+        out["source"] = pd.Series({s: checked.sources.get(s, "user scheme") for s in order}).astype("str")
     elif "action" in segments:
         out["action"] = segments.groupby(key, sort=False)["action"].first().reindex(order).astype("str")
+    out["kind"] = "dynamic"
+    if "static_segment" in segments.columns:
+        out = pd.concat([out, _static_rows(segments, frame, out.columns)])
+        out.index.name = "segment"
     return out
+
+
+def _static_rows(segments: pd.DataFrame, frame: pd.DataFrame, columns: pd.Index) -> pd.DataFrame:
+    """Summary rows for the hand-picked lists, computed like the dynamic rows."""
+    from ._static import STATIC_ACTION
+
+    labels = segments["static_segment"].astype("str")
+    listed = labels != ""
+    names = sorted(labels[listed].unique())
+    if not names:
+        return pd.DataFrame(columns=columns)
+    part = frame.loc[listed.to_numpy()].assign(segment=labels[listed].to_numpy())
+    grouped = part.groupby("segment")
+    rows = pd.DataFrame(index=pd.Index(names, name="segment"))
+    rows["customers"] = grouped.size().reindex(names).astype("int64")
+    rows["customers_share"] = rows["customers"] / len(frame)
+    if "revenue_" in part:
+        rows["revenue"] = grouped["revenue_"].sum().reindex(names).round(2)
+        total = float(frame["revenue_"].sum())
+        rows["revenue_share"] = rows["revenue"] / total if total else np.nan
+    for col in ("recency_days", "frequency", "monetary", "r_score", "f_score", "m_score"):
+        if col in part:
+            rows[col] = grouped[col].mean().reindex(names)
+    rows["action"] = STATIC_ACTION
+    rows["source"] = "methodology [S0]"
+    rows["kind"] = "static"
+    return rows[[c for c in columns if c in rows.columns]]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -533,7 +595,7 @@ def _from_dict(spec: Mapping[str, Any], bins: int) -> SegmentScheme:
             "A scheme dict needs a non-empty 'segments' list: "
             "[{'name': ..., 'action': ..., 'rules': [{'r': '4-5', 'f': '4-5', 'm': '*'}]}, ...]."
         )
-    rows, actions, descriptions = [], {}, {}
+    rows, actions, descriptions, sources = [], {}, {}, {}
     for i, seg in enumerate(segments, start=1):
         if not isinstance(seg, Mapping):
             raise ParameterError(
@@ -546,6 +608,7 @@ def _from_dict(spec: Mapping[str, Any], bins: int) -> SegmentScheme:
             )
         actions[name] = _action(seg.get("action"), name)
         descriptions[name] = str(seg.get("description") or "")
+        sources[name] = str(seg.get("source") or "user scheme")
         rules = seg.get("rules")
         if isinstance(rules, Mapping):
             rules = [rules]
@@ -574,6 +637,7 @@ def _from_dict(spec: Mapping[str, Any], bins: int) -> SegmentScheme:
         segments=tuple(actions),
         actions=actions,
         descriptions=descriptions,
+        sources=sources,
     )
 
 
@@ -589,7 +653,13 @@ def _from_frame(frame: pd.DataFrame, bins: int) -> SegmentScheme:
         name = _segment_name(row["segment"], "a scheme row")
         entry = segments.setdefault(
             name,
-            {"name": name, "action": row["action"], "description": row.get("description", ""), "rules": []},
+            {
+                "name": name,
+                "action": row["action"],
+                "description": row.get("description", ""),
+                "source": row.get("source", ""),
+                "rules": [],
+            },
         )
         entry["rules"].append({d: row.get(d) for d in _DIMS})
     return _from_dict({"segments": list(segments.values())}, bins)

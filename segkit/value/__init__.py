@@ -1,20 +1,45 @@
 """Customer value: concentration (Lorenz, Pareto), ABC, XYZ and the ABC-XYZ matrix."""
 
-from ._abc import ABC_CLASSES, ABCResult, abc
+from ._abc import (
+    ABC_CLASSES,
+    D_ACTION,
+    METHODOLOGY_THRESHOLDS,
+    PARETO_THRESHOLDS,
+    ABCResult,
+    abc,
+    abc_rules,
+)
 from ._abc_xyz import ABCXYZResult, abc_xyz, default_strategies
 from ._concentration import Concentration, as_percent, concentration, pareto_curve
 from ._overview_plots import plot_period_totals
-from ._plots import plot_abc_xyz_heatmap, plot_cv_distribution, plot_pareto
-from ._xyz import XYZ_CLASSES, XYZResult, xyz, xyz_window
+from ._plots import plot_abc_xyz_heatmap, plot_cv_distribution, plot_pareto, plot_regularity
+from ._portrait import abc_portrait
+from ._xyz import (
+    CV_THRESHOLDS,
+    DEMAND_PLANNING_THRESHOLDS,
+    FREQUENCY_BANDS,
+    XYZ_CLASSES,
+    XYZResult,
+    xyz,
+    xyz_window,
+)
 
 __all__ = [
     "ABCResult",
     "ABCXYZResult",
     "ABC_CLASSES",
+    "CV_THRESHOLDS",
+    "DEMAND_PLANNING_THRESHOLDS",
+    "FREQUENCY_BANDS",
     "Concentration",
     "XYZResult",
     "XYZ_CLASSES",
     "abc",
+    "abc_rules",
+    "abc_portrait",
+    "D_ACTION",
+    "METHODOLOGY_THRESHOLDS",
+    "PARETO_THRESHOLDS",
     "abc_xyz",
     "as_percent",
     "concentration",
@@ -23,6 +48,7 @@ __all__ = [
     "plot_abc_xyz_heatmap",
     "plot_cv_distribution",
     "plot_pareto",
+    "plot_regularity",
     "plot_period_totals",
     "xyz",
     "xyz_window",

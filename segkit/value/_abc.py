@@ -1,8 +1,10 @@
 """ABC analysis of customers: which customers feed the company.
 
-Two methods from the methodology: the cumulative share (Pareto) and the multiple of the average customer.
-Both rank one value per customer (net revenue, or margin for a profit ABC) obtained from the engine
-layer, so the classes are exact and reproducible; the classification itself is numpy over that vector.
+Three methods from the methodology [S1, S0]: the cumulative share (Pareto), the multiple of the average
+customer, and the simplified ABC of the loyalty table (how much and how often). All rank one value per
+customer (net revenue, margin for a profit ABC, or units) obtained from the engine layer, so the classes
+are exact and reproducible; the classification itself is numpy over that vector. Group D, the
+unprofitable tail, follows the methodology's rule (see :func:`abc`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .._errors import ParameterError, check_choice
 from ..io._contract import Transactions
 from ._concentration import (
     Concentration,
+    a_share_range,
     check_thresholds,
     cumulative_classes,
     customer_values,
@@ -25,11 +28,29 @@ from ._concentration import (
     to_cents,
 )
 
-__all__ = ["ABC_CLASSES", "ABCResult", "abc"]
+__all__ = [
+    "ABC_CLASSES",
+    "D_ACTION",
+    "METHODOLOGY_THRESHOLDS",
+    "PARETO_THRESHOLDS",
+    "ABCResult",
+    "abc",
+    "abc_rules",
+]
 
-#: Class labels in order of importance; D exists only for negative values (loss-making customers).
+#: Class labels in order of importance; D is the unprofitable tail (see :func:`abc`).
 ABC_CLASSES = ("A", "B", "C", "D")
-METHODS = ("cumulative", "average_multiple")
+METHODS = ("cumulative", "average_multiple", "volume_frequency")
+D_RULES = ("auto", "margin", "rare", "none")
+#: The methodology's cumulative thresholds (A up to about 75 % of sales, B up to 95 %) [S1].
+METHODOLOGY_THRESHOLDS = (0.75, 0.95)
+#: The common Pareto alternative (80 / 95), a documented option.
+PARETO_THRESHOLDS = (0.80, 0.95)
+#: The methodology's action for group D [S1].
+D_ACTION = (
+    "Unprofitable tail: part with them politely, e.g. a letter offering new terms or a minimum order; "
+    "check prices, discounts and the cost to serve first."
+)
 
 
 @dataclass
@@ -51,9 +72,10 @@ class ABCResult:
         loss if the top 1/5/10 left, HHI) with plain-language ``.warnings``.
     cutoffs_ : dict
         The value boundaries the method produced: ``A_min`` (smallest value in A), ``B_min``; for
-        ``method="average_multiple"`` also ``average`` (P) and ``C_max`` (P times the lower multiplier).
-    value, method, thresholds, multipliers, as_of, start
-        The parameters used (``as_of`` resolved to a date).
+        ``method="average_multiple"`` also ``average`` (P) and ``C_max`` (P times the lower multiplier);
+        for ``method="volume_frequency"`` ``much_value`` and ``often_orders``.
+    value, method, thresholds, multipliers, d_rule, d_margin_rate, d_max_orders, as_of, start
+        The parameters used (``as_of`` resolved to a date; ``d_rule`` resolved from ``"auto"``).
     """
 
     table_: pd.DataFrame
@@ -66,6 +88,14 @@ class ABCResult:
     multipliers: tuple[float, float]
     as_of: pd.Timestamp | None
     start: pd.Timestamp | None = None
+    d_rule: str = "none"
+    d_margin_rate: float = 0.0
+    d_max_orders: int = 1
+
+    @property
+    def rules_(self) -> pd.DataFrame:
+        """The rules this analysis applied, each with its ``source`` (a methodology article or a kit convention)."""
+        return abc_rules(self)
 
     def top(self, n: int = 10, abc_class: str | None = "A") -> pd.DataFrame:
         """The ``n`` most valuable customers (of ``abc_class``; ``None`` for any class)."""
@@ -93,41 +123,65 @@ def abc(
     *,
     value: str = "revenue",
     method: str = "cumulative",
-    thresholds: tuple[float, float] = (0.80, 0.95),
+    thresholds: tuple[float, float] = METHODOLOGY_THRESHOLDS,
     multipliers: tuple[float, float] = (6.0, 0.5),
+    much_value: float | None = None,
+    often_orders: int | None = None,
+    d_rule: str = "auto",
+    d_margin_rate: float = 0.0,
+    d_max_orders: int = 1,
     as_of: Any = None,
     start: Any = None,
 ) -> ABCResult:
-    """ABC analysis: class every customer A, B or C by the value it brings (D: loss-making).
+    """ABC analysis: class every customer A, B or C by the value it brings; D is the unprofitable tail.
 
     Parameters
     ----------
     data : Transactions, DataFrame or Series
         Canonical transactions (see :func:`segkit.read_transactions`), or a Series of per-customer
         values indexed by customer id (when the aggregation was done elsewhere).
-    value : {"revenue", "margin"}
+    value : {"revenue", "margin", "quantity"}
         ``"revenue"``: net revenue (returns subtracted). ``"margin"``: profit ABC on the margin column
-        (read the data with ``margin=`` or ``cost=``); customers with a negative margin get class **D**.
-    method : {"cumulative", "average_multiple"}
+        (read the data with ``margin=`` or ``cost=``). ``"quantity"``: units bought, the methodology's
+        second measure ("in money and in units") when the data have a quantity column.
+    method : {"cumulative", "average_multiple", "volume_frequency"}
         ``"cumulative"`` (Pareto): sort customers by value, largest first; A are the customers that
         together make the first ``thresholds[0]`` of the value, B the next ones up to ``thresholds[1]``,
         C the rest. ``"average_multiple"``: with P = total value / number of customers, A if
         value >= ``multipliers[0]`` * P, C if value <= ``multipliers[1]`` * P, B otherwise.
+        ``"volume_frequency"``: the simplified ABC of the loyalty table [S1]: A buys much and often, B
+        buys often but little or rarely but much, C rarely and little (see ``much_value``).
     thresholds : (float, float)
-        Cumulative-share thresholds, 0 < first < second <= 1. Default 80 % / 95 %; the methodology
-        also uses 75 % / 95 %.
+        Cumulative-share thresholds, 0 < first < second <= 1. Default 75 % / 95 %, the methodology's
+        rule [S1]; 80 % / 95 % (:data:`PARETO_THRESHOLDS`) is the common alternative.
     multipliers : (float, float)
-        The A and C multiples of the average customer for ``method="average_multiple"`` (6 and 1/2).
+        The A and C multiples of the average customer for ``method="average_multiple"`` (6 and 1/2) [S1].
+    much_value, often_orders : optional
+        ``method="volume_frequency"`` only: a customer "buys much" with a value of at least
+        ``much_value`` (default: the median value of the customers) and "buys often" with at least
+        ``often_orders`` orders (default: the median number of orders, at least 2). The medians are a kit
+        convention; the methodology names the two axes but not the cut.
+    d_rule : {"auto", "margin", "rare", "none"}
+        Group D, the unprofitable tail [S1]. ``"margin"``: customers whose margin is below
+        ``d_margin_rate`` of their revenue (negative margin with the default 0). ``"rare"``: C customers who
+        buy rarely, at most ``d_max_orders`` orders in the analysed period (the methodology's "C clients
+        who buy rarely and on bad terms", where terms are unknown). ``"auto"`` (default): ``"margin"``
+        when the data have a margin column, else ``"rare"``. ``"none"``: no D except negative values.
+    d_margin_rate : float
+        The margin rate (margin / revenue) below which a customer is D under the margin rule (0.0).
+    d_max_orders : int
+        The most orders of a "rare" C customer (1).
     as_of : date-like, optional
         Analysis date (exclusive); defaults to the day after the last transaction.
     start : date-like, optional
-        Only count transactions on or after this day (e.g. the last 12 months). Default: all history.
+        Only count transactions on or after this day (e.g. :func:`segkit.analysis_window`). Default: all
+        history.
 
     Returns
     -------
     ABCResult
-        ``.table_`` (per customer: value, share, cumulative share, class), ``.summary_`` (per class),
-        ``.health_`` (concentration figures and warnings), ``.cutoffs_``.
+        ``.table_`` (per customer: value, share, cumulative share, class, ``d_reason``), ``.summary_``
+        (per class), ``.health_`` (concentration figures and warnings), ``.cutoffs_``, ``.rules_``.
 
     Notes
     -----
@@ -143,11 +197,12 @@ def abc(
       customers have the same value they are all A (no one is more important than another). Thus the
       A share of the value is at least ``thresholds[0]``, and without its last block it is below.
     * **Average multiple.** The comparisons are inclusive as the methodology states them
-      (value = 6 P is A, value = P/2 is C). A single customer is B (its value is P).
-    * **Profit, zero and negative values.** Shares are shares of the positive part of the total, so
-      they add up to 1 and the curve only rises. Customers with a negative value are class D (share 0)
-      and are left out of P. Customers with a value of exactly zero are class C (share 0) and count
-      in P. With ``value="revenue"`` a negative value only occurs when returns exceed purchases.
+      (value = 6 P is A, value = P/2 is C). A single customer is B (its value is P). At most
+      ``1 / multipliers[0]`` of the customers can be A under this rule, so its health check compares the
+      A share with that ceiling rather than with 20-30 %.
+    * **Group D.** D customers keep their rank and share; only their class changes, and ``d_reason``
+      says why. Customers with a negative value are always D (share 0) and are left out of P.
+      Customers with a value of exactly zero count in P.
     * Customers whose only transactions before ``as_of`` are returns have no purchase and are not
       classed (the engine's :func:`segkit.customer_summary` leaves them out).
 
@@ -155,49 +210,69 @@ def abc(
     --------
     >>> import pandas as pd, segkit
     >>> values = pd.Series({"a": 50.0, "b": 25.0, "c": 15.0, "d": 10.0})
-    >>> segkit.abc(values).table_[["value", "share", "cumulative_share", "abc_class"]]
+    >>> segkit.abc(values, thresholds=(0.8, 0.95)).table_[["value", "share", "cumulative_share", "abc_class"]]
                  value  share  cumulative_share abc_class
     customer_id
     a             50.0   0.50              0.50         A
     b             25.0   0.25              0.75         A
     c             15.0   0.15              0.90         A
     d             10.0   0.10              1.00         B
-    >>> segkit.abc(values, method="average_multiple", multipliers=(1.5, 0.5)).table_["abc_class"].tolist()
+
+    The methodology's worked example of the multiple of the average: M = 100 mln rub over N = 250
+    clients, so P = 400,000 rub, A from 6 P = 2.4 mln and C up to P / 2 = 200,000:
+
+    >>> sales = pd.Series([2_400_000.0] * 10 + [2_399_999.0] + [200_001.0] + [200_000.0] * 200
+    ...                   + [600_000.0] * 37 + [0.0], index=[f"c{i:03d}" for i in range(249)] + ["z"])
+    >>> sales["z"] = 100_000_000.0 - sales.drop("z").sum()
+    >>> r = segkit.abc(sales, method="average_multiple")
+    >>> len(r.table_), float(r.table_["value"].sum()), r.cutoffs_["average"], r.cutoffs_["C_max"]
+    (250, 100000000.0, 400000.0, 200000.0)
+    >>> r.table_.loc[["c000", "c010", "c011", "c012"], "abc_class"].tolist()
     ['A', 'B', 'B', 'C']
 
     From transactions, a profit ABC with a loss-making customer:
 
     >>> df = pd.DataFrame({"customer_id": ["a", "b", "c"], "order_date": ["2024-01-05"] * 3,
     ...                    "amount": [100.0, 80.0, 30.0], "margin": [40.0, -5.0, 10.0]})
-    >>> segkit.abc(df, value="margin").table_[["value", "share", "abc_class", "revenue"]]
-                 value  share abc_class  revenue
+    >>> segkit.abc(df, value="margin").table_[["value", "share", "abc_class", "revenue", "d_reason"]]
+                 value  share abc_class  revenue                       d_reason
     customer_id
     a             40.0    0.8         A    100.0
     c             10.0    0.2         B     30.0
-    b             -5.0    0.0         D     80.0
+    b             -5.0    0.0         D     80.0  margin rate -6.2% below 0.0%
     """
-    check_choice("value", value, ("revenue", "margin"))
+    check_choice("value", value, ("revenue", "margin", "quantity"))
     check_choice("method", method, METHODS)
+    check_choice("d_rule", d_rule, D_RULES)
     low, high = check_thresholds("thresholds", thresholds)
     m_a, m_c = _check_multipliers(multipliers)
+    d_margin_rate = _check_rate(d_margin_rate)
+    d_max_orders = _check_count("d_max_orders", d_max_orders, minimum=0)
     values = customer_values(data, value=value, as_of=as_of, start=start)
     frame = ranked(values)
     cents = to_cents(frame["value"].to_numpy())
+    cutoffs: dict[str, float] = {}
     if method == "cumulative":
         classes = cumulative_classes(cents, (low, high))
-        cutoffs: dict[str, float] = {}
-    else:
+    elif method == "average_multiple":
         classes, average = _average_multiple_classes(cents, m_a, m_c)
         cutoffs = {"average": average, "C_max": round(m_c * average, 2)}
-    frame["abc_class"] = pd.array(classes, dtype="str")
+    else:
+        classes, cutoffs = _volume_frequency_classes(frame, much_value, often_orders)
     for cls in ("A", "B"):
-        members = frame.loc[frame["abc_class"] == cls, "value"]
+        members = frame["value"].to_numpy()[classes == cls]
         cutoffs[f"{cls}_min"] = float(members.min()) if len(members) else float("nan")
+    rule = _resolve_d_rule(d_rule, frame)
+    reason = _d_reasons(frame, classes, rule, d_margin_rate, d_max_orders)
+    classes = np.where(reason != "", "D", classes).astype(object)
+    reason = np.where((classes == "D") & (reason == ""), "negative value", reason)
+    frame["abc_class"] = pd.array(classes, dtype="str")
+    frame["d_reason"] = pd.array(reason, dtype="str")
     table = _table_columns(frame, value)
     return ABCResult(
         table_=table,
-        summary_=_summary(table, include_d=value == "margin"),
-        health_=health_figures(frame, classes),
+        summary_=_summary(table, include_d=value == "margin" or rule != "none"),
+        health_=health_figures(frame, classes, method=method, multipliers=(m_a, m_c)),
         cutoffs_=cutoffs,
         value=value,
         method=method,
@@ -205,7 +280,141 @@ def abc(
         multipliers=(m_a, m_c),
         as_of=values.attrs.get("as_of"),
         start=values.attrs.get("start"),
+        d_rule=rule,
+        d_margin_rate=d_margin_rate,
+        d_max_orders=d_max_orders,
     )
+
+
+def abc_rules(result: ABCResult | None = None) -> pd.DataFrame:
+    """The ABC rules with their source: the methodology's article or a kit convention.
+
+    Without a result, the default rules; with one, the rules that result applied (its method, thresholds
+    and D rule).
+
+    Examples
+    --------
+    >>> import segkit
+    >>> segkit.abc_rules().loc["cumulative thresholds", ["setting", "source"]].tolist()
+    ['A up to 75% of the value, B up to 95%', 'methodology [S1]']
+    """
+    method = result.method if result is not None else "cumulative"
+    low, high = result.thresholds if result is not None else METHODOLOGY_THRESHOLDS
+    m_a, m_c = result.multipliers if result is not None else (6.0, 0.5)
+    rule = result.d_rule if result is not None else "auto"
+    rate = result.d_margin_rate if result is not None else 0.0
+    orders = result.d_max_orders if result is not None else 1
+    rows = [("method", method, "methodology [S1]")]
+    if method == "cumulative":
+        src = "methodology [S1]" if (low, high) == METHODOLOGY_THRESHOLDS else "user setting"
+        if (low, high) == PARETO_THRESHOLDS:
+            src = "kit option (common Pareto 80/95)"
+        rows.append(("cumulative thresholds", f"A up to {low:.0%} of the value, B up to {high:.0%}", src))
+    elif method == "average_multiple":
+        src = "methodology [S1]" if (m_a, m_c) == (6.0, 0.5) else "user setting"
+        rows.append(("multiples of the average P", f"A >= {m_a:g} P, C <= {m_c:g} P", src))
+    else:
+        rows.append(("much / often", "value and orders at or above the median", "kit convention"))
+        rows.append(("classes", "A much and often; B one of the two; C neither", "methodology [S1]"))
+    a_low, a_high = a_share_range(method, (m_a, m_c))
+    rows.append(
+        (
+            "expected share of customers in A",
+            f"{_pct(a_low)}-{_pct(a_high)}",
+            "methodology [S1]" if method != "average_multiple" else "kit convention from [S1]",
+        )
+    )
+    d_text = {
+        "margin": f"margin below {rate:.0%} of revenue",
+        "rare": f"class C with at most {orders} order(s) in the period",
+        "auto": f"margin below {rate:.0%} of revenue; without margin, C with at most {orders} order(s)",
+        "none": "only negative values",
+    }[rule]
+    rows.append(("group D", d_text, "methodology [S1]; the cut-offs are kit conventions"))
+    rows.append(("group D action", D_ACTION, "methodology [S1]"))
+    out = pd.DataFrame(rows, columns=["rule", "setting", "source"]).set_index("rule")
+    return out
+
+
+def _pct(share: float) -> str:
+    """A share as a short percentage: 20%, 16.7%."""
+    return f"{share:.1%}".replace(".0%", "%")
+
+
+def _check_rate(rate: Any) -> float:
+    try:
+        value = float(rate)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"d_margin_rate must be a number such as 0.05 (5 %); got {rate!r}.") from exc
+    if not -1.0 <= value < 1.0:
+        raise ParameterError(
+            f"d_margin_rate must be a margin rate between -1 and 1, such as 0.05; got {rate!r}."
+        )
+    return value
+
+
+def _check_count(name: str, value: Any, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ParameterError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def _resolve_d_rule(d_rule: str, frame: pd.DataFrame) -> str:
+    has_margin = "margin" in frame.columns and frame["margin"].notna().all()
+    if d_rule == "auto":
+        return "margin" if has_margin else ("rare" if "n_orders" in frame.columns else "none")
+    if d_rule == "margin" and not has_margin:
+        raise ParameterError(
+            "d_rule='margin' needs a margin column; read the data with margin= or cost=, or use "
+            "d_rule='rare' (C customers who buy rarely) or d_rule='auto'."
+        )
+    if d_rule == "rare" and "n_orders" not in frame.columns:
+        raise ParameterError(
+            "d_rule='rare' needs order counts, which a Series of values does not have; pass the transactions."
+        )
+    return d_rule
+
+
+def _d_reasons(
+    frame: pd.DataFrame, classes: np.ndarray, rule: str, rate: float, max_orders: int
+) -> np.ndarray:
+    """Why each customer is in D ("" when it is not), by the rule of :func:`abc`."""
+    n = len(frame)
+    reason = np.full(n, "", dtype=object)
+    if rule == "margin":
+        margin = frame["margin"].to_numpy(dtype=float)
+        revenue = frame["revenue"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mrate = np.where(revenue > 0, margin / revenue, np.where(margin < 0, -np.inf, 0.0))
+        below = (mrate < rate - 1e-12) | (margin < 0)
+        text = [
+            f"margin rate {r:.1%} below {rate:.1%}" if np.isfinite(r) else "negative margin" for r in mrate
+        ]
+        reason[below] = np.asarray(text, dtype=object)[below]
+    elif rule == "rare":
+        orders = frame["n_orders"].to_numpy()
+        rare = (classes == "C") & (orders <= max_orders)
+        reason[rare] = f"class C with {max_orders} order(s) or fewer in the period"
+    return reason
+
+
+def _volume_frequency_classes(
+    frame: pd.DataFrame, much_value: float | None, often_orders: int | None
+) -> tuple[np.ndarray, dict[str, float]]:
+    if "n_orders" not in frame.columns:
+        raise ParameterError(
+            "method='volume_frequency' needs order counts, which a Series of values does not have; pass the "
+            "transactions."
+        )
+    values = frame["value"].to_numpy(dtype=float)
+    orders = frame["n_orders"].to_numpy()
+    much = float(np.median(values)) if much_value is None else float(much_value)
+    often = max(2, int(np.ceil(np.median(orders)))) if often_orders is None else int(often_orders)
+    is_much = values >= much
+    is_often = orders >= often
+    classes = np.where(is_much & is_often, "A", np.where(is_much | is_often, "B", "C")).astype(object)
+    classes[values < 0] = "D"
+    return classes, {"much_value": round(much, 2), "often_orders": float(often)}
 
 
 def _check_multipliers(multipliers: Any) -> tuple[float, float]:
@@ -237,8 +446,9 @@ def _average_multiple_classes(cents: np.ndarray, m_a: float, m_c: float) -> tupl
 
 def _table_columns(frame: pd.DataFrame, value: str) -> pd.DataFrame:
     columns = ["rank", "value", "share", "cumulative_share", "customer_share", "abc_class"]
-    if value == "margin":
+    if value != "revenue":
         columns += [c for c in ("revenue",) if c in frame.columns]
+    columns += [c for c in ("n_orders",) if c in frame.columns] + ["d_reason"]
     table = frame[columns].copy()
     table.attrs.update(frame.attrs)
     return table

@@ -14,60 +14,96 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine._aggregates import as_of_date
+from ..engine import as_of_date
 from ..io._contract import Transactions, as_transactions
-from ._abc import ABCResult, abc
+from ._abc import D_ACTION, METHODOLOGY_THRESHOLDS, ABCResult, abc
 from ._xyz import XYZResult, xyz
 
 __all__ = ["ABCXYZResult", "abc_xyz", "default_strategies"]
 
 #: The nine cells, in reading order (rows A, B, C; columns X, Y, Z).
 CELLS = tuple(a + x for a in "ABC" for x in "XYZ")
-#: Customers outside the nine cells: loss-making, too new to judge, no net sales, or idle in the window.
+#: Customers outside the nine cells: the unprofitable tail, too new to judge, no net sales, or idle.
 OTHER_KEYS = ("D", "short history", "no sales", "inactive")
 
+_S0_S1 = "methodology [S0, S1]"
+_KIT = "kit convention"
+# (strategy, source): the methodology gives AX/AY (retention, keep and develop), AZ (less valuable, rare),
+# moving Y and Z toward X, bonuses by class and importance, and group D; the rest are kit conventions.
 _DEFAULT_STRATEGIES = {
-    "AX": "Keep and develop: key-account care (a personal manager), bonuses tied to their importance.",
-    "AY": "Keep and develop: key-account care, bonuses tied to importance; make buying regular to move them toward X.",
-    "AZ": "Stabilise: find out why purchases are irregular, agree a schedule or contract; move toward X.",
-    "BX": "Grow the cheque: cross-sell and up-sell; they already buy steadily.",
-    "BY": "Grow the cheque (cross-sell, up-sell) and move them toward X with reminders and standing orders.",
-    "BZ": "Move them toward X (reminders, scheduled offers, subscriptions), then grow the cheque.",
-    "CX": "Serve efficiently: standard terms and automated service; try low-cost up-sell.",
-    "CY": "Serve efficiently: automated reminders and standard offers; keep the cost to serve low.",
-    "CZ": "Cut the cost to serve or change terms: minimum order, prepayment, self-service channels.",
-    "D": "Loss-making: check prices, discounts and cost to serve; renegotiate terms or stop serving.",
-    "short history": "Too new to judge regularity: onboard and nurture, reassess once the history is long enough.",
-    "no sales": "Returns cancel the purchases in the window: check the returns and the reason behind them.",
-    "inactive": "No purchase in the XYZ window: a reactivation candidate (see the churn report).",
+    "AX": (
+        "Retain and develop: key-account care (a personal manager), bonuses tied to their importance.",
+        _S0_S1,
+    ),
+    "AY": (
+        "Retain and develop: key-account care, bonuses tied to importance; make buying regular to move them "
+        "toward X.",
+        _S0_S1,
+    ),
+    "AZ": (
+        "Stabilise: rare, possibly one-off large purchases; find out why, agree a schedule or contract; move "
+        "toward X.",
+        _S0_S1,
+    ),
+    "BX": ("Grow the cheque: cross-sell and up-sell; they already buy steadily (move them toward A).", _KIT),
+    "BY": (
+        "Grow the cheque (cross-sell, up-sell) and move them toward X with reminders and standing orders.",
+        _S0_S1,
+    ),
+    "BZ": ("Move them toward X (reminders, scheduled offers, subscriptions), then grow the cheque.", _S0_S1),
+    "CX": (
+        "Serve efficiently: standard terms and automated service; research whether they could buy more.",
+        _KIT,
+    ),
+    "CY": ("Serve efficiently: automated reminders and standard offers; keep the cost to serve low.", _KIT),
+    "CZ": ("Cut the cost to serve or change terms: minimum order, prepayment, self-service channels.", _KIT),
+    "D": (D_ACTION, "methodology [S1]"),
+    "short history": (
+        "Too new to judge regularity: onboard and nurture, reassess once the history is long enough.",
+        _KIT,
+    ),
+    "no sales": (
+        "Returns cancel the purchases in the window: check the returns and the reason behind them.",
+        _KIT,
+    ),
+    "inactive": ("No purchase in the XYZ window: a reactivation candidate (see the churn report).", _KIT),
 }
 
 
 def default_strategies() -> pd.DataFrame:
-    """The methodology's strategy for each ABC-XYZ cell, as an editable table.
+    """The strategy for each ABC-XYZ cell, as an editable table with the ``source`` of each.
 
-    Rows are the nine cells (AX ... CZ) and the groups outside the matrix: ``D`` (loss-making),
-    ``short history``, ``no sales`` and ``inactive``. Edit the ``strategy`` column and pass the table (or
-    a ``{cell: text}`` dict) to :func:`segkit.abc_xyz` as ``strategies=``.
+    Rows are the nine cells (AX ... CZ) and the groups outside the matrix: ``D`` (the unprofitable tail),
+    ``short history``, ``no sales`` and ``inactive``. ``source`` names the methodology's article ([S0] on
+    the ABC-XYZ matrix, [S1] on ABC and XYZ) or says "kit convention". Edit the ``strategy`` column and
+    pass the table (or a ``{cell: text}`` dict) to :func:`segkit.abc_xyz` as ``strategies=``.
 
     Examples
     --------
     >>> import segkit
     >>> table = segkit.default_strategies()
-    >>> table.loc["CZ", "strategy"]
-    'Cut the cost to serve or change terms: minimum order, prepayment, self-service channels.'
-    >>> list(table.index[:3]), len(table)
-    (['AX', 'AY', 'AZ'], 13)
+    >>> table.loc["CZ", ["strategy", "source"]].tolist()
+    ['Cut the cost to serve or change terms: minimum order, prepayment, self-service channels.', 'kit convention']
+    >>> list(table.index[:3]), len(table), table.loc["AX", "source"]
+    (['AX', 'AY', 'AZ'], 13, 'methodology [S0, S1]')
     """
-    table = pd.DataFrame({"strategy": pd.Series(_DEFAULT_STRATEGIES, dtype="str")})
+    table = pd.DataFrame(
+        {
+            "strategy": pd.Series({k: v[0] for k, v in _DEFAULT_STRATEGIES.items()}, dtype="str"),
+            "source": pd.Series({k: v[1] for k, v in _DEFAULT_STRATEGIES.items()}, dtype="str"),
+        }
+    )
     table.index.name = "cell"
     return table
 
 
-def _resolve_strategies(strategies: Mapping[str, str] | pd.DataFrame | None) -> pd.Series:
-    table = default_strategies()["strategy"]
+def _resolve_strategies(strategies: Mapping[str, str] | pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
+    """The strategy text and its source per cell; a cell the user rewrote has the source "user"."""
+    defaults = default_strategies()
+    table = defaults["strategy"].copy()
+    sources = defaults["source"].copy()
     if strategies is None:
-        return table
+        return table, sources
     if isinstance(strategies, pd.DataFrame):
         if "strategy" not in strategies.columns:
             raise ParameterError(
@@ -87,8 +123,11 @@ def _resolve_strategies(strategies: Mapping[str, str] | pd.DataFrame | None) -> 
     if unknown:
         raise ParameterError(f"strategies has unknown cell(s) {unknown}; the cells are {list(table.index)}.")
     for cell, text in given.items():
-        table[cell] = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
-    return table
+        text = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+        if text != table[cell]:
+            table[cell] = text
+            sources[cell] = "user"
+    return table, sources
 
 
 @dataclass
@@ -100,15 +139,18 @@ class ABCXYZResult:
     table_ : pandas.DataFrame
         One row per customer (ABC order): ``abc_class``, ``xyz_class``, ``cell`` (``"AX"`` ... ``"CZ"``, or
         the group outside the matrix: ``"D"``, ``"short history"``, ``"no sales"``, ``"inactive"``),
-        ``value``, ``revenue``, ``cv``, ``strategy``.
+        ``value``, ``revenue``, ``regularity``, ``cv``, ``strategy``.
     matrix_ : pandas.DataFrame
         One row per cell: the nine cells always (empty ones with zeros), then the non-empty groups outside
         the matrix, split by ABC class (``cell`` like ``"A / short history"``; ``D`` is one row).
         Columns: ``cell``, ``abc_class``, ``xyz_class``, ``in_matrix``, ``n_customers``,
         ``share_customers`` (of all customers analysed), ``revenue``, ``share_revenue`` (of the net total,
-        so all rows add up to 1), ``margin`` / ``share_margin`` for a profit ABC, ``strategy``.
+        so all rows add up to 1), ``margin`` / ``share_margin`` for a profit ABC, ``strategy`` and
+        its ``source``.
     strategies_ : pandas.Series
         The strategy text used for each cell and group (defaults overridden by ``strategies=``).
+    sources_ : pandas.Series
+        Where each strategy comes from: the methodology's article, "kit convention", or "user".
     abc_, xyz_ : ABCResult, XYZResult
         The two analyses the matrix combines.
     """
@@ -116,6 +158,7 @@ class ABCXYZResult:
     table_: pd.DataFrame
     matrix_: pd.DataFrame
     strategies_: pd.Series
+    sources_: pd.Series
     abc_: ABCResult
     xyz_: XYZResult
 
@@ -152,12 +195,15 @@ def abc_xyz(
     *,
     value: str = "revenue",
     method: str = "cumulative",
-    abc_thresholds: tuple[float, float] = (0.80, 0.95),
+    abc_thresholds: tuple[float, float] = METHODOLOGY_THRESHOLDS,
     multipliers: tuple[float, float] = (6.0, 0.5),
+    d_rule: str = "auto",
+    d_margin_rate: float = 0.0,
+    xyz_method: str = "frequency",
     period: str = "month",
     n_periods: int = 12,
     measure: str = "revenue",
-    xyz_thresholds: tuple[float, float] = (0.10, 0.25),
+    xyz_thresholds: tuple[float, float] | None = None,
     count_from: str = "first_purchase",
     min_periods: int | None = None,
     ddof: int = 0,
@@ -171,10 +217,11 @@ def abc_xyz(
     ----------
     data : Transactions or DataFrame
         Canonical transactions.
-    value, method, abc_thresholds, multipliers
-        The ABC axis; see :func:`segkit.abc` (``abc_thresholds`` is its ``thresholds``).
-    period, n_periods, measure, xyz_thresholds, count_from, min_periods, ddof
-        The XYZ axis; see :func:`segkit.xyz` (``xyz_thresholds`` is its ``thresholds``).
+    value, method, abc_thresholds, multipliers, d_rule, d_margin_rate
+        The ABC axis and group D; see :func:`segkit.abc` (``abc_thresholds`` is its ``thresholds``).
+    xyz_method, period, n_periods, measure, xyz_thresholds, count_from, min_periods, ddof
+        The XYZ axis; see :func:`segkit.xyz` (``xyz_method`` is its ``method``, ``xyz_thresholds`` its
+        ``thresholds``; regularity by purchase frequency by default).
     abc_window : {"xyz", "all"}
         ``"xyz"`` (default): ABC over the same complete periods as XYZ, so both axes describe the same
         time span. ``"all"``: ABC over all history before ``as_of``; customers without a purchase in the
@@ -193,10 +240,11 @@ def abc_xyz(
 
     Notes
     -----
-    Default strategies follow the methodology: AX/AY keep and develop (key-account care, bonuses tied to
-    importance), AZ stabilise, BX/BY grow the cheque, Y/Z customers of importance A or B are moved toward
-    X, CZ cut the cost to serve or change terms. Customers outside the nine cells are counted in extra
-    rows, never dropped: loss-making (``D``), ``short history``, ``no sales`` and ``inactive``.
+    Default strategies (:func:`segkit.default_strategies`, each with its source) follow the methodology:
+    AX/AY retain and develop (key-account care, bonuses tied to importance), AZ stabilise, Y/Z customers
+    are moved toward X, D gets new terms or a minimum order. Customers outside the nine cells are counted
+    in extra rows, never dropped: the unprofitable tail (``D``), ``short history``, ``no sales`` and
+    ``inactive``.
 
     Examples
     --------
@@ -207,25 +255,26 @@ def abc_xyz(
     ...     "order_date": list(months) * 2 + [months[2]],
     ...     "amount": [900.0] * 6 + [10.0, 30.0, 10.0, 30.0, 10.0, 30.0] + [400.0],
     ... })
-    >>> m = segkit.abc_xyz(df, n_periods=6, as_of="2024-07-01")
+    >>> m = segkit.abc_xyz(df, n_periods=6, as_of="2024-07-01", d_rule="none")
     >>> m.table_[["abc_class", "xyz_class", "cell"]]
                 abc_class xyz_class cell
     customer_id
     big                 A         X   AX
     lumpy               B         Z   BZ
-    small               C         Z   CZ
+    small               C         X   CX
     >>> m.grid()
     xyz_class  X  Y  Z
     abc_class
     A          1  0  0
     B          0  0  1
-    C          0  0  1
+    C          1  0  0
     """
     check_choice("abc_window", abc_window, ("xyz", "all"))
     tx = as_transactions(data)
     as_of = as_of_date(tx, as_of)
     xyz_result = xyz(
         tx,
+        method=xyz_method,
         period=period,
         n_periods=n_periods,
         measure=measure,
@@ -242,15 +291,20 @@ def abc_xyz(
         method=method,
         thresholds=abc_thresholds,
         multipliers=multipliers,
+        d_rule=d_rule,
+        d_margin_rate=d_margin_rate,
         as_of=end if abc_window == "xyz" else as_of,
         start=start if abc_window == "xyz" else None,
     )
-    strategy = _resolve_strategies(strategies)
+    strategy, sources = _resolve_strategies(strategies)
     table = _customer_table(abc_result, xyz_result, strategy)
+    matrix = _matrix(table, strategy, value=value)
+    matrix["source"] = _matrix_keys(matrix).map(sources).astype("str")
     return ABCXYZResult(
         table_=table,
-        matrix_=_matrix(table, strategy, value=value),
+        matrix_=matrix,
         strategies_=strategy,
+        sources_=sources,
         abc_=abc_result,
         xyz_=xyz_result,
     )
@@ -268,6 +322,7 @@ def _customer_table(abc_result: ABCResult, xyz_result: XYZResult, strategy: pd.S
     table["cell"] = pd.array(cell, dtype="str")
     table["value"] = abc_table["value"]
     table["revenue"] = abc_table["revenue"] if "revenue" in abc_table else abc_table["value"]
+    table["regularity"] = xyz_result.table_["regularity"].reindex(table.index)
     table["cv"] = xyz_result.table_["cv"].reindex(table.index)
     table["strategy"] = table["cell"].map(strategy).astype("str")
     table.attrs.update(abc_table.attrs)
@@ -297,8 +352,7 @@ def _matrix(table: pd.DataFrame, strategy: pd.Series, *, value: str) -> pd.DataF
         out["abc_class"] + out["xyz_class"],
         np.where(out["abc_class"] == "D", "D", out["abc_class"] + " / " + out["xyz_class"]),
     )
-    key = np.where(out["in_matrix"], out["cell"], np.where(out["abc_class"] == "D", "D", out["xyz_class"]))
-    out["strategy"] = pd.Series(key).map(strategy).astype("str")
+    out["strategy"] = _matrix_keys(out).map(strategy).astype("str")
     out["share_customers"] = out["n_customers"] / max(len(table), 1)
     columns = ["cell", "abc_class", "xyz_class", "in_matrix", "n_customers", "share_customers"]
     for name in sums:
@@ -307,6 +361,14 @@ def _matrix(table: pd.DataFrame, strategy: pd.Series, *, value: str) -> pd.DataF
         out[f"share_{name}"] = out[name] / total if total > 0 else np.nan
         columns += [name, f"share_{name}"]
     return out[[*columns, "strategy"]]
+
+
+def _matrix_keys(matrix: pd.DataFrame) -> pd.Series:
+    """The strategy key of each matrix row: the cell, ``D``, or the group outside the matrix."""
+    key = np.where(
+        matrix["in_matrix"], matrix["cell"], np.where(matrix["abc_class"] == "D", "D", matrix["xyz_class"])
+    )
+    return pd.Series(key, index=matrix.index)
 
 
 def _other_rank(xyz_class: str) -> int:

@@ -22,14 +22,14 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice
-from ..engine._aggregates import as_of_date, customer_periods, customer_summary
+from ..engine import as_of_date, customer_periods, customer_summary
 from ..io._contract import Transactions, as_transactions
 
 __all__ = ["Concentration", "as_percent", "concentration", "pareto_curve"]
 
-VALUES = ("revenue", "margin")
+VALUES = ("revenue", "margin", "quantity")
 
-#: The methodology's healthy range for the share of customers in class A.
+#: The methodology's healthy range for the share of customers in class A [S1].
 HEALTHY_A_SHARE = (0.20, 0.30)
 #: Above this share of value, losing the single largest customer is a material risk.
 TOP1_RISK = 0.10
@@ -51,34 +51,43 @@ def customer_values(
     as_of: Any = None,
     start: Any = None,
 ) -> pd.DataFrame:
-    """One row per customer with the value to rank (``value``) and net ``revenue``.
+    """One row per customer with the value to rank (``value``), net ``revenue`` and ``n_orders``.
 
-    ``data`` may also be a Series of values indexed by customer id (already aggregated elsewhere);
-    ``as_of`` and ``start`` then do not apply. ``result.attrs`` holds ``value``, ``as_of`` and ``start``.
+    ``margin`` and ``quantity`` (units bought) come along when the data have them. ``data`` may also be a
+    Series of values indexed by customer id (already aggregated elsewhere); ``as_of`` and ``start`` then
+    do not apply. ``result.attrs`` holds ``value``, ``as_of`` and ``start``.
     """
     check_choice("value", value, VALUES)
     if isinstance(data, pd.Series):
         return _values_from_series(data, value=value, as_of=as_of, start=start)
     tx = as_transactions(data)
-    if value == "margin" and not tx.has("margin"):
+    if value in ("margin", "quantity") and not tx.has(value):
+        how = (
+            "margin='<profit column>' or cost='<cost column>' (margin = amount - cost)"
+            if value == "margin"
+            else "quantity='<units column>'"
+        )
         raise DataContractError(
-            "value='margin' needs a margin column, and these transactions have none. Read the data with "
-            "segkit.read_transactions(..., margin='<profit column>') or cost='<cost column>' "
-            "(margin = amount - cost), or use value='revenue'."
+            f"value={value!r} needs a {value} column, and these transactions have none. Read the data with "
+            f"segkit.read_transactions(..., {how}), or use value='revenue'."
         )
     as_of = as_of_date(tx, as_of)
+    extra = [c for c in ("margin", "quantity") if tx.has(c)]
     if start is None:
-        summary = customer_summary(tx, as_of=as_of)
-        out = summary[["revenue"] + (["margin"] if value == "margin" else [])].copy()
+        out = customer_summary(tx, as_of=as_of)[["revenue", "n_orders", *extra]].copy()
     else:
-        out = _window_values(tx, value=value, as_of=as_of, start=start)
+        out = _window_values(tx, as_of=as_of, start=start, extra=extra)
     out["value"] = out[value].astype(float)
     out.attrs.update(value=value, as_of=as_of, start=None if start is None else pd.Timestamp(start))
     return out
 
 
-def _window_values(tx: Transactions, *, value: str, as_of: pd.Timestamp, start: Any) -> pd.DataFrame:
-    """Per-customer totals over ``[start, as_of)``, from the engine's per-day aggregate."""
+def _window_values(tx: Transactions, *, as_of: pd.Timestamp, start: Any, extra: list[str]) -> pd.DataFrame:
+    """Per-customer totals over ``[start, as_of)``, from the engine's aggregates.
+
+    Money and orders come from the per-day aggregate; units are the difference of two per-customer
+    summaries (everything before ``as_of`` minus everything before ``start``).
+    """
     try:
         start = pd.Timestamp(start)
     except (ValueError, TypeError) as exc:
@@ -88,14 +97,27 @@ def _window_values(tx: Transactions, *, value: str, as_of: pd.Timestamp, start: 
             f"start={start.date()} is not before as_of={as_of.date()}; pick an earlier start."
         )
     days = customer_periods(tx, period="day", as_of=as_of, start=start)
-    columns = ["revenue", "n_orders"] + (["margin"] if value == "margin" else [])
+    columns = ["revenue", "n_orders"] + (["margin"] if "margin" in extra else [])
     # A groupby over the engine's small per-customer-day frame, not over transactions.
     out = days.groupby("customer_id", sort=True)[columns].sum()
     # Same rule as customer_summary: a customer with only returns in the window bought nothing there.
-    out = out.loc[out["n_orders"] > 0].drop(columns="n_orders")
+    out = out.loc[out["n_orders"] > 0]
+    out.index = out.index.astype("str")
+    if "quantity" in extra:
+        # Nothing was bought before a start on or before the first transaction.
+        first = tx.data["order_date"].min()
+        before = (
+            customer_summary(tx, as_of=start.normalize())["quantity"]
+            if start.normalize() > first
+            else pd.Series(dtype=float)
+        )
+        units = customer_summary(tx, as_of=as_of)["quantity"].reindex(out.index).fillna(0.0) - before.reindex(
+            out.index
+        ).fillna(0.0)
+        out["quantity"] = units.astype(float)
     for col in out.columns:
         out[col] = out[col].astype(float).round(2)
-    out.index = out.index.astype("str")
+    out["n_orders"] = out["n_orders"].astype("int64")
     return out
 
 
@@ -282,7 +304,7 @@ class Concentration:
     total_value : float
         Sum of the positive values.
     share_customers_a : float
-        Share of customers in ABC class A. The methodology expects 20-30 %; below 20 % the company
+        Share of customers in ABC class A. The methodology expects 20-30 % [S1]; below 20 % the company
         depends on a few customers.
     customers_for_50, customers_for_80 : int
         The smallest number of (largest) customers that together make 50 % and 80 % of the value.
@@ -296,6 +318,12 @@ class Concentration:
         ``1 / sum(share ** 2)``: the number of equally large customers with the same HHI.
     gini : float
         Gini coefficient of the positive values (0 = all equal, close to 1 = one customer has all).
+    method : str
+        The ABC method whose class A is measured.
+    a_share_range : (float, float)
+        The expected share of customers in A *for that method* (see :func:`a_share_range`): 20-30 % for
+        the cumulative share and the simplified ABC; for the multiple of the average, from 10 % (the
+        methodology's frequent outcome) up to what the rule can produce at most, 1 / (A multiple).
     """
 
     value: str
@@ -308,23 +336,36 @@ class Concentration:
     hhi: float = 0.0
     effective_customers: float = 0.0
     gini: float = 0.0
+    method: str = "cumulative"
+    a_share_range: tuple[float, float] = HEALTHY_A_SHARE
 
     @property
     def warnings(self) -> list[str]:
         """Plain-language warnings about risky concentration (empty when there is none).
 
-        The rules: share of customers in A below 20 %; the largest customer above 10 % of the value; the
+        The rules: share of customers in A outside :attr:`a_share_range` (20-30 % for the cumulative
+        method [S1]); the largest customer above 10 % of the value; the
         top 10 above 50 % (when there are more than 10 customers); HHI above 1,000 (moderate) or 1,800
         (high).
         """
         what = self.value
         out: list[str] = []
-        low, high = HEALTHY_A_SHARE
+        low, high = self.a_share_range
+        expected = f"{low:.0%}-{high:.0%}".replace("%-", "-") + (
+            f", the most this rule can give is {high:.1%}" if self.method == "average_multiple" else ""
+        )
         if self.share_customers_a < low:
             out.append(
-                f"Only {self.share_customers_a:.1%} of customers are in class A (the methodology expects "
-                f"{low:.0%}-{high:.0%}): the business depends on a few customers. Losing one of them hurts; "
+                f"Only {self.share_customers_a:.1%} of customers are in class A (expected for the {self.method} "
+                f"method: {expected}): the business depends on a few customers. Losing one of them hurts; "
                 "grow class B to spread the risk."
+            )
+        # With three customers one A is already 33 %: the upper check needs a base where 30 % is someone.
+        elif self.share_customers_a > high + 1e-12 and self.n_customers * high >= 1:
+            out.append(
+                f"{self.share_customers_a:.1%} of customers are in class A (expected for the {self.method} "
+                f"method: {expected}): the revenue is spread thinly and A does not single out key accounts. "
+                "Check the thresholds, or work with A as a broad core."
             )
         top1 = self.top_loss.get(1)
         if top1 is not None and top1 > TOP1_RISK:
@@ -380,7 +421,11 @@ class Concentration:
         rows: list[tuple[str, str]] = [
             ("customers", f"{self.n_customers:,}"),
             (f"total {self.value} (positive part)", f"{self.total_value:,.2f}"),
-            ("share of customers in class A (healthy: 20-30 %)", f"{self.share_customers_a:.1%}"),
+            (
+                f"share of customers in class A (expected for {self.method}: "
+                f"{self.a_share_range[0]:.1%}-{self.a_share_range[1]:.1%})".replace(".0%", "%"),
+                f"{self.share_customers_a:.1%}",
+            ),
             (
                 f"customers making 50 % of {self.value}",
                 f"{self.customers_for_50:,} ({self.customers_for_50 / n:.1%})",
@@ -418,8 +463,34 @@ class Concentration:
         return self.to_frame().to_html(index=False)
 
 
+def a_share_range(
+    method: str = "cumulative", multipliers: tuple[float, float] = (6.0, 0.5)
+) -> tuple[float, float]:
+    """The share of customers in A to expect from an ABC ``method``.
+
+    The methodology's 20-30 % [S1] for the cumulative share (and the simplified ABC). The multiple of the
+    average cannot reach it: customers at or above ``m`` times the average can be at most ``1 / m`` of all
+    (6 P each would otherwise exceed the total), so for that rule the range runs from 10 % (the
+    methodology's frequent outcome, "often about 10 % A") to ``1 / m`` (a kit convention built from both).
+
+    Examples
+    --------
+    >>> from segkit.value._concentration import a_share_range
+    >>> a_share_range("cumulative"), tuple(round(x, 3) for x in a_share_range("average_multiple"))
+    ((0.2, 0.3), (0.1, 0.167))
+    """
+    if method == "average_multiple":
+        return (0.10, 1.0 / float(multipliers[0]))
+    return HEALTHY_A_SHARE
+
+
 def health_figures(
-    frame: pd.DataFrame, classes: np.ndarray, *, top: tuple[int, ...] = (1, 5, 10)
+    frame: pd.DataFrame,
+    classes: np.ndarray,
+    *,
+    top: tuple[int, ...] = (1, 5, 10),
+    method: str = "cumulative",
+    multipliers: tuple[float, float] = (6.0, 0.5),
 ) -> Concentration:
     """Concentration figures of a :func:`ranked` frame whose ABC classes are ``classes``."""
     share = frame["share"].to_numpy()
@@ -442,6 +513,8 @@ def health_figures(
         hhi=float(np.sum((100.0 * share) ** 2)),
         effective_customers=float(1.0 / np.sum(share**2)),
         gini=max(gini, 0.0),
+        method=method,
+        a_share_range=a_share_range(method, multipliers),
     )
 
 
@@ -456,7 +529,7 @@ def concentration(
     value: str = "revenue",
     as_of: Any = None,
     start: Any = None,
-    thresholds: tuple[float, float] = (0.80, 0.95),
+    thresholds: tuple[float, float] = (0.75, 0.95),
     top: tuple[int, ...] = (1, 5, 10),
 ) -> Concentration:
     """Health figures: how much the company depends on its largest customers.
@@ -471,7 +544,8 @@ def concentration(
         The analysis window ``[start, as_of)``; by default everything before the day after the last
         transaction.
     thresholds : (float, float)
-        Cumulative-share ABC thresholds used for the share of customers in class A. :func:`segkit.abc`
+        Cumulative-share ABC thresholds used for the share of customers in class A (the methodology's
+        75 % / 95 % [S1]). :func:`segkit.abc`
         computes the same figures with whatever method and thresholds it was given (``.health_``).
     top : tuple of int
         The "what if the top k left" sizes.

@@ -13,15 +13,15 @@ import pandas as pd
 
 from .._errors import ParameterError, check_choice
 from .._plotting import axes_or_new as _axes
-from ._abc import ABCResult
+from ._abc import METHODOLOGY_THRESHOLDS, ABCResult
 from ._abc_xyz import ABCXYZResult, abc_xyz
 from ._concentration import check_thresholds, cumulative_classes, pareto_curve, to_cents
-from ._xyz import XYZResult, xyz
+from ._xyz import CV_THRESHOLDS, XYZResult, xyz
 
 if TYPE_CHECKING:  # matplotlib is imported when a plot is drawn, not with segkit
     from matplotlib.axes import Axes
 
-__all__ = ["plot_abc_xyz_heatmap", "plot_cv_distribution", "plot_pareto"]
+__all__ = ["plot_abc_xyz_heatmap", "plot_cv_distribution", "plot_pareto", "plot_regularity"]
 
 #: One colour per class, shared by the plots so A is always the same colour.
 CLASS_COLORS = {
@@ -59,7 +59,7 @@ def _curve_and_classes(
         curve = data
     else:
         curve = pareto_curve(data, value=value, as_of=as_of)
-    lines = check_thresholds("thresholds", (0.80, 0.95) if thresholds is None else thresholds)
+    lines = check_thresholds("thresholds", METHODOLOGY_THRESHOLDS if thresholds is None else thresholds)
     if "abc_class" not in curve.columns:
         curve = curve.assign(abc_class=cumulative_classes(to_cents(curve["value"].to_numpy()), lines))
     return curve, lines
@@ -87,7 +87,7 @@ def plot_pareto(
         Used only when ``data`` is transactions.
     thresholds : (float, float), optional
         Cumulative-share thresholds drawn as horizontal lines (and used for the bands when ``data`` has no
-        classes). Default: the result's, else (0.80, 0.95).
+        classes). Default: the result's, else the methodology's (0.75, 0.95).
     kind : {"pareto", "lorenz"}
         ``"pareto"``: customers from the largest (x) against the cumulative share of value (y), with the
         classes as coloured bands. ``"lorenz"``: the same data from the smallest customer, against the
@@ -194,7 +194,8 @@ def plot_cv_distribution(
         An :func:`segkit.xyz` result, a table with a ``cv`` column (and ``xyz_class``), or the
         transactions (then :func:`segkit.xyz` runs with its defaults).
     thresholds : (float, float), optional
-        The X/Y and Y/Z thresholds to draw; default the result's, else (0.10, 0.25).
+        The X/Y and Y/Z CV thresholds to draw; default the result's when it used ``method="cv"``, else
+        :data:`segkit.CV_THRESHOLDS` (the colours then show those thresholds, not the result's classes).
     bins : int
         Number of histogram bins.
     max_cv : float, optional
@@ -216,11 +217,11 @@ def plot_cv_distribution(
     'CV distribution: 4 customers classified, 1 without a CV'
     """
     if isinstance(data, XYZResult):
-        table, default = data.table_, data.thresholds
+        table, default = data.table_, data.thresholds if data.method == "cv" else CV_THRESHOLDS
     elif isinstance(data, pd.DataFrame) and "cv" in data.columns:
-        table, default = data, (0.10, 0.25)
+        table, default = data, CV_THRESHOLDS
     else:
-        result = xyz(data)
+        result = xyz(data, method="cv")
         table, default = result.table_, result.thresholds
     low, high = check_thresholds(
         "thresholds", default if thresholds is None else thresholds, upper_inclusive=False
@@ -258,6 +259,65 @@ def plot_cv_distribution(
     ax.set_title(
         f"CV distribution: {values.size:,} customers classified, {int((~finite).sum()):,} without a CV"
     )
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_regularity(data: Any, *, ax: Axes | None = None) -> Axes:
+    """Customers by the share of periods with a purchase, coloured by X/Y/Z, with the bands.
+
+    Parameters
+    ----------
+    data : XYZResult or Transactions
+        An :func:`segkit.xyz` result with ``method="frequency"``, or the transactions (then
+        :func:`segkit.xyz` runs with its defaults).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd, segkit
+    >>> df = pd.DataFrame({"customer_id": ["a"] * 3 + ["b"], "amount": [1.0] * 4,
+    ...                    "order_date": ["2024-01-05", "2024-02-05", "2024-03-05", "2024-01-09"]})
+    >>> segkit.plot_regularity(segkit.xyz(df, n_periods=3, as_of="2024-04-01")).get_title()
+    'Regularity: 2 customers classified (months with a purchase / months counted)'
+    """
+    result = data if isinstance(data, XYZResult) else xyz(data)
+    if result.method != "frequency":
+        raise ParameterError(
+            "plot_regularity shows the frequency method; this result used method='cv'. "
+            "Use segkit.plot_cv_distribution for it, or compute segkit.xyz(data, method='frequency')."
+        )
+    table = result.table_.loc[result.table_["xyz_class"].isin(["X", "Y", "Z"])]
+    edges = np.linspace(0.0, 1.0, 13)
+    ax = _axes(ax)
+    bottom = np.zeros(len(edges) - 1)
+    for cls in ("X", "Y", "Z"):
+        share = table.loc[table["xyz_class"] == cls, "regularity"].to_numpy(dtype=float)
+        counts, _ = np.histogram(np.clip(share, 0.0, 1.0 - 1e-9), bins=edges)
+        ax.bar(
+            edges[:-1],
+            counts,
+            width=np.diff(edges),
+            bottom=bottom,
+            align="edge",
+            color=CLASS_COLORS[cls],
+            edgecolor="white",
+            lw=0.3,
+            label=f"{cls} ({share.size:,})",
+        )
+        bottom += counts
+    x_from, y_from = result.thresholds
+    for t, label, style in ((x_from, "X from", "--"), (y_from, "Y from", ":")):
+        ax.axvline(t, color="#264653", ls=style, lw=1.2, label=f"{label} {t:.0%}")
+    _percent(ax.xaxis)
+    unit = f"{result.period}s"
+    ax.set(xlim=(0, 1), xlabel=f"share of {unit} with a purchase", ylabel="customers")
+    ax.set_title(f"Regularity: {len(table):,} customers classified ({unit} with a purchase / {unit} counted)")
     ax.legend(fontsize=8)
     return ax
 
