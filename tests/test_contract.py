@@ -81,6 +81,7 @@ def test_every_row_is_accounted_for() -> None:
     assert q.dropped == {
         "exact duplicate": 1,
         "missing customer_id": 2,
+        "placeholder customer": 0,
         "invalid value": 0,
         "return/cancellation": 1,
         "zero amount": 1,
@@ -260,7 +261,7 @@ def test_missing_file_and_unknown_format(tmp_path: Path) -> None:
 
 
 def test_everything_dropped_is_an_error() -> None:
-    raw = pd.DataFrame({"customer_id": [None, None], "order_date": ["2024-01-01"] * 2, "amount": [1.0, 2.0]})
+    raw = pd.DataFrame({"customer_id": ["a", None], "order_date": ["2024-01-01"] * 2, "amount": [0.0, 2.0]})
     with pytest.raises(DataContractError, match="No rows left after the checks"):
         segkit.read_transactions(raw)
 
