@@ -567,7 +567,7 @@ def _missing_column(loaded: Loaded, param: str, name: str) -> DataContractError:
     names = loaded.names
     listed = format_examples(names, limit=30)
     if not loaded.header_found and loaded.kind in ("csv", "excel"):
-        first = next((n for n in names if n and not n.startswith("Unnamed")), names[0] if names else "")
+        first = loaded.first_line
         return DataContractError(
             f"Column {name!r} (given as {param}=) is not in the data: segkit looked for a header row holding "
             f"the customer and date column names in the first {HEADER_SEARCH_ROWS} lines and found none. The "
@@ -760,7 +760,7 @@ class _Reader:
 
     def placeholder_warning(self, customers: pa.Array, rows: np.ndarray, policy: str) -> None:
         values = pd.Series(customers.filter(pa.array(rows)).to_pandas()).value_counts()
-        shown = ", ".join(f"{k!r} ({v:,} rows)" for k, v in values.head(5).items())
+        shown = ", ".join(f"{k!r} ({_rows(int(v))})" for k, v in values.head(5).items())
         what = "dropped" if policy == "drop" else "kept as customers"
         self.warnings.append(
             f"Column {self.name('customer_id')!r}: {_rows(int(rows.sum()))} belong to placeholder customer ids "
@@ -805,12 +805,12 @@ class _Reader:
         two = self.two_digit & kept
         if two.any():
             self.notes.append(
-                f"{_rows(int(two.sum()))} have two-digit years (read 00-68 as 20xx, 69-99 as 19xx)."
+                f"Two-digit years: {_rows(int(two.sum()))} (read 00-68 as 20xx, 69-99 as 19xx)."
             )
         early = kept & (dates < np.datetime64("1990-01-01"))
         if early.any():
             self.notes.append(
-                f"{_rows(int(early.sum()))} are dated before 1990 (e.g. row {self.line(np.flatnonzero(early)[0])}:"
+                f"Dates before 1990: {_rows(int(early.sum()))} (e.g. row {self.line(np.flatnonzero(early)[0])}:"
                 f" {pd.Timestamp(dates[np.flatnonzero(early)[0]]).date()}); check they are real."
             )
         today = np.datetime64(pd.Timestamp.now().normalize() + pd.Timedelta(days=1), "ns")
@@ -994,7 +994,7 @@ def _clean_ids(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array, np.ndarray]
         finite = values[~np.isnan(values)]
         if np.all(finite == np.round(finite)):
             column = pc.cast(pc.cast(column, pa.int64(), safe=False), pa.string())
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+    if not pa.types.is_string(column.type):
         column = pc.cast(column, pa.string())
     encoded = pc.dictionary_encode(column)
     uniq = pc.utf8_trim_whitespace(encoded.dictionary)
@@ -1012,7 +1012,7 @@ def _clean_text(column: pa.ChunkedArray) -> pa.Array:
     column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+    if not pa.types.is_string(column.type):
         column = pc.cast(column, pa.string())
     text = pc.utf8_trim_whitespace(column)
     missing = pc.is_in(pc.utf8_lower(text), value_set=pa.array(_MISSING_TEXT)).fill_null(True)

@@ -51,6 +51,7 @@ class Loaded:
     )
     options: dict[str, Any] = field(default_factory=dict)
     header_found: bool = True
+    first_line: str = ""  # the source's first non-empty line, for messages about title rows
 
 
 def load_source(
@@ -143,26 +144,33 @@ def _frame_to_arrow(frame: pd.DataFrame, excel: bool = False) -> pa.Table:
 
 
 def _series_to_arrow(series: pd.Series, excel: bool) -> pa.Array:
-    try:
-        array = pa.array(series, from_pandas=True)
-        if excel or not pa.types.is_null(array.type):
-            return array
-        return array
-    except (pa.ArrowException, TypeError, ValueError):
-        pass
-    # Mixed Python objects (hand-made frames, Excel columns with numbers and text): per-value conversion is
-    # unavoidable here, and only these columns pay for it.
+    if not (excel and series.dtype == object):
+        try:
+            return pa.array(series, from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError):
+            pass
+    # Mixed Python objects (Excel cells, hand-made frames): per-value type checks are unavoidable here, and
+    # only these columns pay for them.
     values = series.to_numpy(dtype=object)
     present = ~pd.isna(series).to_numpy()
-    is_time = np.array([hasattr(v, "year") for v in values]) & present
-    is_number = np.array([isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values])
+    is_text = np.array([isinstance(v, str) for v in values], dtype=bool)
+    is_time = np.array([hasattr(v, "year") for v in values], dtype=bool) & present
+    is_number = np.array(
+        [isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values], dtype=bool
+    )
     is_number &= present
+    if not present.any() or (is_text | ~present).all():
+        return pa.array([v if ok else None for v, ok in zip(values, present, strict=True)], pa.string())
+    if (is_number | ~present).all():
+        return pa.array(np.where(present, values, np.nan).astype(float), from_pandas=True)
+    if (is_time | ~present).all():
+        return pa.array(pd.to_datetime(pd.Series(values)), from_pandas=True)
     if excel and is_time.any() and (is_time | is_number | ~present).all():
         # A date column where some cells are Excel serial numbers instead of formatted dates.
         out = pd.Series(pd.NaT, index=range(len(values)), dtype="datetime64[ns]")
-        out[is_time] = pd.to_datetime(pd.Series(values[is_time]))
+        out[is_time] = pd.to_datetime(pd.Series(values[is_time])).to_numpy()
         serial = np.asarray(values[is_number], dtype=float)
-        out[is_number] = pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D")
+        out[is_number] = (pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D")).to_numpy()
         return pa.array(out, from_pandas=True)
     text = [_cell_text(v) if ok else None for v, ok in zip(values, present, strict=True)]
     return pa.array(text, pa.string())
@@ -216,7 +224,8 @@ def _read_excel(path: Path, wanted: list[str], sheet: str | int, header_row: int
     options = {"sheet": sheet}
     if h:
         options["header row"] = h + 1
-    return Loaded(_frame_to_arrow(body, excel=True), names, str(path), "excel", h + 1, options, found)
+    first = next((" ".join(c for c in row if c) for row in head if any(row)), "")
+    return Loaded(_frame_to_arrow(body, excel=True), names, str(path), "excel", h + 1, options, found, first)
 
 
 def _sheet_names(path: Path) -> list[str]:
@@ -317,7 +326,7 @@ def _locate_header(
             if _find_header([_split(lines[i], c)], wanted) == 0
         ]
         if hits:
-            return i, max(hits)[1], True
+            return i, max(hits, key=lambda hit: hit[0])[1], True
     return 0, sep or _sniff(lines), False
 
 
@@ -351,7 +360,8 @@ def _read_csv(
         table = _read_with_pandas(path, enc, used_sep, h, columns)
     else:
         table = _read_with_arrow(path, enc, used_sep, h, columns, encoding is None)
-    return Loaded(table, names, str(path), "csv", h + 1, options, found)
+    first = next((ln.strip() for ln in lines if ln.strip()), "")
+    return Loaded(table, names, str(path), "csv", h + 1, options, found, first)
 
 
 def _read_with_pandas(path: Path, enc: str, sep: str, h: int, columns: list[str]) -> pa.Table:

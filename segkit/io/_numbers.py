@@ -150,7 +150,7 @@ def _normalise(uniq: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
     text = pc.replace_substring_regex(text, "^" + _MINUS, "-")
     lead = pc.match_substring_regex(text, r"^-")
     text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"^[-+]\s*", ""))
-    trail = pc.match_substring_regex(text, r"\d\s*-$")
+    trail = pc.match_substring_regex(text, r".-$")
     text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s*-$", ""))
     text = _strip_currency(text)
     n_signs = pc.add(pc.add(pc.cast(paren, pa.int8()), pc.cast(lead, pa.int8())), pc.cast(trail, pa.int8()))
@@ -246,6 +246,6 @@ def _decide_decimal(body: pa.Array, counts: np.ndarray, name: str, thousands: st
         raise DataContractError(
             f"Column {name!r}: cannot tell the decimal mark: {_rows(n_amb)} such as "
             f"{_examples(amb, body, counts)} read either as thousands (1,234 = 1234) or as decimals "
-            "(1,234 = 1.234), and no value in the column decides. Pass decimal=',' or decimal='.'."
+            "(1,234 = 1.234), and no value in the column decides. Pass decimal=',' or decimal='.' to say which."
         )
     return "."
