@@ -279,15 +279,32 @@ def _parse_layouts(
     am = ampm == "am"
     bad_clock = (pm | am) & ((hour > 12) | (hour == 0))
     hour = np.where(pm & (hour < 12), hour + 12, np.where(am & (hour == 12), 0, hour))
-    frame = pd.DataFrame(
-        {"year": year, "month": month, "day": day, "hour": hour, "minute": minute, "second": second}
-    )
-    frame.loc[~matched | bad_clock, "year"] = -1  # coerced to NaT below
-    values = pd.to_datetime(frame, errors="coerce").to_numpy(dtype="datetime64[ns]")
+    ok = matched & ~bad_clock
+    values = _compose(year, month, day, hour, minute, second, ok)
     values = values + frac_ns.astype("timedelta64[ns]")
     values, zone = _resolve_zone(values, offset, counts, timezone)
     fmt = " | ".join(k for k, _ in sorted(variants.items(), key=lambda kv: -kv[1])) or "-"
     return _Parsed(values, two_digit, fmt, zone)
+
+
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _compose(year, month, day, hour, minute, second, ok) -> np.ndarray:
+    """Calendar fields to ``datetime64[ns]`` in numpy (civil-from-days arithmetic); impossible dates -> NaT."""
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    m_ok = (month >= 1) & (month <= 12)
+    dim = _DAYS_IN_MONTH[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
+    ok = ok & m_ok & (day >= 1) & (day <= dim) & (hour < 24) & (minute < 60) & (second < 60)
+    ok &= (year >= 1678) & (year <= 2261)  # the range of nanosecond timestamps
+    y = year - (month <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    days = era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+    seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
+    ns = np.where(ok, seconds, 0) * 1_000_000_000
+    return np.where(ok, ns.astype("datetime64[ns]"), np.datetime64("NaT"))
 
 
 def _slash_order(a: np.ndarray, b: np.ndarray, sub: pa.Array, counts: np.ndarray, name: str) -> bool:
