@@ -648,8 +648,8 @@ class _Reader:
             self.keep &= ~dup
 
         customers, placeholder = self.customers(policy["placeholder_customers"])
-        missing_cust = customers.is_null().to_numpy(zero_copy_only=False) & self.keep
-        self.empty_column("customer_id", np.asarray(customers.is_null()))
+        missing_cust = (customers.codes < 0) & self.keep
+        self.empty_column("customer_id", customers.codes < 0)
         if policy["missing_customer"] == "raise" and missing_cust.any():
             raise data_error(
                 self.name("customer_id"),
@@ -680,8 +680,7 @@ class _Reader:
 
         is_return = amount < 0
         if policy["cancel_prefix"] and order_ids is not None:
-            starts = pc.starts_with(order_ids, policy["cancel_prefix"]).fill_null(False)
-            is_return |= np.asarray(starts, dtype=bool)
+            is_return |= order_ids.rows(pc.starts_with(order_ids.uniq, policy["cancel_prefix"]))
         returns_found = int((is_return & self.keep).sum())
         if policy["returns"] == "raise" and returns_found:
             rows = np.flatnonzero(is_return & self.keep)
@@ -737,29 +736,37 @@ class _Reader:
                 self.empty_column(role, np.asarray(columns[role].is_null()))
         for name, pos in self.mapping["attributes"].items():
             columns[name] = self.table.column(pos)
-        table = self.assemble(columns, dates, is_return)
+        table, rows = self.assemble(columns, dates)
         quality = self.quality(
-            table, dropped, n_dups, returns_found, n_placeholder, order_source, dates, outliers, policy
+            table,
+            rows,
+            customers,
+            order_ids,
+            dropped,
+            n_dups,
+            returns_found,
+            n_placeholder,
+            order_source,
+            dates,
+            outliers,
+            policy,
         )
         for message in self.warnings:
             warnings.warn(message, DataQualityWarning, stacklevel=3)
         return Transactions(table=table, quality=quality)
 
     # -- customers
-    def customers(self, placeholder_ids: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
-        ids, uniq_clean, indices = _clean_ids(self.col("customer_id"))
-        if placeholder_ids and len(uniq_clean):
+    def customers(self, placeholder_ids: Sequence[str]) -> tuple[_Ids, np.ndarray]:
+        ids = _clean_ids(self.col("customer_id"))
+        if placeholder_ids and len(ids.uniq):
             wanted = pa.array([str(p).strip().lower() for p in placeholder_ids], pa.string())
-            hit = np.asarray(
-                pc.is_in(pc.utf8_lower(uniq_clean), value_set=wanted).fill_null(False), dtype=bool
-            )
-            placeholder = np.where(indices >= 0, hit[np.maximum(indices, 0)], False)
+            placeholder = ids.rows(pc.is_in(pc.utf8_lower(ids.uniq), value_set=wanted))
         else:
             placeholder = np.zeros(self.n, dtype=bool)
         return ids, placeholder
 
-    def placeholder_warning(self, customers: pa.Array, rows: np.ndarray, policy: str) -> None:
-        values = pd.Series(customers.filter(pa.array(rows)).to_pandas()).value_counts()
+    def placeholder_warning(self, customers: _Ids, rows: np.ndarray, policy: str) -> None:
+        values = pd.Series(customers.values(np.flatnonzero(rows)).to_pandas()).value_counts()
         shown = ", ".join(f"{k!r} ({_rows(int(v))})" for k, v in values.head(5).items())
         what = "dropped" if policy == "drop" else "kept as customers"
         self.warnings.append(
@@ -896,11 +903,11 @@ class _Reader:
         return amount, margin, parsed.get("quantity"), bad_any
 
     # -- orders
-    def order_ids(self, invalid: str) -> tuple[pa.Array | None, str, np.ndarray]:
+    def order_ids(self, invalid: str) -> tuple[_Ids | None, str, np.ndarray]:
         if "order_id" not in self.mapping:
             return None, "derived: one order per customer and day (no order column)", np.zeros(self.n, bool)
-        ids, _, _ = _clean_ids(self.col("order_id"))
-        missing = np.asarray(ids.is_null(), dtype=bool)
+        ids = _clean_ids(self.col("order_id"))
+        missing = ids.codes < 0
         self.empty_column("order_id", missing)
         bad = self.check_invalid(
             missing,
@@ -913,31 +920,52 @@ class _Reader:
         return ids, f"column {self.name('order_id')!r}", bad
 
     # -- output
-    def assemble(self, columns: dict[str, Any], dates: np.ndarray, is_return: np.ndarray) -> pa.Table:
-        keep_idx = np.flatnonzero(self.keep)
-        taken = {k: (v.take(pa.array(keep_idx)) if v is not None else None) for k, v in columns.items()}
-        if taken["order_id"] is None:
-            day = pc.strftime(taken["order_date"], format="%Y-%m-%d")
-            taken["order_id"] = pc.binary_join_element_wise(taken["customer_id"], day, "|")
-        order = _sort_order(taken["order_date"], taken["customer_id"], taken["order_id"])
-        ordered = [c for c in CANONICAL_COLUMNS if c in taken] + [
-            c for c in taken if c not in CANONICAL_COLUMNS
-        ]
-        table = pa.table({c: taken[c] for c in ordered})
-        return table.take(pa.array(order))
+    def assemble(self, columns: dict[str, Any], dates: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+        """The kept rows in date order (ties keep the source order), each column taken once."""
+        kept = np.flatnonzero(self.keep)
+        customers: _Ids = columns["customer_id"]
+        orders: _Ids | None = columns["order_id"]
+        stamps = dates[kept].view(np.int64)
+        if len(stamps) > 1 and not bool(np.all(stamps[1:] >= stamps[:-1])):
+            rows = kept[np.argsort(stamps, kind="stable")]
+        else:
+            rows = kept  # exports are usually in date order already: no sort to pay for
+        everything = len(rows) == self.n and _is_identity(rows)
+        out: dict[str, Any] = {"customer_id": customers.values(rows)}
+        if orders is not None:
+            out["order_id"] = orders.values(rows)
+        for name, values in columns.items():
+            if name in ("customer_id", "order_id"):
+                continue
+            if isinstance(values, np.ndarray):
+                out[name] = pa.array(values if everything else values[rows])
+            else:
+                out[name] = values if everything else values.take(pa.array(rows))
+        if orders is None:
+            day = pc.strftime(out["order_date"], format="%Y-%m-%d")
+            out["order_id"] = pc.binary_join_element_wise(out["customer_id"], day, "|")
+        ordered = [c for c in CANONICAL_COLUMNS if c in out] + [c for c in out if c not in CANONICAL_COLUMNS]
+        return pa.table({c: out[c] for c in ordered}), rows
 
     def quality(
-        self, table, dropped, n_dups, returns_found, n_placeholder, order_source, dates, outliers, policy
-    ):
-        purchases = table.filter(pc.invert(table.column("is_return")))
-        kept_dates = table.column("order_date")
-        date_min = pd.Timestamp(pc.min(kept_dates).as_py())
-        date_max = pd.Timestamp(pc.max(kept_dates).as_py())
+        self,
+        table,
+        rows,
+        customers,
+        orders,
+        dropped,
+        n_dups,
+        returns_found,
+        n_placeholder,
+        order_source,
+        dates,
+        outliers,
+        policy,
+    ) -> QualityReport:
+        kept_dates = dates[rows]
+        date_min, date_max = pd.Timestamp(kept_dates.min()), pd.Timestamp(kept_dates.max())
         bulk = self.keep & ~outliers
-        if bulk.any():
-            last = pd.Timestamp(dates[bulk].max())
-        else:
-            last = date_max
+        last = pd.Timestamp(dates[bulk].max()) if bulk.any() else date_max
         default_as_of = last.normalize() + pd.Timedelta(days=1)
         rule = "the day after the last transaction"
         if outliers[self.keep].any():
@@ -946,6 +974,13 @@ class _Reader:
                 f"{_rows(int(outliers[self.keep].sum()))} dated outside it come later and are left out unless "
                 "as_of is given"
             )
+        purchase_rows = rows[~np.asarray(table.column("is_return"), dtype=bool)]
+        if orders is not None:
+            n_orders = _n_distinct(orders.codes[purchase_rows])
+        else:  # one order per customer and day
+            day = dates[purchase_rows].astype("datetime64[D]").astype(np.int64)
+            offset = day - day.min() if len(day) else day
+            n_orders = _n_distinct(customers.codes[purchase_rows] * (1 << 24) + offset)
         return QualityReport(
             source=self.loaded.source,
             rows_read=self.n,
@@ -957,8 +992,8 @@ class _Reader:
             order_id_source=order_source,
             date_min=date_min,
             date_max=date_max,
-            n_customers=int(pc.count_distinct(table.column("customer_id")).as_py()),
-            n_orders=int(pc.count_distinct(purchases.column("order_id")).as_py()),
+            n_customers=_n_distinct(customers.codes[rows]),
+            n_orders=n_orders,
             net_revenue=round(float(pc.sum(table.column("amount")).as_py() or 0.0), 2),
             read_options={k: str(v) for k, v in self.options.items()},
             placeholders_found=n_placeholder,
@@ -970,21 +1005,38 @@ class _Reader:
         )
 
 
-def _sort_order(dates: pa.Array, customers: pa.Array, orders: pa.Array) -> np.ndarray:
-    """Row order of the canonical table: by date, customer, order (stable; string keys ranked first)."""
-    keys = [np.asarray(pc.cast(dates, pa.int64()).to_numpy(zero_copy_only=False))]
-    for ids in (customers, orders):
-        encoded = pc.dictionary_encode(ids)
-        rank = np.asarray(pc.rank(encoded.dictionary, sort_keys="ascending", tiebreaker="dense"))
-        keys.append(rank[np.asarray(encoded.indices.fill_null(0))])
-    return np.lexsort(keys[::-1])
+def _is_identity(order: np.ndarray) -> bool:
+    return bool(len(order) == 0 or (order[0] == 0 and np.all(np.diff(order) == 1)))
 
 
-def _clean_ids(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array, np.ndarray]:
-    """Ids as trimmed strings (``17850.0`` from a float-typed column becomes ``17850``); missing -> null.
+def _n_distinct(codes: np.ndarray) -> int:
+    if len(codes) == 0:
+        return 0
+    if codes.min() >= 0 and codes.max() < 4 * len(codes) + 1024:
+        return int(np.count_nonzero(np.bincount(codes)))  # small non-negative codes: no hashing
+    return int(pd.unique(codes).size)
 
-    Returns the row values, the cleaned distinct values and each row's index into them (-1 for null).
-    """
+
+@dataclass
+class _Ids:
+    """An id column as codes into its distinct cleaned values (10M strings hashed once, not per step)."""
+
+    uniq: pa.Array  # distinct cleaned ids, no nulls
+    codes: np.ndarray  # int64 per row, -1 where the id is missing
+
+    def rows(self, flags: pa.Array) -> np.ndarray:
+        """Per-row booleans from one boolean per distinct id."""
+        per_id = np.asarray(flags.fill_null(False), dtype=bool)
+        if len(per_id) == 0:
+            return np.zeros(len(self.codes), dtype=bool)
+        return np.where(self.codes >= 0, per_id[np.maximum(self.codes, 0)], False)
+
+    def values(self, rows: np.ndarray) -> pa.Array:
+        return self.uniq.take(pa.array(self.codes[rows]))
+
+
+def _clean_ids(column: pa.ChunkedArray) -> _Ids:
+    """Ids as trimmed strings (``17850.0`` from a float-typed column becomes ``17850``); missing -> -1."""
     column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
@@ -997,15 +1049,16 @@ def _clean_ids(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array, np.ndarray]
     if not pa.types.is_string(column.type):
         column = pc.cast(column, pa.string())
     encoded = pc.dictionary_encode(column)
-    uniq = pc.utf8_trim_whitespace(encoded.dictionary)
-    uniq = pc.replace_substring_regex(uniq, r"^(-?\d+)\.0+$", r"\1")
-    missing = pc.is_in(pc.utf8_lower(uniq), value_set=pa.array(_MISSING_TEXT))
-    uniq = pc.if_else(missing, pa.scalar(None, uniq.type), uniq)
-    indices = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
-    if len(uniq) == 0:
-        return pa.nulls(len(indices), pa.string()), uniq, indices
-    ids = uniq.take(encoded.indices)
-    return ids, uniq, indices
+    raw_uniq = pc.utf8_trim_whitespace(encoded.dictionary)
+    raw_uniq = pc.replace_substring_regex(raw_uniq, r"^(-?\d+)\.0+$", r"\1")
+    missing = pc.is_in(pc.utf8_lower(raw_uniq), value_set=pa.array(_MISSING_TEXT))
+    clean = pc.dictionary_encode(pc.if_else(missing, pa.scalar(None, pa.string()), raw_uniq))
+    to_clean = np.asarray(clean.indices.fill_null(-1), dtype=np.int64)
+    raw_codes = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
+    if len(to_clean) == 0:
+        return _Ids(clean.dictionary, raw_codes)
+    codes = np.where(raw_codes >= 0, to_clean[np.maximum(raw_codes, 0)], -1)
+    return _Ids(clean.dictionary, codes)
 
 
 def _clean_text(column: pa.ChunkedArray) -> pa.Array:
@@ -1022,25 +1075,23 @@ def _clean_text(column: pa.ChunkedArray) -> pa.Array:
 def _duplicate_rows(table: pa.Table) -> np.ndarray:
     """Rows equal in every source column to an earlier row (exact duplicates), found by DuckDB.
 
-    Rows are hashed in the engine; only rows whose hash repeats are compared value by value, so a hash
-    collision can never mark a distinct row as a duplicate.
+    DuckDB hashes the rows and returns only those whose hash repeats; those few are then compared value by
+    value, so a hash collision can never mark a distinct row as a duplicate.
     """
     n = table.num_rows
+    out = np.zeros(n, dtype=bool)
     columns = ", ".join(f'"{c}"' for c in table.column_names)
     con = cursor()
     try:
-        con.register("segkit_source", table)
-        hashes = con.execute(f"SELECT hash({columns}) AS h FROM segkit_source").fetchnumpy()["h"]
+        con.register("segkit_source", table.append_column("segkit_row", pa.array(np.arange(n))))
+        candidates = con.execute(
+            f"SELECT segkit_row FROM segkit_source WHERE hash({columns}) IN "
+            f"(SELECT hash({columns}) AS h FROM segkit_source GROUP BY h HAVING count(*) > 1)"
+        ).fetchnumpy()["segkit_row"]
     finally:
         con.close()
-    hashes = np.asarray(hashes, dtype=np.uint64)
-    if len(hashes) != n:  # pragma: no cover - DuckDB preserves the scan order of a registered table
-        raise DataContractError("Internal error: row hashes do not line up with the rows.")
-    repeated = pd.Series(hashes).duplicated(keep=False).to_numpy()
-    out = np.zeros(n, dtype=bool)
-    if repeated.any():
-        idx = np.flatnonzero(repeated)
+    if len(candidates):
+        idx = np.sort(np.asarray(candidates, dtype=np.int64))
         subset = table.take(pa.array(idx)).to_pandas()
-        subset.insert(0, "__hash", hashes[idx])
         out[idx] = subset.astype(str).duplicated(keep="first").to_numpy()
     return out
