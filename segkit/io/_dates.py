@@ -239,23 +239,28 @@ def _parse_layouts(
     frac_ns = np.zeros(n, np.int64)
     offset = np.full(n, np.nan)
     matched = np.zeros(n, bool)
-    ampm = np.full(n, "", dtype=object)
+    pm = np.zeros(n, bool)
+    am = np.zeros(n, bool)
     variants: dict[str, int] = {}
     two_digit = np.zeros(n, bool)
     for family, pattern in _FAMILIES.items():
-        hit = np.asarray(pc.match_substring_regex(uniq, pattern), dtype=bool) & ~matched & ~u_missing
+        remaining = np.flatnonzero(~matched & ~u_missing)
+        if len(remaining) == 0:
+            break
+        parts = pc.extract_regex(uniq.take(pa.array(remaining)), pattern)  # null where it does not match
+        hit = np.asarray(parts.is_valid(), dtype=bool)
         if not hit.any():
             continue
-        idx = np.flatnonzero(hit)
-        sub = uniq.take(pa.array(idx))
-        parts = pc.extract_regex(sub, pattern)
+        idx = remaining[hit]
+        parts = parts.filter(pa.array(hit))
         field_names = [parts.type.field(i).name for i in range(parts.type.num_fields)]
         empty = pa.array([""] * len(idx), pa.string())
         get = {f: empty for f in ("tsep", "H", "M", "S", "f", "ampm", "tz")}
         get.update({f: parts.field(f) for f in field_names})
+        day_first = True
         if family == "slash":
             a, b = _int(get["a"]), _int(get["b"])
-            day_first = _slash_order(a, b, sub, counts[idx], name)
+            day_first = _slash_order(a, b, uniq.take(pa.array(idx)), counts[idx], name)
             day[idx], month[idx] = (a, b) if day_first else (b, a)
         else:
             day[idx], month[idx] = _int(get["d"]), _int(get["m"])
@@ -267,16 +272,14 @@ def _parse_layouts(
         frac = get["f"]
         flen = np.asarray(pc.utf8_length(frac))
         frac_ns[idx] = _int(frac) * (10 ** (9 - np.minimum(flen, 9))).astype(np.int64)
-        ampm[idx] = np.asarray(pc.utf8_lower(get["ampm"]).to_pylist(), dtype=object)
+        lower = pc.utf8_lower(get["ampm"])
+        pm[idx] = np.asarray(pc.equal(lower, "pm"), dtype=bool)
+        am[idx] = np.asarray(pc.equal(lower, "am"), dtype=bool)
         offset[idx] = _offsets(get["tz"])
-        matched |= hit
-        for key, count in _variant_names(
-            family, get, sub, counts[idx], idx, day_first if family == "slash" else True
-        ).items():
+        matched[idx] = True
+        for key, count in _variant_names(family, get, counts[idx], day_first).items():
             variants[key] = variants.get(key, 0) + count
     # AM/PM: 12 AM is midnight, 1-11 PM add 12 hours; 13:00 PM is no time at all.
-    pm = ampm == "pm"
-    am = ampm == "am"
     bad_clock = (pm | am) & ((hour > 12) | (hour == 0))
     hour = np.where(pm & (hour < 12), hour + 12, np.where(am & (hour == 12), 0, hour))
     ok = matched & ~bad_clock
@@ -366,21 +369,28 @@ def _fmt_offset(minutes: int) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def _variant_names(
-    family: str, get: dict, sub: pa.Array, counts: np.ndarray, idx: np.ndarray, day_first: bool
-) -> dict[str, int]:
-    sep = np.asarray(get["sep"].to_pylist(), dtype=object)
-    ylen = np.asarray(pc.utf8_length(get["y"]))
-    has_t = np.asarray(get["tsep"].to_pylist(), dtype=object)
-    has_m = np.asarray(pc.not_equal(get["M"], ""), dtype=bool)
-    has_s = np.asarray(pc.not_equal(get["S"], ""), dtype=bool)
-    has_f = np.asarray(pc.not_equal(get["f"], ""), dtype=bool)
-    has_p = np.asarray(pc.not_equal(get["ampm"], ""), dtype=bool)
-    has_z = np.asarray(pc.not_equal(get["tz"].fill_null(""), ""), dtype=bool)
-    keys = []
-    for i in range(len(sep)):
-        y = "%Y" if ylen[i] == 4 else "%y"
-        s = sep[i]
+def _variant_names(family: str, get: dict, counts: np.ndarray, day_first: bool) -> dict[str, int]:
+    """strptime-style names of the layouts present, with their row counts (for the quality report)."""
+    sep = pc.dictionary_encode(get["sep"])
+    flags = [
+        np.asarray(pc.utf8_length(get["y"])) == 4,
+        np.asarray(pc.match_substring(get["tsep"], "T"), dtype=bool),
+        *(
+            np.asarray(pc.not_equal(get[f].fill_null(""), ""), dtype=bool)
+            for f in ("M", "S", "f", "ampm", "tz")
+        ),
+    ]
+    code = np.asarray(sep.indices, dtype=np.int64) << len(flags)
+    for bit, flag in enumerate(flags):
+        code |= flag.astype(np.int64) << bit
+    distinct, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    totals = np.bincount(inverse, weights=counts, minlength=len(distinct))
+    seps = sep.dictionary.to_pylist()
+    out: dict[str, int] = {}
+    for i, total in zip(first, totals, strict=True):
+        full_year, t_sep, has_m, has_s, has_f, has_p, has_z = (bool(f[i]) for f in flags)
+        s = seps[int(code[i] >> len(flags))]
+        y = "%Y" if full_year else "%y"
         if family == "ymd":
             date = f"%Y{s}%m{s}%d"
         elif family == "dmy":
@@ -390,15 +400,11 @@ def _variant_names(
         else:
             date = "%Y%m%d"
         time = ""
-        if has_m[i]:
-            time = ("T" if "T" in (has_t[i] or "") else " ") + "%H:%M"
-            time += ":%S" if has_s[i] else ""
-            time += ".%f" if has_f[i] else ""
-            time += " %p" if has_p[i] else ""
-        keys.append(date + time + ("%z" if has_z[i] else ""))
-    out: dict[str, int] = {}
-    for key, count in zip(keys, counts, strict=True):
-        out[key] = out.get(key, 0) + int(count)
+        if has_m:
+            time = ("T" if t_sep else " ") + "%H:%M" + (":%S" if has_s else "") + (".%f" if has_f else "")
+            time += " %p" if has_p else ""
+        key = date + time + ("%z" if has_z else "")
+        out[key] = out.get(key, 0) + int(total)
     return out
 
 
