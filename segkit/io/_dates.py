@@ -110,10 +110,10 @@ def parse_dates(
         return DateColumn(values, missing, invalid, fmt, no)
     if not pa.types.is_string(kind) and not pa.types.is_large_string(kind):
         column = pc.cast(column, pa.string())
-    encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(column))
-    uniq = encoded.dictionary
-    indices = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
-    u_missing = np.asarray(pc.is_in(pc.utf8_lower(uniq), value_set=pa.array(_MISSING)), dtype=bool)
+    uniq, indices = _distinct(pc.utf8_trim_whitespace(column))
+    u_missing = np.asarray(
+        pc.is_in(pc.utf8_lower(uniq), value_set=pa.array(_MISSING)).fill_null(True), dtype=bool
+    )
     counts = np.bincount(indices[indices >= 0], minlength=len(uniq))
     if date_format is not None and date_format in NUMERIC_FORMATS:
         numbers = (
@@ -132,7 +132,7 @@ def parse_dates(
         u_values = pd.to_datetime(pd.Series(uniq.to_pandas()), format=date_format, errors="coerce")
         parsed = _Parsed(_naive_ns(u_values), np.zeros(len(uniq), bool), date_format, "as written")
     else:
-        parsed = _parse_layouts(uniq, counts, u_missing, name, timezone)
+        parsed = _fixed_layout(uniq, u_missing) or _parse_layouts(uniq, counts, u_missing, name, timezone)
     null_row = indices < 0
     safe = np.where(null_row, 0, indices)
     if len(uniq) == 0:
@@ -152,6 +152,56 @@ def parse_dates(
     return DateColumn(
         values, missing, invalid, parsed.format, parsed.two_digit[safe] & ~null_row, parsed.zone, hint
     )
+
+
+def _distinct(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Distinct values and each row's index into them (-1 for null).
+
+    Dates with seconds are nearly all distinct; hashing them first would cost more than it saves, so such a
+    column (judged on its first 20,000 values) is parsed as it is.
+    """
+    sample = text.slice(0, 20_000)
+    if len(text) > 50_000 and pc.count_distinct(sample).as_py() > 0.5 * len(sample):
+        indices = np.arange(len(text), dtype=np.int64)
+        if text.null_count:
+            indices[np.asarray(text.is_null(), dtype=bool)] = -1
+        return text, indices
+    encoded = pc.dictionary_encode(text)
+    return encoded.dictionary, np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
+
+
+#: Fixed-width layouts that most exports use, read by slicing (a vectorised fast path; the general
+#: recogniser below handles everything else). Each field is (start, stop) in the string.
+_FIXED = (
+    ("%Y-%m-%d %H:%M:%S", r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", (0, 5, 8, 11, 14, 17)),
+    ("%Y-%m-%dT%H:%M:%S", r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$", (0, 5, 8, 11, 14, 17)),
+    ("%Y-%m-%d %H:%M", r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", (0, 5, 8, 11, 14, None)),
+    ("%Y-%m-%d", r"^\d{4}-\d{2}-\d{2}$", (0, 5, 8, None, None, None)),
+    ("%d.%m.%Y %H:%M:%S", r"^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}$", (6, 3, 0, 11, 14, 17)),
+    ("%d.%m.%Y %H:%M", r"^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}$", (6, 3, 0, 11, 14, None)),
+    ("%d.%m.%Y", r"^\d{2}\.\d{2}\.\d{4}$", (6, 3, 0, None, None, None)),
+)
+
+
+def _fixed_layout(uniq: pa.Array, u_missing: np.ndarray) -> _Parsed | None:
+    present = uniq.filter(pa.array(~u_missing))
+    if len(present) == 0:
+        return None
+    for fmt, pattern, starts in _FIXED:
+        if not pc.all(pc.match_substring_regex(present, pattern)).as_py():
+            continue
+        fields = []
+        for k, start in enumerate(starts):
+            width = 4 if k == 0 else 2
+            if start is None:
+                fields.append(np.zeros(len(uniq), np.int64))
+                continue
+            part = pc.utf8_slice_codeunits(uniq, start, start + width)
+            part = pc.if_else(pa.array(u_missing), pa.scalar("0"), part)
+            fields.append(np.asarray(pc.cast(part, pa.int64()), dtype=np.int64))
+        values = _compose(*fields, ~u_missing)
+        return _Parsed(values, np.zeros(len(uniq), bool), fmt, "as written (no offsets)")
+    return None
 
 
 @dataclass
