@@ -735,7 +735,10 @@ class _Reader:
                 columns[role] = _clean_text(self.col(role))
                 self.empty_column(role, np.asarray(columns[role].is_null()))
         for name, pos in self.mapping["attributes"].items():
-            columns[name] = self.table.column(pos)
+            attr = self.table.column(pos)
+            if pa.types.is_dictionary(attr.type):
+                attr = attr.cast(attr.type.value_type)
+            columns[name] = attr
         table, rows = self.assemble(columns, dates)
         quality = self.quality(
             table,
@@ -1035,8 +1038,21 @@ class _Ids:
         return self.uniq.take(pa.array(self.codes[rows]))
 
 
+def _dictionary(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray] | None:
+    """Distinct values and row codes of an already dictionary-encoded string column, else None."""
+    kind = column.type
+    if not (pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type)) or column.num_chunks == 0:
+        return None
+    unified = column.unify_dictionaries()
+    indices = [np.asarray(c.indices.fill_null(-1), dtype=np.int64) for c in unified.chunks]
+    return unified.chunk(0).dictionary, np.concatenate(indices)
+
+
 def _clean_ids(column: pa.ChunkedArray) -> _Ids:
     """Ids as trimmed strings (``17850.0`` from a float-typed column becomes ``17850``); missing -> -1."""
+    known = _dictionary(column)
+    if known is not None:
+        return _clean_codes(*known)
     column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
@@ -1049,12 +1065,15 @@ def _clean_ids(column: pa.ChunkedArray) -> _Ids:
     if not pa.types.is_string(column.type):
         column = pc.cast(column, pa.string())
     encoded = pc.dictionary_encode(column)
-    raw_uniq = pc.utf8_trim_whitespace(encoded.dictionary)
+    return _clean_codes(encoded.dictionary, np.asarray(encoded.indices.fill_null(-1), dtype=np.int64))
+
+
+def _clean_codes(dictionary: pa.Array, raw_codes: np.ndarray) -> _Ids:
+    raw_uniq = pc.utf8_trim_whitespace(dictionary)
     raw_uniq = pc.replace_substring_regex(raw_uniq, r"^(-?\d+)\.0+$", r"\1")
     missing = pc.is_in(pc.utf8_lower(raw_uniq), value_set=pa.array(_MISSING_TEXT))
     clean = pc.dictionary_encode(pc.if_else(missing, pa.scalar(None, pa.string()), raw_uniq))
     to_clean = np.asarray(clean.indices.fill_null(-1), dtype=np.int64)
-    raw_codes = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
     if len(to_clean) == 0:
         return _Ids(clean.dictionary, raw_codes)
     codes = np.where(raw_codes >= 0, to_clean[np.maximum(raw_codes, 0)], -1)

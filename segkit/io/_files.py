@@ -101,7 +101,10 @@ def load_source(
         return _read_excel(path, wanted, sheet, header_row)
     if inner in _PARQUET:
         try:
-            table = pq.read_table(path)
+            # Text columns come back dictionary-encoded as Parquet stores them, so ids are not hashed again.
+            schema = pq.read_schema(path)
+            text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+            table = pq.read_table(path, read_dictionary=text)
         except (OSError, pa.ArrowException) as exc:
             raise DataContractError(f"Cannot read {str(path)!r}: {exc}. Is it a valid Parquet file?") from exc
         return Loaded(_positional(_plain_strings(table)), list(table.column_names), str(path), "parquet")
