@@ -109,7 +109,7 @@ _CLI_FLAGS = {
 _KEYWORD = re.compile(
     r"(?<![\w.\-])("
     + "|".join(sorted(_CLI_FLAGS, key=len, reverse=True))
-    + r")(=('[^']*'|\"[^\"]*\"|[\w.\-]+)?|(?= must))"
+    + r")(=('[^']*'|\"[^\"]*\"|\w[\w\-]*(?:\.\w+)*)?|(?= must))"
 )
 
 

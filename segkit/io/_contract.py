@@ -566,7 +566,7 @@ def _resolve_mapping(loaded: Loaded, **given: Any) -> dict[str, Any]:
 def _missing_column(loaded: Loaded, param: str, name: str) -> DataContractError:
     names = loaded.names
     listed = format_examples(names, limit=30)
-    if not loaded.header_found and loaded.kind in ("csv", "excel"):
+    if not loaded.header_found and loaded.title_like:
         first = loaded.first_line
         return DataContractError(
             f"Column {name!r} (given as {param}=) is not in the data: segkit looked for a header row holding "
@@ -891,7 +891,7 @@ class _Reader:
             bad_any |= self.check_invalid(bad, role, kind, policy["invalid"], fix, missing=result.missing)
             parsed[role] = result.values
         self.options["decimal mark"] = ", ".join(sorted(decimals)) if decimals else "native numbers"
-        if any(not c.startswith("native") for c in conventions.values()):
+        if len(decimals) > 1:  # columns written differently: say which is which
             self.options["number format"] = "; ".join(f"{k}: {v}" for k, v in conventions.items())
         if "amount" in parsed:
             raw_amount = parsed["amount"]

@@ -52,6 +52,7 @@ class Loaded:
     options: dict[str, Any] = field(default_factory=dict)
     header_found: bool = True
     first_line: str = ""  # the source's first non-empty line, for messages about title rows
+    title_like: bool = False  # the first line has fewer fields than the lines below it (a title block)
 
 
 def load_source(
@@ -101,10 +102,7 @@ def load_source(
         return _read_excel(path, wanted, sheet, header_row)
     if inner in _PARQUET:
         try:
-            # Text columns come back dictionary-encoded as Parquet stores them, so ids are not hashed again.
-            schema = pq.read_schema(path)
-            text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-            table = pq.read_table(path, read_dictionary=text)
+            table = pq.read_table(path)
         except (OSError, pa.ArrowException) as exc:
             raise DataContractError(f"Cannot read {str(path)!r}: {exc}. Is it a valid Parquet file?") from exc
         return Loaded(_positional(_plain_strings(table)), list(table.column_names), str(path), "parquet")
@@ -228,7 +226,15 @@ def _read_excel(path: Path, wanted: list[str], sheet: str | int, header_row: int
     if h:
         options["header row"] = h + 1
     first = next((" ".join(c for c in row if c) for row in head if any(row)), "")
-    return Loaded(_frame_to_arrow(body, excel=True), names, str(path), "excel", h + 1, options, found, first)
+    title = _title_like([sum(1 for c in row if c) for row in head])
+    table = _frame_to_arrow(body, excel=True)
+    return Loaded(table, names, str(path), "excel", h + 1, options, found, first, title)
+
+
+def _title_like(widths: list[int]) -> bool:
+    """Whether the first non-empty line is narrower than the widest line below it (a title above a table)."""
+    filled = [w for w in widths if w > 0]
+    return len(filled) > 1 and filled[0] < max(filled[1:])
 
 
 def _sheet_names(path: Path) -> list[str]:
@@ -364,7 +370,8 @@ def _read_csv(
     else:
         table = _read_with_arrow(path, enc, used_sep, h, columns, encoding is None)
     first = next((ln.strip() for ln in lines if ln.strip()), "")
-    return Loaded(table, names, str(path), "csv", h + 1, options, found, first)
+    title = _title_like([max(len(_split(ln, c)) for c in _SEPARATORS) for ln in lines[:HEADER_SEARCH_ROWS]])
+    return Loaded(table, names, str(path), "csv", h + 1, options, found, first, title)
 
 
 def _read_with_pandas(path: Path, enc: str, sep: str, h: int, columns: list[str]) -> pa.Table:
