@@ -97,9 +97,14 @@ def _parquet_row_groups(tmp: Path) -> Path:
     import pyarrow.parquet as pq
 
     n = 3000
-    table = pa.table({"Client": [["b", "a", "c"][i % 3] for i in range(n)],
-                      "Date": [f"2024-01-{1 + i % 28:02d}" for i in range(n)], "Sum": [2.0] * n,
-                      "Row": list(range(n))})
+    table = pa.table(
+        {
+            "Client": [["b", "a", "c"][i % 3] for i in range(n)],
+            "Date": [f"2024-01-{1 + i % 28:02d}" for i in range(n)],
+            "Sum": [2.0] * n,
+            "Row": list(range(n)),
+        }
+    )
     path = tmp / "groups.parquet"
     pq.write_table(table, path, row_group_size=700)
     return path
@@ -605,11 +610,23 @@ CASES = [
         {**MAP, "sheet": "Продажи"},
         revenue=1.0,
     ),
-    Case("Parquet with several row groups of dictionary ids", _parquet_row_groups, MAP,
-         revenue=6000.0, customers=3, kept=3000),
-    Case("pandas categorical ids with padding", lambda tmp: pd.DataFrame(
-        {"Client": pd.Categorical([" a", "a ", "b"]), "Date": ["2024-01-01"] * 3, "Sum": [1.0, 2.0, 3.0]}
-    ), MAP, revenue=6.0, customers=2),
+    Case(
+        "Parquet with several row groups of dictionary ids",
+        _parquet_row_groups,
+        MAP,
+        revenue=6000.0,
+        customers=3,
+        kept=3000,
+    ),
+    Case(
+        "pandas categorical ids with padding",
+        lambda tmp: pd.DataFrame(
+            {"Client": pd.Categorical([" a", "a ", "b"]), "Date": ["2024-01-01"] * 3, "Sum": [1.0, 2.0, 3.0]}
+        ),
+        MAP,
+        revenue=6.0,
+        customers=2,
+    ),
     # ------------------------------------------------------------------ placeholder customers
     Case(
         "Розничный покупатель dropped and counted",
