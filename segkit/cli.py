@@ -243,7 +243,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)  # printed in the quality table below
         tx = load_report_data(data, columns=columns, read_options=read_options)
-    print(tx.quality.to_frame().to_string(index=False))
+    table = tx.quality.to_frame()
+    table["value"] = table["value"].map(lambda v: _cli_words(str(v)))  # warnings name flags, not keywords
+    print(table.to_string(index=False))
     print(
         f"default as-of date: {tx.default_as_of.date()} ({tx.quality.as_of_rule or 'day after the last sale'})"
     )
