@@ -11,7 +11,7 @@ from typing import Any
 
 import ibis
 
-__all__ = ["connection"]
+__all__ = ["connection", "cursor", "temp_table"]
 
 _lock = threading.Lock()
 _connection: Any = None
@@ -24,3 +24,34 @@ def connection() -> Any:
         if _connection is None:
             _connection = ibis.duckdb.connect(threads=2)
         return _connection
+
+
+_counter = iter(range(1, 1 << 62))
+
+
+def cursor() -> Any:
+    """A DuckDB cursor on the shared database: a thread-safe handle for one-off SQL over Arrow data."""
+    return connection().con.cursor()
+
+
+def temp_table(obj: Any, owner: Any, prefix: str = "segkit") -> Any:
+    """Copy ``obj`` (an Arrow table or a pandas frame) into a temporary engine table owned by ``owner``.
+
+    The table gets a unique name and is dropped when ``owner`` is garbage collected, so objects that come
+    and go (one per analysis input) do not pile up tables in the shared connection.
+    """
+    import weakref
+
+    con = connection()
+    with _lock:
+        name = f"{prefix}_{next(_counter)}"
+    table = con.create_table(name, obj, temp=True, overwrite=True)
+    weakref.finalize(owner, _drop, name)
+    return table
+
+
+def _drop(name: str) -> None:
+    try:
+        connection().drop_table(name, force=True)
+    except Exception:  # best effort at garbage collection or interpreter exit
+        pass

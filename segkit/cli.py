@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -46,6 +47,87 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         group.add_argument(f"--{flag.replace('_', '-')}", dest=flag)
     for flag, choices in _POLICY_FLAGS.items():
         group.add_argument(f"--{flag.replace('_', '-')}", dest=flag, choices=choices)
+    _add_contract_arguments(group)
+
+
+def _add_contract_arguments(group: argparse._ArgumentGroup) -> None:
+    """The data contract's file and number options beyond the column mapping."""
+    group.add_argument("--thousands", help="thousands separator of number columns: '', ' ', ',', '.', \"'\"")
+    group.add_argument("--timezone", help="zone for dates with UTC offsets, e.g. Europe/Moscow")
+    group.add_argument(
+        "--header-row",
+        dest="header_row",
+        type=int,
+        metavar="LINE",
+        help="1-based line of the header row (default: found automatically)",
+    )
+    group.add_argument("--sheet", help="Excel sheet name or 0-based position")
+    group.add_argument("--placeholders", choices=("drop", "keep"), help="rows of placeholder customer ids")
+    group.add_argument(
+        "--placeholder-customer",
+        dest="placeholder_customers",
+        action="append",
+        metavar="ID",
+        help="customer id of anonymous buyers (repeatable; replaces the default list)",
+    )
+    group.add_argument("--no-placeholders", action="store_true", help="no customer id is a placeholder")
+    group.add_argument(
+        "--outlier-dates",
+        dest="outlier_dates",
+        choices=("warn", "drop", "raise"),
+        help="dates far outside the bulk of the data",
+    )
+
+
+def _contract_settings(args: argparse.Namespace, read_options: dict[str, Any]) -> None:
+    for flag in ("thousands", "timezone", "header_row", "placeholders", "outlier_dates"):
+        if getattr(args, flag, None) is not None:
+            read_options[flag] = getattr(args, flag)
+    if getattr(args, "sheet", None) is not None:
+        read_options["sheet"] = int(args.sheet) if args.sheet.isdigit() else args.sheet
+    if read_options.get("sep") in ("TAB", "\\t"):
+        read_options["sep"] = "\t"
+    if getattr(args, "placeholder_customers", None):
+        read_options["placeholder_customers"] = args.placeholder_customers
+    if getattr(args, "no_placeholders", False):
+        read_options["placeholder_customers"] = []
+
+
+#: read_transactions keywords (and as_of) as the CLI spells them, for error messages.
+_CLI_FLAGS = {
+    **{name: f"--{name.replace('_', '-')}" for name in (*_COLUMN_FLAGS, *_READ_FLAGS, *_POLICY_FLAGS)},
+    "attributes": "--attribute",
+    "thousands": "--thousands",
+    "timezone": "--timezone",
+    "header_row": "--header-row",
+    "sheet": "--sheet",
+    "placeholders": "--placeholders",
+    "placeholder_customers": "--placeholder-customer",
+    "outlier_dates": "--outlier-dates",
+    "as_of": "--as-of",
+}
+_KEYWORD = re.compile(
+    r"(?<![\w.\-])("
+    + "|".join(sorted(_CLI_FLAGS, key=len, reverse=True))
+    + r")(=('[^']*'|\"[^\"]*\"|\w[\w\-]*(?:\.\w+)*)?|(?= must))"
+)
+
+
+def _cli_words(message: str) -> str:
+    """Say ``--decimal ,`` where the library says ``decimal=','``: the user typed flags, not keywords."""
+
+    def flag(match: re.Match) -> str:
+        name, value = match.group(1), match.group(3)
+        if value is None:
+            return _CLI_FLAGS[name]
+        text = value[1:-1] if value[:1] in "'\"" else value
+        if text == "\\t" or text == "\t":
+            text = "TAB"
+        elif text == "" or re.search(r"[^\w.,/+:-]", text):
+            text = "'" + text + "'"
+        return f"{_CLI_FLAGS[name]} {text}"
+
+    return _KEYWORD.sub(flag, message)
 
 
 def _data_settings(args: argparse.Namespace, config: dict[str, Any]) -> tuple[Any, dict, dict]:
@@ -59,6 +141,7 @@ def _data_settings(args: argparse.Namespace, config: dict[str, Any]) -> tuple[An
             read_options[flag] = getattr(args, flag)
     if args.attribute:
         read_options["attributes"] = args.attribute
+    _contract_settings(args, read_options)
     return args.data or config.get("data"), columns, read_options
 
 
@@ -183,7 +266,7 @@ def _runner_settings(args: argparse.Namespace, config: dict[str, Any]) -> dict[s
         table, path = _split_assignment("--crm", text, "TABLE=PATH")
         crm[table] = path
     return {
-        "as_of": args.as_of or config.get("as_of"),
+        "as_of": _as_of_value(args.as_of or config.get("as_of")),
         "output": args.output or config.get("output") or "reports",
         "notebooks": args.notebooks or config.get("notebooks"),
         "parameters": parameters,
@@ -223,13 +306,29 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 1
 
 
+def _as_of_value(value: Any) -> Any:
+    """``--as-of`` read by the contract's date rule (ISO or DD.MM.YYYY; slash forms are refused)."""
+    from .io import parse_date_param
+
+    return None if value is None else parse_date_param(value, "as_of")
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
+    import warnings
+
+    from .io import DataQualityWarning
     from .report._notebook import load_report_data
 
     data, columns, read_options = _data_settings(args, _config(args))
-    tx = load_report_data(data, columns=columns, read_options=read_options)
-    print(tx.quality.to_frame().to_string(index=False))
-    print(f"default as-of date: {tx.default_as_of.date()}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # printed in the quality table below
+        tx = load_report_data(data, columns=columns, read_options=read_options)
+    table = tx.quality.to_frame()
+    table["value"] = table["value"].map(lambda v: _cli_words(str(v)))  # warnings name flags, not keywords
+    print(table.to_string(index=False))
+    print(
+        f"default as-of date: {tx.default_as_of.date()} ({tx.quality.as_of_rule or 'day after the last sale'})"
+    )
     return 0
 
 
@@ -251,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with sigterm_as_interrupt():
             return handlers[args.command](args)
     except SegkitError as exc:
-        print(f"segkit {args.command}: {exc}", file=sys.stderr)
+        print(f"segkit {args.command}: {_cli_words(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         how = "terminated" if isinstance(exc, Terminated) else "interrupted"

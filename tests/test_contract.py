@@ -81,6 +81,7 @@ def test_every_row_is_accounted_for() -> None:
     assert q.dropped == {
         "exact duplicate": 1,
         "missing customer_id": 2,
+        "placeholder customer": 0,
         "invalid value": 0,
         "return/cancellation": 1,
         "zero amount": 1,
@@ -260,7 +261,7 @@ def test_missing_file_and_unknown_format(tmp_path: Path) -> None:
 
 
 def test_everything_dropped_is_an_error() -> None:
-    raw = pd.DataFrame({"customer_id": [None, None], "order_date": ["2024-01-01"] * 2, "amount": [1.0, 2.0]})
+    raw = pd.DataFrame({"customer_id": ["a", None], "order_date": ["2024-01-01"] * 2, "amount": [0.0, 2.0]})
     with pytest.raises(DataContractError, match="No rows left after the checks"):
         segkit.read_transactions(raw)
 
@@ -328,3 +329,22 @@ def test_returns_keep_their_margin_sign_cancellations_flip_with_amount() -> None
     tx = segkit.read_transactions(raw, cancel_prefix="C")
     assert tx.data["amount"].tolist() == [-10.0, -10.0, -8.0]
     assert tx.data["margin"].tolist() == [-2.0, 2.0, -1.0]
+
+
+def test_to_ibis_is_the_canonical_table_on_the_shared_connection() -> None:
+    tx = segkit.read_transactions(RAW, **MAPPING)
+    assert tx._data is None  # pandas is made only when asked for
+    table = tx.to_ibis()
+    assert table is tx.to_ibis()  # registered once
+    assert table.columns == tuple(tx.columns)
+    assert table.count().execute() == 5
+    assert table.amount.sum().execute() == pytest.approx(170.5)
+    assert table.customer_id.nunique().execute() == 3
+    assert tx.data["customer_id"].tolist() == ["a", "a", "b", "c", "c"]
+
+
+def test_transactions_from_a_pandas_frame_still_work() -> None:
+    frame = segkit.read_transactions(RAW, **MAPPING).data
+    tx = segkit.Transactions(data=frame, quality=None)
+    assert len(tx) == 5 and tx.has("is_return") and not tx.has("margin")
+    assert tx.to_ibis().amount.sum().execute() == pytest.approx(170.5)

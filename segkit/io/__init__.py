@@ -1,5 +1,21 @@
 """Reading transactions: the data contract (parsing, policies, the data-quality report)."""
 
-from ._contract import CANONICAL_COLUMNS, QualityReport, Transactions, read_transactions
+from ._contract import (
+    CANONICAL_COLUMNS,
+    PLACEHOLDER_CUSTOMERS,
+    DataQualityWarning,
+    QualityReport,
+    Transactions,
+    read_transactions,
+)
+from ._dates import parse_date_param
 
-__all__ = ["CANONICAL_COLUMNS", "QualityReport", "Transactions", "read_transactions"]
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "PLACEHOLDER_CUSTOMERS",
+    "DataQualityWarning",
+    "QualityReport",
+    "Transactions",
+    "parse_date_param",
+    "read_transactions",
+]

@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from .._errors import ParameterError
+from .._errors import SegkitError, ParameterError
 from ..io import read_transactions
 
 __all__ = ["CONFIG_KEYS", "ReportConfig", "load_report_config"]
@@ -95,10 +95,13 @@ class ReportConfig(BaseModel):
     @classmethod
     def _a_date(cls, value: Any) -> Any:
         if isinstance(value, str):
+            from ..io import parse_date_param
+
             try:
-                return _dt.date.fromisoformat(value)
-            except (ValueError, TypeError) as exc:
-                raise ValueError("not a date; write it as YYYY-MM-DD") from exc
+                # The contract's one rule for date parameters: ISO or DD.MM.YYYY, never a slash form.
+                return parse_date_param(value, "as_of").date()
+            except SegkitError as exc:
+                raise ValueError(str(exc)) from exc
         return value
 
 
