@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from .._errors import ParameterError
+from ..engine import analysis_window
 from ._tables import CRM, CRM_TABLES, MissingTableError
 
 
@@ -37,12 +38,16 @@ def crm_as_of(crm: CRM, as_of: Any = None) -> pd.Timestamp:
 
 
 def period(crm: CRM, as_of: Any, start: Any, window_months: int) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """``[start, end)`` of the analysis: ``end`` is the as-of date, ``start`` defaults to ``window_months`` before."""
-    end = crm_as_of(crm, as_of)
+    """``[start, end)`` of the analysis: the report's analysis window unless ``start`` is given.
+
+    Without ``start`` this is :func:`segkit.analysis_window`: ``window_months`` complete months before the
+    as-of date (``0``: all history), the same window every report notebook uses.
+    """
     if start is None:
-        if not isinstance(window_months, int) or isinstance(window_months, bool) or window_months < 1:
-            raise ParameterError(f"window_months must be a positive int; got {window_months!r}.")
-        return end - pd.DateOffset(months=window_months), end
+        window = analysis_window(crm_as_of(crm, as_of), window_months)
+        # All history: the earliest representable day stands for "no lower bound".
+        return (window.start if window.start is not None else pd.Timestamp("1900-01-01")), window.end
+    end = crm_as_of(crm, as_of)
     begin = pd.Timestamp(start)
     if begin >= end:
         raise ParameterError(f"start must be before the as-of date {end.date()}; got {start!r}.")

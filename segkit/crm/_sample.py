@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError
+from .._resources import data_dir
 from ..io import read_transactions
 from ._calendar import russian_calendar
 from ._tables import CRM, CRM_TABLES, read_crm
@@ -51,7 +52,6 @@ _CHANNEL_P = np.array([0.35, 0.15, 0.15, 0.2, 0.15])
 _WIN_P = np.array([0.3, 0.3, 0.35, 0.65, 0.4])
 _ORDER_RATE = (0.2, 1.2)  # orders per month: low and high activity
 _REQUEST_RATE = (0.1, 0.7)  # client-initiated requests per month
-_SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "crm"
 _TABLE_ORDER = ("transactions", *CRM_TABLES)
 
 
@@ -402,7 +402,7 @@ def _mailings(
 # --------------------------------------------------------------------------------------------------
 
 
-def write_crm_sample(out_dir: str | Path = _SAMPLE_DIR, *, n_clients: int = 250, seed: int = 7) -> list[Path]:
+def write_crm_sample(out_dir: str | Path, *, n_clients: int = 250, seed: int = 7) -> list[Path]:
     """Write the sample CRM tables and transactions as CSV files into ``out_dir`` (byte for byte stable).
 
     Returns
@@ -426,12 +426,13 @@ def write_crm_sample(out_dir: str | Path = _SAMPLE_DIR, *, n_clients: int = 250,
 
 def sample_crm_dir() -> Path:
     """The folder of the bundled sample CRM (``data/crm/`` in the repository)."""
-    if not (_SAMPLE_DIR / "transactions.csv").is_file():
+    folder = data_dir() / "crm"
+    if not (folder / "transactions.csv").is_file():
         raise DataContractError(
-            f"The bundled sample CRM {_SAMPLE_DIR} is missing. Regenerate it with `python -m segkit.crm data/crm` "
+            "The bundled sample CRM (data/crm/) is missing. Regenerate it with `python -m segkit.crm data/crm` "
             "from the repository root."
         )
-    return _SAMPLE_DIR
+    return folder
 
 
 def load_sample_crm() -> CRM:
