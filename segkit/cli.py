@@ -234,7 +234,7 @@ def _add_runner_arguments(report: argparse.ArgumentParser) -> None:
         "--window-months",
         type=int,
         metavar="N",
-        help="analysis window of the whole report in months (default 12)",
+        help="analysis window of the whole report: complete months before the as-of date (default 12; 0: all history)",
     )
     group.add_argument(
         "--mask-ids",

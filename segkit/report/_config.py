@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from .._errors import SegkitError, ParameterError
+from .._errors import ParameterError, SegkitError
 from ..io import read_transactions
 
 __all__ = ["CONFIG_KEYS", "ReportConfig", "load_report_config"]
@@ -69,7 +69,7 @@ class ReportConfig(BaseModel):
     force: StrictBool = False
     html: StrictBool = True
     parameters: dict[StrictStr, ParameterValue] = Field(default_factory=dict)
-    window_months: Annotated[StrictInt, Field(ge=1, le=120)] = 12
+    window_months: Annotated[StrictInt, Field(ge=0, le=120)] = 12  # 0: all history
     mask_ids: StrictBool = False
     mask_key: StrictStr | None = None
     mask_safe: list[StrictStr] = Field(default_factory=list)

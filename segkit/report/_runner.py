@@ -271,9 +271,9 @@ def _source_label(data: Any, read_label: str) -> str:
 
 
 def _check_window(window_months: Any) -> int:
-    if isinstance(window_months, bool) or not isinstance(window_months, int) or not 1 <= window_months <= 120:
+    if isinstance(window_months, bool) or not isinstance(window_months, int) or not 0 <= window_months <= 120:
         raise ParameterError(
-            f"window_months must be a whole number of months from 1 to 120; got {window_months!r}."
+            f"window_months must be a whole number of months from 0 (all history) to 120; got {window_months!r}."
         )
     return window_months
 
