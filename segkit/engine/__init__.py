@@ -4,18 +4,33 @@ from ._aggregates import (
     PERIODS,
     as_of_date,
     customer_days,
+    customer_gaps,
+    customer_main_value,
+    customer_mix,
+    customer_period_table,
     customer_periods,
     customer_summary,
     period_start,
     period_totals,
 )
+from ._snapshot import Snapshot, snapshot
+from ._table import calendar, period_end, period_ordinal
 
 __all__ = [
     "PERIODS",
+    "Snapshot",
     "as_of_date",
+    "calendar",
     "customer_days",
+    "customer_gaps",
+    "customer_main_value",
+    "customer_mix",
+    "customer_period_table",
     "customer_periods",
     "customer_summary",
+    "period_end",
+    "period_ordinal",
     "period_start",
     "period_totals",
+    "snapshot",
 ]
