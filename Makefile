@@ -44,8 +44,10 @@ notebooks: $(STAMP)
 sample-data: $(STAMP)
 	$(BIN)/segkit sample-data data
 
+## Engine benchmark on synthetic parquet (bench/results/, git-ignored): SIZES=1m or SIZES=1m,10m.
+SIZES ?= 1m,10m
 bench: $(STAMP)
-	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_engine.py --sizes $(SIZES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
