@@ -191,9 +191,11 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 def lifetimes_summary(path: Path, as_of: pd.Timestamp) -> Callable[[], Any]:
     from lifetimes.utils import summary_data_from_transaction_data
 
-    frame = connection().con.execute(
-        f"SELECT customer_id, order_date, amount FROM read_parquet('{path}') WHERE amount > 0"
-    ).df()
+    frame = (
+        connection()
+        .con.execute(f"SELECT customer_id, order_date, amount FROM read_parquet('{path}') WHERE amount > 0")
+        .df()
+    )
     end = as_of - pd.Timedelta(days=1)
     return lambda: summary_data_from_transaction_data(
         frame, "customer_id", "order_date", monetary_value_col="amount", observation_period_end=end, freq="D"
@@ -245,7 +247,19 @@ def _child(size: str, step: str) -> None:
             full_build(tx, as_of)
         elif step != "load into engine":
             _steps(as_of)[step](tx)
-    print(json.dumps({"maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(json.dumps({"peak_mib": _high_water_mib()}))
+
+
+def _high_water_mib() -> float:
+    """Peak resident memory of this process (VmHWM).
+
+    Not ``ru_maxrss``: Linux carries the parent's high-water mark across fork and exec, so a child
+    started from a big benchmark process would report the parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def peak_mib(size: str, step: str) -> float:
@@ -255,7 +269,7 @@ def peak_mib(size: str, step: str) -> float:
     if run.returncode != 0:
         print(f"  (memory of {step!r} failed: {run.stderr.strip().splitlines()[-1:]})")
         return float("nan")
-    return float(json.loads(run.stdout.strip().splitlines()[-1])["maxrss_mib"])
+    return float(json.loads(run.stdout.strip().splitlines()[-1])["peak_mib"])
 
 
 def _as_of(tx: Any) -> pd.Timestamp:
@@ -267,10 +281,10 @@ def _as_of(tx: Any) -> pd.Timestamp:
 # ------------------------------------------------------------------------------------------------
 
 
-def bench(size: str, *, contract: bool, baselines: bool) -> list[str]:
+def bench(size: str, *, contract: bool, baselines: bool, memory: bool) -> list[str]:
     path = make_parquet(size)
     n_rows = SIZES[size]
-    print(f"\n{size}: {n_rows:,} rows, {n_rows // 10:,} customers ({path.name})")
+    print(f"\n{size}: {n_rows:,} rows, {n_rows // 10:,} customers ({path.name})", flush=True)
     floor(path)  # warm the file cache, as every later step finds it
     t_floor, _ = _timed(lambda: floor(path))
     rows: list[tuple[str, float, str]] = [("floor: DuckDB SUM/COUNT/MAX by customer", t_floor, "floor")]
@@ -287,7 +301,9 @@ def bench(size: str, *, contract: bool, baselines: bool) -> list[str]:
     t_btyd = next(s for n, s, _ in rows if n == "btyd_summary")
     extra: list[str] = []
     if touched.touched:
-        extra.append("Some step read Transactions.data (the order_date column was loaded into pandas for it).")
+        extra.append(
+            "Some step read Transactions.data (the order_date column was loaded into pandas for it)."
+        )
     if contract:
         t_read, ctx = _timed(lambda: segkit.read_transactions(path))
         rows.append(("read_transactions (pandas contract)", t_read, "read_transactions (contract)"))
@@ -312,9 +328,9 @@ def bench(size: str, *, contract: bool, baselines: bool) -> list[str]:
         "|---|---:|---:|---:|",
     ]
     for name, seconds, child in rows:
-        peak = f"{peak_mib(size, child):,.0f}" if child else "-"
+        peak = f"{peak_mib(size, child):,.0f}" if child and memory else "-"
         lines.append(f"| {name} | {seconds:.2f} | {seconds / t_floor:.1f} | {peak} |")
-        print(lines[-1])
+        print(lines[-1], flush=True)
     headline = f"full build: {t_full / t_floor:.1f} x floor"
     lines += ["", headline, *extra, ""]
     print(headline)
@@ -328,6 +344,7 @@ def main() -> None:
     parser.add_argument("--sizes", default=os.environ.get("SIZES", "1m,10m"))
     parser.add_argument("--no-contract", action="store_true", help="skip the pandas data contract runs")
     parser.add_argument("--no-baselines", action="store_true", help="skip lifetimes and pymc-marketing")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
     parser.add_argument("--child", nargs=2, metavar=("SIZE", "STEP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -344,7 +361,9 @@ def main() -> None:
         "",
     ]
     for size in sizes:
-        out += bench(size, contract=not args.no_contract, baselines=not args.no_baselines)
+        out += bench(
+            size, contract=not args.no_contract, baselines=not args.no_baselines, memory=not args.no_memory
+        )
     report = RESULTS / "engine.md"
     report.write_text("\n".join(out), encoding="utf-8")
     print(f"\nwritten to {report}")

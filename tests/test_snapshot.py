@@ -50,7 +50,8 @@ def test_engine_functions_accept_a_snapshot_and_give_the_same_tables(tx):
     snap = segkit.snapshot(tx, as_of=AS_OF)
     pd.testing.assert_frame_equal(segkit.customer_summary(snap), segkit.customer_summary(tx, as_of=AS_OF))
     pd.testing.assert_frame_equal(
-        segkit.customer_periods(snap, fill_zeros=True), segkit.customer_periods(tx, as_of=AS_OF, fill_zeros=True)
+        segkit.customer_periods(snap, fill_zeros=True),
+        segkit.customer_periods(tx, as_of=AS_OF, fill_zeros=True),
     )
     pd.testing.assert_frame_equal(segkit.customer_days(snap), segkit.customer_days(tx, as_of=AS_OF))
     pd.testing.assert_frame_equal(segkit.period_totals(snap), segkit.period_totals(tx, as_of=AS_OF))
@@ -102,7 +103,9 @@ def test_one_gap_definition(tx):
     assert segkit.inactivity_threshold(snap) == int(np.ceil(np.quantile(gap, 0.9)))
     by_customer = gap.groupby(days.loc[gap.index, "customer_id"]).median()
     pd.testing.assert_series_equal(
-        segkit.customer_gaps(snap)["gap_median_days"], by_customer.rename("gap_median_days"), check_names=False
+        segkit.customer_gaps(snap)["gap_median_days"],
+        by_customer.rename("gap_median_days"),
+        check_names=False,
     )
     status = segkit.customer_status(snap, inactivity_days=60)
     lapses = (gap > 60).groupby(days.loc[gap.index, "customer_id"]).sum()

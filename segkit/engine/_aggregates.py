@@ -15,7 +15,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from .._backend import connection as _con
 from .._errors import ParameterError, check_choice
 from .._validation import DateLike
 from ..io import Transactions
@@ -29,6 +28,7 @@ from ._table import (
     period_end,
     period_start,
     timestamp,
+    to_frame,
 )
 from ._table import numbers as _numbers
 
@@ -124,18 +124,20 @@ def _customer_summary(snap: Snapshot) -> pd.DataFrame:
     if snap.has("quantity"):
         metrics["quantity"] = t.quantity.sum(where=buy)
     expr = t.group_by("customer_id").aggregate(**metrics)
+    # Purchase and return orders in one distinct pass; purchase days from the shared purchase-days table.
+    orders = t.select("customer_id", "order_id", "is_return").distinct()
+    orders = orders.group_by("customer_id").aggregate(
+        n_orders=orders.count(where=~orders.is_return), n_returns=orders.count(where=orders.is_return)
+    )
+    days = snap.purchase_days()
+    days = days.group_by("customer_id").aggregate(n_purchase_days=days.count())
+    expr = _join_columns(expr, orders, ["n_orders", "n_returns"])
+    expr = _join_columns(expr, days, ["n_purchase_days"])
     purchases = t.filter(buy)
-    counts = {
-        "n_orders": purchases.select("customer_id", key=purchases.order_id),
-        "n_purchase_days": purchases.select("customer_id", key=purchases.order_date.date()),
-        "n_returns": t.filter(t.is_return).select("customer_id", key=t.order_id),
-    }
     for col, name in (("category", "n_categories"), ("channel", "n_channels")):
         if snap.has(col):
-            counts[name] = purchases.select("customer_id", key=purchases[col])
-    for name, pairs in counts.items():
-        expr = _join_count(expr, pairs, name)
-    out = _con().to_pandas(expr.order_by("customer_id"))
+            expr = _join_count(expr, purchases.select("customer_id", key=purchases[col]), name)
+    out = to_frame(expr.order_by("customer_id"))
     n_total = len(out)
     out["customer_id"] = out["customer_id"].astype(_STR)
     out = out.loc[out["n_orders"] > 0].set_index("customer_id")
@@ -168,6 +170,12 @@ def _customer_summary(snap: Snapshot) -> pd.DataFrame:
     out.attrs["as_of"] = as_of
     out.attrs["customers_without_purchases"] = n_total - len(out)
     return out
+
+
+def _join_columns(expr: ir.Table, other: ir.Table, names: list[str]) -> ir.Table:
+    """Left-join per-customer counts onto ``expr``, a missing partner counting 0."""
+    joined = expr.left_join(other, expr.customer_id == other.customer_id)
+    return joined.select(*[joined[c] for c in expr.columns], *[joined[n].coalesce(0).name(n) for n in names])
 
 
 def _join_count(
@@ -237,7 +245,7 @@ def customer_periods(
         sparse = customer_period_table(snap, period)
     else:
         sparse = _customer_periods(snap, period, start, customers)
-    out = _con().to_pandas(sparse.order_by(["customer_id", "period"]))
+    out = to_frame(sparse.order_by(["customer_id", "period"]))
     out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
     out["customer_id"] = out["customer_id"].astype(_STR)
     metrics = ["revenue", "gross_revenue", *(["margin"] if snap.has("margin") else []), "n_orders"]
@@ -339,7 +347,7 @@ def customer_days(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
     """
     snap = snapshot(data, as_of=as_of)
     days = snap.purchase_days()
-    out = _con().to_pandas(
+    out = to_frame(
         days.select(
             "customer_id", day=days.day.cast("timestamp"), revenue=days.revenue, n_orders=days.n_orders
         ).order_by(["customer_id", "day"])
@@ -392,8 +400,7 @@ def period_totals(data: Data, *, period: str = "month", as_of: DateLike | None =
         n_orders=t.order_id.nunique(where=buy),
         active_customers=t.customer_id.nunique(where=buy),
     )
-    con = _con()
-    out = con.to_pandas(totals).merge(con.to_pandas(firsts), on="period", how="left")
+    out = to_frame(totals).merge(to_frame(firsts), on="period", how="left")
     out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
     full = calendar(period, out["period"].min(), as_of)
     out = out.set_index("period").reindex(full).rename_axis("period").reset_index()
@@ -438,7 +445,7 @@ def customer_main_value(data: Data, column: str, *, as_of: DateLike | None = Non
         rank=ibis.row_number().over(group_by="customer_id", order_by=[ibis.desc("n"), column])
     )
     top = ranked.filter(ranked["rank"] == 0).select("customer_id", column).order_by("customer_id")
-    out = _con().to_pandas(top)
+    out = to_frame(top)
     series = out.set_index("customer_id")[column].astype("str")
     series.index = series.index.astype("str")
     return series
@@ -476,7 +483,7 @@ def customer_gaps(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
         gap_mean_days=gaps.gap_days.mean(),
         n_gaps=gaps.gap_days.count(),
     )
-    out = _con().to_pandas(expr.order_by("customer_id"))
+    out = to_frame(expr.order_by("customer_id"))
     out["customer_id"] = out["customer_id"].astype(_STR)
     out = out.set_index("customer_id")
     out["gap_median_days"] = out["gap_median_days"].astype(float)
@@ -530,7 +537,7 @@ def customer_mix(data: Data, column: str, *, as_of: DateLike | None = None) -> p
     )
     top = ranked.filter(ranked["rank"] == 0).join(totals, "customer_id")
     expr = top.select("customer_id", top=top[column], top_share=top.n / top.total, n_values=top.n_values)
-    out = _con().to_pandas(expr.order_by("customer_id"))
+    out = to_frame(expr.order_by("customer_id"))
     out["customer_id"] = out["customer_id"].astype(_STR)
     out = out.set_index("customer_id")
     out["top"] = out["top"].astype(_STR)

@@ -17,7 +17,6 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from .._backend import connection as _con
 from .._errors import DataContractError, ParameterError
 from ..io._contract import Transactions, as_transactions
 from ._table import (
@@ -30,6 +29,7 @@ from ._table import (
     has_column,
     temp_table,
     timestamp,
+    to_frame,
 )
 
 __all__ = ["Snapshot", "snapshot"]
@@ -187,7 +187,8 @@ class Snapshot:
         return self.cached(("table", key), lambda: temp_table(self._cache, build(), "agg"))
 
     def to_pandas(self, expr: ir.Expr) -> pd.DataFrame:
-        return _con().to_pandas(expr)
+        """Run an engine expression (on this snapshot's tables) and return the result as a pandas frame."""
+        return to_frame(expr)
 
     # -- shared aggregates --------------------------------------------------------------------------------
 
@@ -220,7 +221,7 @@ class Snapshot:
 
     def __repr__(self) -> str:
         window = "all history" if self.start is None else f"from {self.start.date()}"
-        n = self.cached("n_rows", lambda: int(self.to_pandas(self.table().count())))
+        n = self.cached("n_rows", lambda: int(self.to_pandas(self.table().count()).iloc[0, 0]))
         return f"Snapshot(as_of={self.as_of.date()}, {window}, {n:,} rows)"
 
 

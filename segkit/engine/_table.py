@@ -221,5 +221,19 @@ def numbers(column: pd.Series) -> pd.Series:
     return pd.to_numeric(column, errors="coerce").fillna(0).astype(float)
 
 
+def to_frame(expr: ir.Expr) -> pd.DataFrame:
+    """Run an Ibis expression on the shared connection and return a pandas frame.
+
+    The compiled SQL goes straight to DuckDB's own pandas conversion: on a per-customer result (a million
+    rows) it is several times faster than Ibis's column-by-column conversion. Scalars come back as a
+    one-row frame.
+    """
+    con = _con()
+    if not isinstance(expr, ir.Table):
+        expr = expr.name("value").as_table()
+    con._run_pre_execute_hooks(expr)  # registers in-memory tables the expression refers to
+    return con.con.execute(con.compile(expr)).df()
+
+
 def timestamp(value: pd.Timestamp) -> Any:
     return ibis.timestamp(pd.Timestamp(value).to_pydatetime())
