@@ -127,7 +127,7 @@ def test_dataframe_inputs_leave_no_table_behind():
     segkit.customer_summary(raw)
     gc.collect()
     before = _temp_tables()
-    for _ in range(5):
+    for _ in range(2):
         segkit.customer_status(raw, inactivity_days=60)
         segkit.cohorts(raw)
     gc.collect()

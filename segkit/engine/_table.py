@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._backend import connection as _con
-from .._errors import check_choice
+from .._validation import Options, check_param
 
 #: Period codes accepted by the engine, and the Ibis truncation unit each maps to.
 PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
@@ -118,7 +118,7 @@ def date_range(tx: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def check_period(period: str, allowed: tuple[str, ...] = tuple(PERIODS)) -> str:
-    check_choice("period", period, allowed)
+    check_param("period", period, [Options(allowed)])
     return PERIODS[period]
 
 
