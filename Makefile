@@ -50,8 +50,10 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build
 	@echo "Documentation: site/index.html"
 
+## Engine benchmark on synthetic parquet (bench/results/, git-ignored): SIZES=1m or SIZES=1m,10m.
+SIZES ?= 1m,10m
 bench: $(STAMP)
-	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_engine.py --sizes $(SIZES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache site

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from .._errors import ParameterError, check_choice
-from ..engine._aggregates import as_of_date, customer_days
-from ..io._contract import Transactions, as_transactions
+from .._errors import ParameterError
+from .._validation import DateLike, Interval, Options, check_param
+from ..engine import Snapshot, period_ordinal, snapshot
+from ..io import Transactions
 
 __all__ = ["btyd_summary"]
 
@@ -24,13 +27,13 @@ _DAY = pd.Timedelta(days=1)
 
 
 def btyd_summary(
-    data: Transactions | pd.DataFrame,
+    data: Transactions | pd.DataFrame | Snapshot,
     *,
     period: str = "day",
     time_scale: float = 1.0,
-    as_of: Any = None,
-    observation_end: Any = None,
-    calibration_end: Any = None,
+    as_of: DateLike | None = None,
+    observation_end: DateLike | None = None,
+    calibration_end: DateLike | None = None,
 ) -> pd.DataFrame:
     """Per-customer BTYD statistics, optionally split into a calibration and a holdout period.
 
@@ -105,133 +108,116 @@ def btyd_summary(
     """
     unit = _check_period(period)
     scale = _check_scale(time_scale)
-    tx = as_transactions(data)
-    as_of = _resolve_as_of(tx, as_of, observation_end)
-    obs_end = as_of - _DAY
-    days = customer_days(tx, as_of=as_of)
-    periods = _periods(days, unit)
-
-    if calibration_end is None:
-        out = _summary(periods, _start(obs_end, unit), unit, scale)
+    snap = _resolve_snapshot(data, as_of, observation_end)
+    obs_end = snap.as_of - _DAY
+    cal_end = None if calibration_end is None else _resolve_calibration_end(snap, calibration_end, obs_end)
+    end = obs_end if cal_end is None else cal_end
+    rows = snap.to_pandas(_summary_query(snap, unit, end))
+    holdout_only = int((rows["n_cal"] == 0).sum())
+    rows = rows.loc[rows["n_cal"] > 0]
+    index = pd.Index(rows["customer_id"].astype("str"), name="customer_id")
+    repeats = rows["n_cal"].to_numpy(dtype=float) - 1
+    first = rows["first_cal"].to_numpy(dtype=np.int64)
+    # Period numbers count days (or Monday weeks), so their differences are the lengths in periods.
+    out = pd.DataFrame(index=index)
+    out["frequency"] = repeats
+    out["recency"] = (rows["last_cal"].to_numpy(dtype=np.int64) - first) / scale
+    out["T"] = (period_ordinal(end, unit) - first) / scale
+    repeat_spend = pd.to_numeric(rows["repeat_spend"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["monetary_value"] = np.where(repeats > 0, repeat_spend / repeats, 0.0).astype(float)
+    if cal_end is None:
         out.attrs.update(observation_end=obs_end, calibration_end=None, period=unit, time_scale=scale)
         return out
-
-    cal_end = _resolve_calibration_end(tx, calibration_end, obs_end)
-    # Split on days, then group into periods: a week straddling the calibration end shows on both sides.
-    cal_days, hold_days = days.loc[days["day"] <= cal_end], days.loc[days["day"] > cal_end]
-    cal = _summary(_periods(cal_days, unit), _start(cal_end, unit), unit, scale).add_suffix("_cal")
-    hold = _periods(hold_days, unit)
-    hold_freq = hold["customer_id"].value_counts()
-    hold_mean = hold.groupby("customer_id")["revenue"].mean()
-    out = cal
-    out["frequency_holdout"] = hold_freq.reindex(out.index).fillna(0).astype(float).to_numpy()
-    out["monetary_value_holdout"] = hold_mean.reindex(out.index).fillna(0.0).astype(float).to_numpy()
-    out["duration_holdout"] = _length(_start(cal_end, unit), _start(obs_end, unit), unit, scale)
+    out = out.add_suffix("_cal")
+    out["frequency_holdout"] = rows["n_hold"].to_numpy(dtype=float)
+    out["monetary_value_holdout"] = (
+        pd.to_numeric(rows["hold_mean"], errors="coerce").fillna(0.0).to_numpy(float)
+    )
+    out["duration_holdout"] = (period_ordinal(obs_end, unit) - period_ordinal(cal_end, unit)) / scale
     out.attrs.update(
         observation_end=obs_end,
         calibration_end=cal_end,
         period=unit,
         time_scale=scale,
-        holdout_only_customers=int(len(set(hold["customer_id"]) - set(out.index))),
+        holdout_only_customers=holdout_only,
     )
     return out
 
 
+def _summary_query(snap: Snapshot, unit: str, cal_end: pd.Timestamp) -> ir.Table:
+    """The whole summary as one engine query over the snapshot's purchase days.
+
+    Days are split at ``cal_end`` first and then grouped into periods, so a week straddling the
+    calibration end shows on both sides. Period numbers are days (or Monday weeks) since the epoch.
+    """
+    days = snap.purchase_days()
+    cal_number = period_ordinal(cal_end, "day")
+    number = period_ordinal(days.day, unit)
+    days = days.mutate(number=number, cal=days.day_number <= cal_number)
+    periods = days.group_by(["customer_id", "cal", "number"]).aggregate(spend=days.revenue.sum())
+    first = periods.number.min(where=periods.cal).over(ibis.window(group_by="customer_id"))
+    periods = periods.mutate(first=first)
+    cal, hold = periods.cal, ~periods.cal
+    summary = periods.group_by("customer_id").aggregate(
+        n_cal=periods.count(where=cal),
+        first_cal=periods.number.min(where=cal),
+        last_cal=periods.number.max(where=cal),
+        repeat_spend=periods.spend.sum(where=cal & (periods.number > periods.first)),
+        n_hold=periods.count(where=hold),
+        hold_mean=periods.spend.mean(where=hold),
+    )
+    return summary.order_by("customer_id")
+
+
 def _check_period(period: str) -> str:
-    check_choice("period", period, tuple(_PERIODS))
+    check_param("period", period, [Options(tuple(_PERIODS))])
     return _PERIODS[period]
 
 
 def _check_scale(time_scale: Any) -> float:
-    ok = isinstance(time_scale, int | float | np.integer | np.floating) and not isinstance(time_scale, bool)
-    if not ok or not np.isfinite(time_scale) or time_scale <= 0:
+    check_param("time_scale", time_scale, [Interval(float, 0, None, closed="neither")])
+    if not np.isfinite(time_scale):
         raise ParameterError(
-            f"time_scale must be a positive number of periods per time unit (7 turns days into weeks); got {time_scale!r}."
+            f"time_scale must be a finite number of periods per time unit; got {time_scale!r}."
         )
     return float(time_scale)
 
 
-def _resolve_as_of(tx: Transactions, as_of: Any, observation_end: Any) -> pd.Timestamp:
+def _whole_day(name: str, value: Any) -> pd.Timestamp:
+    check_param(name, value, ["date"])
+    day = pd.Timestamp(value)
+    if day != day.normalize():
+        raise ParameterError(f"{name} must be a whole day (it is included); got {value!r}.")
+    return day
+
+
+def _resolve_snapshot(data: Any, as_of: Any, observation_end: Any) -> Snapshot:
     if observation_end is None:
-        return as_of_date(tx, as_of)
-    try:
-        end = pd.Timestamp(observation_end)
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(
-            f"observation_end must be a date such as '1997-09-30'; got {observation_end!r}."
-        ) from exc
-    if end != end.normalize():
-        raise ParameterError(
-            f"observation_end must be a whole day (it is included); got {observation_end!r}."
-        )
-    first = tx.data["order_date"].min()
+        return snapshot(data, as_of=as_of)
+    end = _whole_day("observation_end", observation_end)
+    snap = snapshot(data)
+    first = snap.first_date
     if end < first.normalize():
         raise ParameterError(
             f"observation_end={end:%Y-%m-%d} is before the first transaction ({first:%Y-%m-%d}); nothing would "
             "be observed. Pick a later date or omit it to observe up to the last transaction."
         )
-    from_end = as_of_date(tx, end + _DAY)
-    if as_of is not None and as_of_date(tx, as_of) != from_end:
+    at_end = snap.at(end + _DAY)
+    if as_of is not None and snap.at(as_of).as_of != at_end.as_of:
         raise ParameterError(
             f"as_of={as_of!r} and observation_end={observation_end!r} disagree (as_of is the day after the "
             "observation end); give only one of them."
         )
-    return from_end
+    return at_end
 
 
-def _resolve_calibration_end(tx: Transactions, calibration_end: Any, obs_end: pd.Timestamp) -> pd.Timestamp:
-    try:
-        cal_end = pd.Timestamp(calibration_end)
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(
-            f"calibration_end must be a date such as '1997-09-30'; got {calibration_end!r}."
-        ) from exc
-    if cal_end != cal_end.normalize():
-        raise ParameterError(
-            f"calibration_end must be a whole day (it is included); got {calibration_end!r}."
-        )
-    first = tx.data["order_date"].min().normalize()
+def _resolve_calibration_end(snap: Snapshot, calibration_end: Any, obs_end: pd.Timestamp) -> pd.Timestamp:
+    cal_end = _whole_day("calibration_end", calibration_end)
+    first = snap.first_date.normalize()
     if not first <= cal_end < obs_end:
         raise ParameterError(
             f"calibration_end={cal_end:%Y-%m-%d} must lie from the first transaction day ({first:%Y-%m-%d}) up to "
             f"the day before the observation end ({obs_end:%Y-%m-%d}), so both periods have days in them."
         )
     return cal_end
-
-
-def _start(day: pd.Timestamp, unit: str) -> pd.Timestamp:
-    return day - pd.Timedelta(days=day.weekday()) if unit == "week" else day
-
-
-def _periods(days: pd.DataFrame, unit: str) -> pd.DataFrame:
-    """Per customer and period: the period start and the spend; ``days`` is the engine's per-day frame."""
-    frame = days[["customer_id", "day", "revenue"]].rename(columns={"day": "start"})
-    if unit == "week":
-        frame = frame.assign(start=frame["start"] - pd.to_timedelta(frame["start"].dt.weekday, unit="D"))
-        frame = frame.groupby(["customer_id", "start"], as_index=False, sort=True)["revenue"].sum()
-    return frame.sort_values(["customer_id", "start"], kind="stable").reset_index(drop=True)
-
-
-def _length(start: Any, end: Any, unit: str, scale: float) -> Any:
-    width = pd.Timedelta(days=7 if unit == "week" else 1)
-    return (end - start) / width / scale
-
-
-def _summary(periods: pd.DataFrame, end_start: pd.Timestamp, unit: str, scale: float) -> pd.DataFrame:
-    ids = periods["customer_id"]
-    first_row = ~ids.duplicated()
-    firsts = periods.loc[first_row].set_index("customer_id")
-    lasts = periods.loc[~ids.duplicated(keep="last")].set_index("customer_id")
-    count = ids.value_counts().reindex(firsts.index)
-    repeat_spend = (
-        periods.loc[~first_row].groupby("customer_id")["revenue"].sum().reindex(firsts.index, fill_value=0.0)
-    )
-    repeats = (count - 1).astype(float)
-    out = pd.DataFrame(index=pd.Index(firsts.index.astype("str"), name="customer_id"))
-    out["frequency"] = repeats.to_numpy()
-    out["recency"] = _length(firsts["start"], lasts["start"], unit, scale).to_numpy(dtype=float)
-    out["T"] = _length(firsts["start"], end_start, unit, scale).to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(repeats.to_numpy() > 0, repeat_spend.to_numpy() / repeats.to_numpy(), 0.0)
-    out["monetary_value"] = mean.astype(float)
-    return out

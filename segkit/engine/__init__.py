@@ -4,21 +4,37 @@ from ._aggregates import (
     PERIODS,
     as_of_date,
     customer_days,
+    customer_gaps,
+    customer_main_value,
+    customer_mix,
+    customer_period_table,
     customer_periods,
     customer_summary,
     period_start,
     period_totals,
 )
+from ._snapshot import Snapshot, snapshot
+from ._table import calendar, date_range, period_end, period_ordinal
+from ._window import AnalysisWindow, analysis_window
 
 __all__ = [
     "PERIODS",
+    "AnalysisWindow",
+    "Snapshot",
+    "analysis_window",
     "as_of_date",
+    "calendar",
     "customer_days",
+    "customer_gaps",
+    "customer_main_value",
+    "customer_mix",
+    "customer_period_table",
     "customer_periods",
     "customer_summary",
+    "date_range",
+    "period_end",
+    "period_ordinal",
     "period_start",
     "period_totals",
+    "snapshot",
 ]
-from ._window import AnalysisWindow, analysis_window
-
-__all__ += ["AnalysisWindow", "analysis_window"]

@@ -15,50 +15,40 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from .._backend import connection as _con
 from .._errors import ParameterError, check_choice
-from ..io._contract import _STR, Transactions, as_transactions
+from .._validation import DateLike
+from ..io import Transactions
+from ._snapshot import Snapshot, snapshot
+from ._table import (
+    _PANDAS_FREQ,  # noqa: F401 - still imported from here by segkit.value; segkit.period_end replaces it
+    _STR,
+    PERIODS,
+    calendar,
+    check_period,
+    period_end,
+    period_start,
+    timestamp,
+    to_frame,
+)
+from ._table import numbers as _numbers
 
 __all__ = [
     "PERIODS",
     "as_of_date",
     "customer_days",
+    "customer_gaps",
+    "customer_main_value",
+    "customer_mix",
     "customer_periods",
     "customer_summary",
     "period_start",
     "period_totals",
 ]
 
-#: Period codes accepted by the engine, and the Ibis truncation unit each maps to.
-PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
-_PANDAS_FREQ = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
+Data = Transactions | pd.DataFrame | Snapshot
 
 
-def _table(tx: Transactions) -> ir.Table:
-    """Register the canonical table with DuckDB once per Transactions object."""
-    if tx._engine_table is None:
-        con = _con()
-        name = f"tx_{id(tx):x}"
-        columns = [c for c in tx.data.columns if c in _ENGINE_COLUMNS]
-        tx._engine_table = con.create_table(name, tx.data[columns], temp=True, overwrite=True)
-    return tx._engine_table
-
-
-_ENGINE_COLUMNS = {
-    "customer_id",
-    "order_id",
-    "order_date",
-    "amount",
-    "is_return",
-    "quantity",
-    "margin",
-    "category",
-    "channel",
-    "product",
-}
-
-
-def as_of_date(data: Transactions | pd.DataFrame, as_of: Any = None) -> pd.Timestamp:
+def as_of_date(data: Data, as_of: DateLike | None = None) -> pd.Timestamp:
     """Resolve the analysis date: the given one, or the day after the last transaction.
 
     The as-of date is a day boundary: a report "as of 2024-07-01" sees transactions up to 2024-06-30
@@ -73,35 +63,10 @@ def as_of_date(data: Transactions | pd.DataFrame, as_of: Any = None) -> pd.Times
     >>> segkit.as_of_date(df, "2024-12-31")
     Timestamp('2024-12-31 00:00:00')
     """
-    tx = as_transactions(data)
-    if as_of is None:
-        return tx.default_as_of
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(f"as_of must be a date such as '2024-07-01'; got {as_of!r}.") from exc
-    if ts is pd.NaT or pd.isna(ts):
-        raise ParameterError(f"as_of must be a date such as '2024-07-01'; got {as_of!r}.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    if ts != ts.normalize():
-        raise ParameterError(
-            f"as_of must be a whole day (a report date), got {as_of!r}; drop the time of day."
-        )
-    first = tx.data["order_date"].min()
-    if ts <= first:
-        raise ParameterError(
-            f"as_of={ts.date()} is on or before the first transaction ({first}); nothing would be analysed. "
-            "Pick a later date or omit as_of to use the day after the last transaction."
-        )
-    return ts
+    return snapshot(data, as_of=as_of).as_of
 
 
-def _before(t: ir.Table, as_of: pd.Timestamp) -> ir.Table:
-    return t.filter(t.order_date < ibis.timestamp(as_of.to_pydatetime()))
-
-
-def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
+def customer_summary(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
     """Per-customer aggregates of everything before the as-of date.
 
     Parameters
@@ -139,9 +104,13 @@ def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) ->
     a                   2    150.0            31           82
     b                   1     20.0            46           46
     """
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    t = _before(_table(tx), as_of)
+    snap = snapshot(data, as_of=as_of)
+    return snap.cached("customer_summary", lambda: _customer_summary(snap)).copy()
+
+
+def _customer_summary(snap: Snapshot) -> pd.DataFrame:
+    as_of = snap.as_of
+    t = snap.table()
     buy = ~t.is_return
     metrics: dict[str, ir.Value] = {
         "first_purchase": t.order_date.min(where=buy),
@@ -150,26 +119,28 @@ def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) ->
         "gross_revenue": t.amount.sum(where=buy),
         "returns_amount": -t.amount.sum(where=t.is_return),
     }
-    if tx.has("margin"):
+    if snap.has("margin"):
         metrics["margin"] = t.margin.sum()
-    if tx.has("quantity"):
+    if snap.has("quantity"):
         metrics["quantity"] = t.quantity.sum(where=buy)
     expr = t.group_by("customer_id").aggregate(**metrics)
+    # Purchase and return orders in one distinct pass; purchase days from the shared purchase-days table.
+    orders = t.select("customer_id", "order_id", "is_return").distinct()
+    orders = orders.group_by("customer_id").aggregate(
+        n_orders=orders.count(where=~orders.is_return), n_returns=orders.count(where=orders.is_return)
+    )
+    days = snap.purchase_days()
+    days = days.group_by("customer_id").aggregate(n_purchase_days=days.count())
+    expr = _join_columns(expr, orders, ["n_orders", "n_returns"])
+    expr = _join_columns(expr, days, ["n_purchase_days"])
     purchases = t.filter(buy)
-    counts = {
-        "n_orders": purchases.select("customer_id", key=purchases.order_id),
-        "n_purchase_days": purchases.select("customer_id", key=purchases.order_date.date()),
-        "n_returns": t.filter(t.is_return).select("customer_id", key=t.order_id),
-    }
     for col, name in (("category", "n_categories"), ("channel", "n_channels")):
-        if tx.has(col):
-            counts[name] = purchases.select("customer_id", key=purchases[col])
-    for name, pairs in counts.items():
-        expr = _join_count(expr, pairs, name)
-    out = _con().to_pandas(expr)
+        if snap.has(col):
+            expr = _join_count(expr, purchases.select("customer_id", key=purchases[col]), name)
+    out = to_frame(expr.order_by("customer_id"))
     n_total = len(out)
     out["customer_id"] = out["customer_id"].astype(_STR)
-    out = out.loc[out["n_orders"] > 0].set_index("customer_id").sort_index()
+    out = out.loc[out["n_orders"] > 0].set_index("customer_id")
     for col in ("revenue", "gross_revenue", "returns_amount", "margin"):
         if col in out:
             out[col] = _numbers(out[col]).round(2)
@@ -201,6 +172,12 @@ def customer_summary(data: Transactions | pd.DataFrame, *, as_of: Any = None) ->
     return out
 
 
+def _join_columns(expr: ir.Table, other: ir.Table, names: list[str]) -> ir.Table:
+    """Left-join per-customer counts onto ``expr``, a missing partner counting 0."""
+    joined = expr.left_join(other, expr.customer_id == other.customer_id)
+    return joined.select(*[joined[c] for c in expr.columns], *[joined[n].coalesce(0).name(n) for n in names])
+
+
 def _join_count(
     expr: ir.Table, pairs: ir.Table, name: str, keys: tuple[str, ...] = ("customer_id",)
 ) -> ir.Table:
@@ -214,25 +191,12 @@ def _join_count(
     return joined.select(*[joined[c] for c in expr.columns], joined[name].coalesce(0).name(name))
 
 
-def _numbers(column: pd.Series) -> pd.Series:
-    """A numeric column with SQL NULLs (an empty FILTER, a missing join partner) as 0.
-
-    An all-NULL column arrives as object dtype; converting first avoids pandas' downcasting warning.
-    """
-    return pd.to_numeric(column, errors="coerce").fillna(0).astype(float)
-
-
-def _check_period(period: str) -> str:
-    check_choice("period", period, tuple(PERIODS))
-    return PERIODS[period]
-
-
 def customer_periods(
-    data: Transactions | pd.DataFrame,
+    data: Data,
     *,
     period: str = "month",
-    as_of: Any = None,
-    start: Any = None,
+    as_of: DateLike | None = None,
+    start: DateLike | None = None,
     fill_zeros: bool = False,
     customers: Any = None,
 ) -> pd.DataFrame:
@@ -274,50 +238,67 @@ def customer_periods(
     >>> grid.pivot(index="customer_id", columns="period", values="revenue").to_numpy().tolist()
     [[100.0, 0.0, 50.0], [0.0, 20.0, 0.0]]
     """
-    unit = _check_period(period)
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    t = _before(_table(tx), as_of)
+    check_period(period)
+    snap = snapshot(data, as_of=as_of)
+    as_of = snap.as_of
+    if start is None and customers is None:
+        sparse = customer_period_table(snap, period)
+    else:
+        sparse = _customer_periods(snap, period, start, customers)
+    out = to_frame(sparse.order_by(["customer_id", "period"]))
+    out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
+    out["customer_id"] = out["customer_id"].astype(_STR)
+    metrics = ["revenue", "gross_revenue", *(["margin"] if snap.has("margin") else []), "n_orders"]
+    if fill_zeros:
+        first = pd.Timestamp(start) if start is not None else snap.first_date
+        periods = calendar(period, first, as_of)
+        if customers is None:
+            customers = pd.Index(out.loc[out["n_orders"] > 0, "customer_id"].unique())
+        else:
+            customers = pd.Index(pd.Series(list(customers), dtype="str")).unique()
+        out = _densify(out, customers, periods, metrics)
+    for name in metrics:
+        if name == "n_orders":
+            out[name] = _numbers(out[name]).astype("int64")
+        else:
+            out[name] = _numbers(out[name]).round(2)
+    out = out[["customer_id", "period", *metrics]]
+    out.attrs["as_of"] = as_of
+    out.attrs["period"] = period
+    return out.reset_index(drop=True)
+
+
+def customer_period_table(snap: Snapshot, period: str) -> ir.Table:
+    """The snapshot's customer x period totals as an engine table, computed once per snapshot and period.
+
+    Columns ``customer_id``, ``period`` (period start), ``revenue`` (net), ``gross_revenue``, ``margin``
+    when present (all rounded to cents) and ``n_orders`` (distinct purchase orders); one row per customer
+    and period with any transaction line.
+    """
+    check_period(period)
+    return snap.materialize(("customer_periods", period), lambda: _customer_periods(snap, period, None, None))
+
+
+def _customer_periods(snap: Snapshot, period: str, start: Any, customers: Any) -> ir.Table:
+    unit = check_period(period)
+    t = snap.table()
     if start is not None:
-        start = pd.Timestamp(start)
-        t = t.filter(t.order_date >= ibis.timestamp(_period_start(start, period).to_pydatetime()))
+        t = t.filter(t.order_date >= timestamp(period_start(pd.Timestamp(start), period)))
     if customers is not None:
         customers = pd.Index(pd.Series(list(customers), dtype="str")).unique()
         t = t.filter(t.customer_id.isin(list(customers)))
     t = t.mutate(period=t.order_date.truncate(unit))
     buy = ~t.is_return
     metrics: dict[str, ir.Value] = {
-        "revenue": t.amount.sum(),
-        "gross_revenue": t.amount.sum(where=buy).coalesce(0.0),
+        "revenue": t.amount.sum().round(2),
+        "gross_revenue": t.amount.sum(where=buy).coalesce(0.0).round(2),
     }
-    if tx.has("margin"):
-        metrics["margin"] = t.margin.sum()
+    if snap.has("margin"):
+        metrics["margin"] = t.margin.sum().round(2)
     sparse = t.group_by(["customer_id", "period"]).aggregate(**metrics)
     purchases = t.filter(buy)
     keys = ("customer_id", "period")
-    sparse = _join_count(sparse, purchases.select(*keys, key=purchases.order_id), "n_orders", keys)
-    metrics["n_orders"] = sparse.n_orders
-    out = _con().to_pandas(sparse.order_by(["customer_id", "period"]))
-    out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
-    out["customer_id"] = out["customer_id"].astype(_STR)
-    if fill_zeros:
-        first = start if start is not None else tx.data["order_date"].min()
-        periods = pd.date_range(
-            _period_start(first, period),
-            _period_start(as_of - pd.Timedelta(days=1), period),
-            freq=_PANDAS_FREQ[period],
-        )
-        if customers is None:
-            customers = pd.Index(out.loc[out["n_orders"] > 0, "customer_id"].unique())
-        out = _densify(out, customers, periods, list(metrics))
-    for name in metrics:
-        if name == "n_orders":
-            out[name] = _numbers(out[name]).astype("int64")
-        else:
-            out[name] = _numbers(out[name]).round(2)
-    out.attrs["as_of"] = as_of
-    out.attrs["period"] = period
-    return out.reset_index(drop=True)
+    return _join_count(sparse, purchases.select(*keys, key=purchases.order_id), "n_orders", keys)
 
 
 def _densify(
@@ -345,7 +326,7 @@ def _densify(
     return out
 
 
-def customer_days(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
+def customer_days(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
     """Per-customer, per-calendar-day purchase totals (returns excluded) before the as-of date.
 
     Several orders on one day collapse into one row, as buy-till-you-die models expect.
@@ -364,23 +345,22 @@ def customer_days(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd
     >>> segkit.customer_days(df)[["day", "revenue", "n_orders"]].to_dict("records")
     [{'day': Timestamp('2024-01-10 00:00:00'), 'revenue': 12.5, 'n_orders': 2}]
     """
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    t = _before(_table(tx), as_of)
-    t = t.filter(~t.is_return).mutate(day=t.order_date.truncate("D"))
-    expr = t.group_by(["customer_id", "day"]).aggregate(revenue=t.amount.sum(), n_orders=t.order_id.nunique())
-    out = _con().to_pandas(expr.order_by(["customer_id", "day"]))
+    snap = snapshot(data, as_of=as_of)
+    days = snap.purchase_days()
+    out = to_frame(
+        days.select(
+            "customer_id", day=days.day.cast("timestamp"), revenue=days.revenue, n_orders=days.n_orders
+        ).order_by(["customer_id", "day"])
+    )
     out["day"] = pd.to_datetime(out["day"]).astype("datetime64[ns]")
     out["customer_id"] = out["customer_id"].astype(_STR)
     out["revenue"] = out["revenue"].astype(float).round(2)
     out["n_orders"] = out["n_orders"].astype("int64")
-    out.attrs["as_of"] = as_of
+    out.attrs["as_of"] = snap.as_of
     return out
 
 
-def period_totals(
-    data: Transactions | pd.DataFrame, *, period: str = "month", as_of: Any = None
-) -> pd.DataFrame:
+def period_totals(data: Data, *, period: str = "month", as_of: DateLike | None = None) -> pd.DataFrame:
     """Company-level totals per period: revenue, orders, active and newly acquired customers.
 
     Returns
@@ -403,10 +383,10 @@ def period_totals(
     1      0.0                 0              0
     2     70.0                 2              1
     """
-    unit = _check_period(period)
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    t = _before(_table(tx), as_of)
+    unit = check_period(period)
+    snap = snapshot(data, as_of=as_of)
+    as_of = snap.as_of
+    t = snap.table()
     t = t.mutate(period=t.order_date.truncate(unit))
     buy = ~t.is_return
     firsts = t.filter(buy).group_by("customer_id").aggregate(first=t.order_date.min())
@@ -420,43 +400,19 @@ def period_totals(
         n_orders=t.order_id.nunique(where=buy),
         active_customers=t.customer_id.nunique(where=buy),
     )
-    con = _con()
-    out = con.to_pandas(totals).merge(con.to_pandas(firsts), on="period", how="left")
+    out = to_frame(totals).merge(to_frame(firsts), on="period", how="left")
     out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
-    full = pd.date_range(
-        out["period"].min(), _period_start(as_of - pd.Timedelta(days=1), period), freq=_PANDAS_FREQ[period]
-    )
+    full = calendar(period, out["period"].min(), as_of)
     out = out.set_index("period").reindex(full).rename_axis("period").reset_index()
     out["revenue"] = _numbers(out["revenue"]).round(2)
     for col in ("n_orders", "active_customers", "new_customers"):
         out[col] = _numbers(out[col]).astype("int64")
-    next_start = out["period"] + pd.tseries.frequencies.to_offset(_PANDAS_FREQ[period])
-    out["complete"] = next_start <= as_of
+    out["complete"] = period_end(pd.DatetimeIndex(out["period"]), period) <= as_of
     out.attrs["as_of"] = as_of
     return out
 
 
-def _period_start(ts: pd.Timestamp, period: str) -> pd.Timestamp:
-    ts = pd.Timestamp(ts).normalize()
-    if period == "day":
-        return ts
-    if period == "week":
-        return ts - pd.Timedelta(days=ts.weekday())
-    if period == "month":
-        return ts.replace(day=1)
-    if period == "quarter":
-        return ts.replace(day=1, month=3 * ((ts.month - 1) // 3) + 1)
-    return ts.replace(day=1, month=1)
-
-
-def period_start(ts: Any, period: str = "month") -> pd.Timestamp:
-    """The start of the period (day, Monday-week, month, quarter, year) that contains ``ts``."""
-    _check_period(period)
-    return _period_start(pd.Timestamp(ts), period)
-
-
-# --- added for issue 6 ---
-def customer_main_value(data: Transactions | pd.DataFrame, column: str, *, as_of: Any = None) -> pd.Series:
+def customer_main_value(data: Data, column: str, *, as_of: DateLike | None = None) -> pd.Series:
     """Each customer's main value of a line-level column (channel, category, product) before the as-of date.
 
     The main value is the one with the most distinct purchase orders; ties go to the alphabetically first
@@ -471,7 +427,7 @@ def customer_main_value(data: Transactions | pd.DataFrame, column: str, *, as_of
     Examples
     --------
     >>> import pandas as pd
-    >>> from segkit.engine._aggregates import customer_main_value
+    >>> from segkit.engine import customer_main_value
     >>> df = pd.DataFrame({"customer_id": ["a", "a", "a", "b"], "order_id": ["1", "2", "3", "4"],
     ...                    "order_date": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-01"],
     ...                    "amount": 10.0, "channel": ["store", "online", "online", "phone"]})
@@ -479,25 +435,23 @@ def customer_main_value(data: Transactions | pd.DataFrame, column: str, *, as_of
     {'a': 'online', 'b': 'phone'}
     """
     check_choice("column", column, ("category", "channel", "product"))
-    tx = as_transactions(data)
-    if not tx.has(column):
+    snap = snapshot(data, as_of=as_of)
+    if not snap.has(column):
         raise ParameterError(f"The data has no {column!r} column, so customers have no main {column}.")
-    as_of = as_of_date(tx, as_of)
-    t = _before(_table(tx), as_of)
+    t = snap.table()
     t = t.filter(~t.is_return & t[column].notnull())
     counts = t.group_by(["customer_id", column]).aggregate(n=t.order_id.nunique())
     ranked = counts.mutate(
         rank=ibis.row_number().over(group_by="customer_id", order_by=[ibis.desc("n"), column])
     )
     top = ranked.filter(ranked["rank"] == 0).select("customer_id", column).order_by("customer_id")
-    out = _con().to_pandas(top)
+    out = to_frame(top)
     series = out.set_index("customer_id")[column].astype("str")
     series.index = series.index.astype("str")
     return series
 
 
-# --- added for issue 5 ---
-def customer_gaps(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
+def customer_gaps(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
     """Days between a customer's consecutive purchase days, summarised per customer.
 
     Several orders on one day count as one visit, so the gaps measure how often a customer comes back,
@@ -513,7 +467,7 @@ def customer_gaps(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd
     Examples
     --------
     >>> import pandas as pd
-    >>> from segkit.engine._aggregates import customer_gaps
+    >>> from segkit.engine import customer_gaps
     >>> df = pd.DataFrame({"customer_id": ["a", "a", "a", "a", "b"],
     ...                    "order_date": ["2024-01-01", "2024-01-11", "2024-01-11", "2024-02-10", "2024-01-05"],
     ...                    "amount": 10.0})
@@ -522,29 +476,24 @@ def customer_gaps(data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd
     customer_id
     a                       20.0           20.0       2
     """
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    t = _before(_table(tx), as_of)
-    t = t.filter(~t.is_return)
-    days = t.select("customer_id", day=t.order_date.date()).distinct()
-    days = days.mutate(prev=days.day.lag().over(group_by="customer_id", order_by="day"))
-    days = days.mutate(gap=days.day.delta(days.prev, unit="day"))
-    expr = (
-        days.filter(days.prev.notnull())
-        .group_by("customer_id")
-        .aggregate(gap_median_days=days.gap.median(), gap_mean_days=days.gap.mean(), n_gaps=days.gap.count())
+    snap = snapshot(data, as_of=as_of)
+    gaps = snap.gaps()
+    expr = gaps.group_by("customer_id").aggregate(
+        gap_median_days=gaps.gap_days.median(),
+        gap_mean_days=gaps.gap_days.mean(),
+        n_gaps=gaps.gap_days.count(),
     )
-    out = _con().to_pandas(expr.order_by("customer_id"))
+    out = to_frame(expr.order_by("customer_id"))
     out["customer_id"] = out["customer_id"].astype(_STR)
     out = out.set_index("customer_id")
     out["gap_median_days"] = out["gap_median_days"].astype(float)
     out["gap_mean_days"] = out["gap_mean_days"].astype(float).round(2)
     out["n_gaps"] = out["n_gaps"].astype("int64")
-    out.attrs["as_of"] = as_of
+    out.attrs["as_of"] = snap.as_of
     return out
 
 
-def customer_mix(data: Transactions | pd.DataFrame, column: str, *, as_of: Any = None) -> pd.DataFrame:
+def customer_mix(data: Data, column: str, *, as_of: DateLike | None = None) -> pd.DataFrame:
     """Each customer's favourite value of a line-level column and the share of orders it takes.
 
     Works for ``category``, ``channel``, ``product`` and for customer attributes carried through
@@ -562,7 +511,7 @@ def customer_mix(data: Transactions | pd.DataFrame, column: str, *, as_of: Any =
     Examples
     --------
     >>> import pandas as pd
-    >>> from segkit.engine._aggregates import customer_mix
+    >>> from segkit.engine import customer_mix
     >>> df = pd.DataFrame({"customer_id": ["a", "a", "a", "a", "b"], "order_id": ["1", "2", "3", "4", "5"],
     ...                    "order_date": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-01"],
     ...                    "amount": 10.0, "channel": ["store", "online", "online", "online", "phone"]})
@@ -572,21 +521,14 @@ def customer_mix(data: Transactions | pd.DataFrame, column: str, *, as_of: Any =
     a           online       0.75         2
     b            phone       1.00         1
     """
-    tx = as_transactions(data)
-    if not tx.has(column) or column in ("customer_id", "order_id", "order_date", "amount", "is_return"):
+    snap = snapshot(data, as_of=as_of)
+    if not snap.has(column) or column in ("customer_id", "order_id", "order_date", "amount", "is_return"):
         raise ParameterError(
-            f"column={column!r} is not a category-like column of the data (it has {list(tx.data.columns)}). "
-            "Pass 'category', 'channel', 'product' or an attribute column given to read_transactions."
+            f"column={column!r} is not a category-like column of the data (it has "
+            f"{list(snap.table().columns)}). Pass 'category', 'channel', 'product' or an attribute column "
+            "given to read_transactions."
         )
-    as_of = as_of_date(tx, as_of)
-    if column in _ENGINE_COLUMNS:
-        t = _table(tx)
-    else:
-        # Attributes are not in the shared engine table; a one-off table with just what is needed.
-        frame = tx.data[["customer_id", "order_id", "order_date", "is_return", column]].copy()
-        frame[column] = frame[column].where(frame[column].notna()).astype(_STR)
-        t = ibis.memtable(frame)
-    t = _before(t, as_of)
+    t = snap.table()
     t = t.filter(~t.is_return & t[column].notnull())
     counts = t.group_by(["customer_id", column]).aggregate(n=t.order_id.nunique())
     totals = t.group_by("customer_id").aggregate(total=t.order_id.nunique(), n_values=t[column].nunique())
@@ -595,11 +537,11 @@ def customer_mix(data: Transactions | pd.DataFrame, column: str, *, as_of: Any =
     )
     top = ranked.filter(ranked["rank"] == 0).join(totals, "customer_id")
     expr = top.select("customer_id", top=top[column], top_share=top.n / top.total, n_values=top.n_values)
-    out = _con().to_pandas(expr.order_by("customer_id"))
+    out = to_frame(expr.order_by("customer_id"))
     out["customer_id"] = out["customer_id"].astype(_STR)
     out = out.set_index("customer_id")
     out["top"] = out["top"].astype(_STR)
     out["top_share"] = out["top_share"].astype(float).clip(upper=1.0)
     out["n_values"] = out["n_values"].astype("int64")
-    out.attrs["as_of"] = as_of
+    out.attrs["as_of"] = snap.as_of
     return out

@@ -15,17 +15,20 @@ Definitions (see :mod:`segkit.lifecycle._status` for the inactivity threshold ``
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice
-from ..engine._aggregates import _PANDAS_FREQ, as_of_date, customer_days, customer_summary, period_start
-from ..io._contract import Transactions, as_transactions
-from ._status import customer_groups, resolve_threshold
+from .._validation import DateLike, Interval, Options, check_param, validate_params
+from ..engine import Snapshot, customer_summary, period_end, period_ordinal, snapshot
+from ..io import Transactions
+from ._status import activity_stretches, customer_groups, resolve_threshold
+
+Data = Transactions | pd.DataFrame | Snapshot
 
 __all__ = [
     "ChurnEvaluation",
@@ -45,53 +48,18 @@ PERIODS_PER_YEAR = {"week": 52, "month": 12, "quarter": 4, "year": 1}
 # ----------------------------------------------------------------------------------------------------
 
 
-def _day_numbers(values: Any) -> np.ndarray:
-    """Whole days since 1970-01-01 of day-boundary timestamps."""
-    return np.asarray(pd.DatetimeIndex(values).normalize().values.astype("datetime64[D]").astype(np.int64))
-
-
-class _PurchaseIndex:
-    """Answers "when did customer i last buy before day b" for all customers at once (vectorised).
-
-    Purchase days are encoded as one sorted integer key per (customer, day), so one binary search per
-    customer answers the question for a boundary day.
-    """
-
-    def __init__(self, days: pd.DataFrame, customers: pd.Index) -> None:
-        codes = customers.get_indexer(days["customer_id"])
-        day = _day_numbers(days["day"])
-        keep = codes >= 0
-        codes, day = codes[keep].astype(np.int64), day[keep]
-        self._offset = int(day.min()) if len(day) else 0
-        # Relative days run from 0 to span - 2, so span - 1 is later than every purchase.
-        self._span = (int(day.max()) - self._offset + 2) if len(day) else 2
-        key = codes * self._span + (day - self._offset)
-        order = np.argsort(key, kind="stable")
-        self._key, self._codes, self._day = key[order], codes[order], day[order]
-        self.n = len(customers)
-
-    def last_before(self, boundary: int) -> np.ndarray:
-        """Day number of each customer's last purchase strictly before ``boundary`` (-1 if none)."""
-        ids = np.arange(self.n, dtype=np.int64)
-        relative = min(max(boundary - self._offset, 0), self._span - 1)
-        pos = np.searchsorted(self._key, ids * self._span + relative, side="left") - 1
-        found = pos >= 0
-        found[found] = self._codes[pos[found]] == ids[found]
-        return np.where(found, self._day[np.maximum(pos, 0)], -1)
-
-    def active_at(self, boundary: int, threshold: int) -> np.ndarray:
-        """Whether each customer bought within the ``threshold`` days before ``boundary``."""
-        last = self.last_before(boundary)
-        return (last >= 0) & (boundary - last <= threshold)
-
-
+@validate_params(
+    period=[Options(("week", "month", "quarter", "year"))],
+    inactivity_days=[None, Interval(int, 1, None)],
+    as_of=[None, "date"],
+)
 def churn_rate(
-    data: Transactions | pd.DataFrame,
+    data: Data,
     *,
     period: str = "month",
     inactivity_days: int | None = None,
     by: Any = None,
-    as_of: Any = None,
+    as_of: DateLike | None = None,
 ) -> pd.DataFrame:
     """Churn rate per period, annualised, overall or by segment.
 
@@ -145,24 +113,16 @@ def churn_rate(
     silence during March. ``a`` (last purchase 25 March) churns in April, ``c`` (20 April) in May.
     Periods before 5 February + 31 days are not reported: history before them is too short.
     """
-    check_choice("period", period, tuple(PERIODS_PER_YEAR))
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    threshold, source = resolve_threshold(tx, as_of, inactivity_days)
-    groups, n_missing = customer_groups(tx, by, as_of=as_of)
-    days = customer_days(tx, as_of=as_of)
-    index = _PurchaseIndex(days, groups.index)
+    snap = snapshot(data, as_of=as_of)
+    as_of = snap.as_of
+    threshold, source = resolve_threshold(snap, inactivity_days)
+    groups, n_missing = customer_groups(snap, by)
 
-    first_day = tx.data["order_date"].min().normalize()
-    starts = pd.date_range(
-        period_start(first_day, period),
-        period_start(as_of - pd.Timedelta(days=1), period),
-        freq=_PANDAS_FREQ[period],
-    )
-    ends = starts + pd.tseries.frequencies.to_offset(_PANDAS_FREQ[period])
+    first_day = snap.first_date.normalize()
+    starts = snap.calendar(period)
+    ends = period_end(starts, period)
     usable = (starts >= first_day + pd.Timedelta(days=threshold)) & (ends <= as_of)
-    starts, ends = starts[usable], ends[usable]
-    if len(starts) == 0:
+    if not usable.any():
         raise ParameterError(
             f"No {period} lies wholly before as_of={as_of.date()} and starts at least inactivity_days="
             f"{threshold} after the first transaction ({first_day.date()}), so no churn rate can be measured. "
@@ -170,18 +130,9 @@ def churn_rate(
         )
     codes, labels = pd.factorize(groups, sort=True)
     n_groups = len(labels)
-    rows = []
-    for start, end in zip(_day_numbers(starts), _day_numbers(ends), strict=True):
-        at_start = index.active_at(int(start), threshold)
-        lost = at_start & ~index.active_at(int(end), threshold)
-        rows.append(
-            (
-                np.bincount(codes[at_start], minlength=n_groups),
-                np.bincount(codes[lost], minlength=n_groups),
-            )
-        )
-    active = np.stack([r[0] for r in rows])
-    churned = np.stack([r[1] for r in rows])
+    active, churned = _boundary_counts(snap, threshold, period, starts, groups.index, codes, n_groups)
+    keep = np.flatnonzero(usable)
+    starts, active, churned = starts[keep], active[keep], churned[keep]
     seg_col = by if isinstance(by, str) else "segment"
     out = pd.DataFrame(
         {
@@ -203,6 +154,52 @@ def churn_rate(
         customers_without_segment=n_missing,
     )
     return out
+
+
+def _boundary_counts(
+    snap: Snapshot,
+    threshold: int,
+    period: str,
+    starts: pd.DatetimeIndex,
+    customers: pd.Index,
+    codes: np.ndarray,
+    n_groups: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per period start and group: customers active at the start, and those of them inactive at the end.
+
+    Period starts are numbered by :func:`segkit.period_ordinal`. A stretch of activity (see
+    :func:`activity_stretches`) makes its customer active at the period starts with numbers from
+    ``ordinal(first_day) + 1`` to ``ordinal(last_day + T)``; a customer churns in period ``k`` when a
+    stretch's last active start is ``k`` and the next stretch does not resume at ``k + 1``. The engine
+    turns stretches into these ranges; numpy only adds the ranges up per group on the few period starts.
+    """
+    st = activity_stretches(snap, threshold)
+    st = st.mutate(
+        lo=period_ordinal(st.first_day, period) + 1,
+        hi=period_ordinal(st.last_day + ibis.interval(days=threshold), period),
+    )
+    st = st.filter(st.lo <= st.hi)
+    following = st.lo.lead().over(ibis.window(group_by="customer_id", order_by="stretch"))
+    st = st.mutate(ends=following.isnull() | (following != st.hi + 1))
+    ranges = snap.to_pandas(st.select("customer_id", "lo", "hi", "ends"))
+    origin = period_ordinal(starts[0], period)
+    rows = customers.get_indexer(ranges["customer_id"].astype(customers.dtype))
+    inside = rows >= 0
+    group = codes[rows[inside]]
+    n = len(starts)
+    lo = np.clip(ranges["lo"].to_numpy(dtype=np.int64)[inside] - origin, 0, n)
+    last = ranges["hi"].to_numpy(dtype=np.int64)[inside] - origin
+    hi = np.clip(last, -1, n - 1)
+    # A difference array over period starts: +1 where a range begins, -1 just after it ends.
+    delta = np.zeros((n + 1, n_groups), dtype=np.int64)
+    np.add.at(delta, (lo, group), 1)
+    np.add.at(delta, (hi + 1, group), -1)
+    active = np.cumsum(delta, axis=0)[:n]
+    churned = np.zeros((n, n_groups), dtype=np.int64)
+    # A range still open at the last period start (or later) has not ended within the data.
+    ends = ranges["ends"].to_numpy(dtype=bool)[inside] & (last >= 0) & (last < n) & (hi >= lo)
+    np.add.at(churned, (hi[ends], group[ends]), 1)
+    return active, churned
 
 
 def churn_summary(rates: pd.DataFrame) -> pd.DataFrame:
@@ -271,18 +268,22 @@ FEATURE_MEANINGS = {
 }
 
 
-def _check_cutoff(tx: Transactions, cutoff: Any, name: str = "cutoff") -> pd.Timestamp:
+def _check_cutoff(snap: Snapshot, cutoff: Any, name: str = "cutoff") -> Snapshot:
+    """The snapshot at the cut-off date (features see only what happened before it)."""
     if cutoff is None:
         raise ParameterError(
             f"{name} is required: the date at which features are computed, e.g. '2024-07-01'."
         )
     try:
-        return as_of_date(tx, cutoff)
+        return snap.at(cutoff)
     except ParameterError as exc:
         raise ParameterError(str(exc).replace("as_of", name, 1)) from exc
 
 
-def churn_features(data: Transactions | pd.DataFrame, *, cutoff: Any, window_days: int = 90) -> pd.DataFrame:
+_POSITIVE_DAYS = [Interval(int, 1, None)]
+
+
+def churn_features(data: Data, *, cutoff: DateLike, window_days: int = 90) -> pd.DataFrame:
     """Per-customer churn features from transactions before ``cutoff`` only.
 
     Every aggregate comes from the engine called with ``as_of=cutoff``, which filters
@@ -320,54 +321,62 @@ def churn_features(data: Transactions | pd.DataFrame, *, cutoff: Any, window_day
     b                      31              1            NaN             0.0
     """
     window = _check_positive_int("window_days", window_days)
-    tx = as_transactions(data)
-    cutoff = _check_cutoff(tx, cutoff)
-    summary = customer_summary(tx, as_of=cutoff)
-    days = customer_days(tx, as_of=cutoff)
+    snap = _check_cutoff(snapshot(data), cutoff)
+    return snap.cached(("churn_features", window), lambda: _features(snap, window)).copy()
+
+
+def _features(snap: Snapshot, window: int) -> pd.DataFrame:
+    cutoff = snap.as_of
+    summary = customer_summary(snap)
     customers = summary.index
-    codes = customers.get_indexer(days["customer_id"])
-    ok = codes >= 0
-    codes = codes[ok]
-    day = _day_numbers(days["day"])[ok]
-    spend = days["revenue"].to_numpy(dtype=float)[ok]
-    age = _day_numbers([cutoff])[0] - day  # days before the cut-off (1 = the day before)
-    n = len(customers)
+    days = snap.purchase_days()
+    age = period_ordinal(cutoff, "day") - days.day_number  # days before the cut-off (1 = the day before)
+    spend = days.revenue
+    recent, before, basket = age <= window, (age > window) & (age <= 2 * window), age <= 2 * window
+    expr = days.group_by("customer_id").aggregate(
+        n_days=days.count(),
+        first_day=days.day_number.min(),
+        last_day=days.day_number.max(),
+        # The previous purchase day of the last one is the second-to-last purchase day.
+        prev_day=days.prev_day_number.max(),
+        spend=spend.sum(),
+        n_recent=days.count(where=recent),
+        n_before=days.count(where=before),
+        spend_recent=spend.sum(where=recent),
+        spend_before=spend.sum(where=before),
+        n_basket=days.count(where=basket),
+        spend_basket=spend.sum(where=basket),
+        spend_12m=spend.sum(where=age <= 365),
+    )
+    agg = snap.to_pandas(expr).set_index("customer_id")
+    agg.index = agg.index.astype(customers.dtype)
+    agg = agg.reindex(customers)
 
-    def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        w = None if weights is None else weights[mask]
-        return np.bincount(codes[mask], weights=w, minlength=n)
+    def col(name: str) -> np.ndarray:
+        return pd.to_numeric(agg[name], errors="coerce").fillna(0).to_numpy(dtype=float)
 
-    n_days = count(np.ones_like(codes, dtype=bool))
-    first_day = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(first_day, codes, day)
-    last_day = np.full(n, -1)
-    np.maximum.at(last_day, codes, day)
-    # Second-to-last purchase day: the largest day that is not the customer's last one.
-    prev_day = np.full(n, -1)
-    not_last = day < last_day[codes]
-    np.maximum.at(prev_day, codes[not_last], day[not_last])
-
+    n_days = col("n_days")
+    first_day, last_day, prev_day = col("first_day"), col("last_day"), col("prev_day")
     recency = summary["recency_days"].to_numpy(dtype=float)
     tenure = summary["tenure_days"].to_numpy(dtype=float)
     repeat = n_days > 1
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_gap = np.where(repeat, (last_day - first_day) / np.maximum(n_days - 1, 1), np.nan)
-        recent, before = age <= window, (age > window) & (age <= 2 * window)
-        basket_recent = count(age <= 2 * window, spend) / count(age <= 2 * window)
-        basket_all = count(np.ones_like(codes, dtype=bool), spend) / n_days
+        basket_recent = col("spend_basket") / col("n_basket")
+        basket_all = col("spend") / n_days
         out = pd.DataFrame(
             {
                 "recency_days": recency,
                 "tenure_days": tenure,
-                "purchase_days": n_days.astype(float),
+                "purchase_days": n_days,
                 "purchases_per_month": n_days / np.maximum(tenure, 30.0) * (365.25 / 12),
                 "mean_gap_days": mean_gap,
                 "last_gap_days": np.where(repeat, last_day - prev_day, np.nan).astype(float),
                 "overdue_ratio": recency / mean_gap,
-                "purchase_days_recent": count(recent),
-                "purchase_days_before": count(before),
-                "revenue_recent": count(recent, spend),
-                "revenue_before": count(before, spend),
+                "purchase_days_recent": col("n_recent"),
+                "purchase_days_before": col("n_before"),
+                "revenue_recent": col("spend_recent"),
+                "revenue_before": col("spend_before"),
                 "basket_trend": basket_recent / basket_all,
                 "avg_order_value": summary["avg_order_value"].to_numpy(dtype=float),
                 "revenue": summary["revenue"].to_numpy(dtype=float),
@@ -378,23 +387,23 @@ def churn_features(data: Transactions | pd.DataFrame, *, cutoff: Any, window_day
         )
         if "margin" in summary:
             out["margin_rate"] = summary["margin"] / summary["revenue"].where(summary["revenue"] > 0)
-        for col in ("n_categories", "n_channels"):
-            if col in summary:
-                out[col] = summary[col].astype(float)
-    for col in (
+        for name in ("n_categories", "n_channels"):
+            if name in summary:
+                out[name] = summary[name].astype(float)
+    for name in (
         "recency_days",
         "tenure_days",
         "purchase_days",
         "purchase_days_recent",
         "purchase_days_before",
     ):
-        out[col] = out[col].astype("int64")
-    out["revenue_12m"] = np.round(count(age <= 365, spend), 2)
+        out[name] = out[name].astype("int64")
+    out["revenue_12m"] = np.round(col("spend_12m"), 2)
     out.attrs.update(cutoff=cutoff, window_days=window)
     return out
 
 
-def churn_labels(data: Transactions | pd.DataFrame, *, cutoff: Any, horizon_days: int = 90) -> pd.Series:
+def churn_labels(data: Data, *, cutoff: DateLike, horizon_days: int = 90) -> pd.Series:
     """Churn label of every customer with a purchase before ``cutoff``: no purchase in ``[cutoff, cutoff + H)``.
 
     Only transactions before ``cutoff + horizon_days`` are read, and a customer's label depends on
@@ -415,25 +424,25 @@ def churn_labels(data: Transactions | pd.DataFrame, *, cutoff: Any, horizon_days
     {'a': 0, 'b': 1}
     """
     horizon = _check_positive_int("horizon_days", horizon_days)
-    tx = as_transactions(data)
-    cutoff = _check_cutoff(tx, cutoff)
+    snap = snapshot(data)
+    data_end = snap.as_of
+    at_cutoff = _check_cutoff(snap, cutoff)
+    cutoff = at_cutoff.as_of
     end = cutoff + pd.Timedelta(days=horizon)
-    if end > tx.default_as_of:
+    if end > data_end:
         raise ParameterError(
             f"cutoff={cutoff.date()} plus horizon_days={horizon} reaches {end.date()}, past the data "
-            f"(last transaction day {(tx.default_as_of - pd.Timedelta(days=1)).date()}); the churn label "
-            f"needs the whole window. Use a cut-off on or before {(tx.default_as_of - pd.Timedelta(days=horizon)).date()}."
+            f"(last transaction day {(data_end - pd.Timedelta(days=1)).date()}); the churn label "
+            f"needs the whole window. Use a cut-off on or before {(data_end - pd.Timedelta(days=horizon)).date()}."
         )
-    later = customer_summary(tx, as_of=end)
-    known = customer_summary(tx, as_of=cutoff).index
+    later = customer_summary(snap.at(end))
+    known = customer_summary(at_cutoff).index
     last = later["last_purchase"].reindex(known)
     return (last < cutoff).astype("int64").rename("churned")
 
 
 def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ParameterError(f"{name} must be a whole number of days, at least 1 (e.g. 90); got {value!r}.")
-    return int(value)
+    return int(check_param(name, value, _POSITIVE_DAYS))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -651,16 +660,16 @@ class ChurnModel:
     def _window(self) -> int:
         return self.horizon_days if self.window_days is None else self.window_days
 
-    def _current(self, tx: Transactions, cutoff: pd.Timestamp, threshold: int) -> pd.DataFrame:
+    def _current(self, snap: Snapshot, cutoff: pd.Timestamp, threshold: int) -> pd.DataFrame:
         """Features of the customers current at ``cutoff`` (bought within the threshold before it)."""
-        features = churn_features(tx, cutoff=cutoff, window_days=self._window())
+        features = churn_features(snap, cutoff=cutoff, window_days=self._window())
         return features.loc[features["recency_days"] <= threshold]
 
     def _labelled(
-        self, tx: Transactions, cutoff: pd.Timestamp, threshold: int
+        self, snap: Snapshot, cutoff: pd.Timestamp, threshold: int
     ) -> tuple[pd.DataFrame, pd.Series]:
-        features = self._current(tx, cutoff, threshold)
-        labels = churn_labels(tx, cutoff=cutoff, horizon_days=self.horizon_days).reindex(features.index)
+        features = self._current(snap, cutoff, threshold)
+        labels = churn_labels(snap, cutoff=cutoff, horizon_days=self.horizon_days).reindex(features.index)
         return features, labels
 
     def _matrix(self, features: pd.DataFrame) -> pd.DataFrame:
@@ -674,14 +683,14 @@ class ChurnModel:
 
     # -- fitting --------------------------------------------------------------------------------------
 
-    def _cutoff(self, tx: Transactions, cutoff: Any, as_of: Any, periods_back: int) -> pd.Timestamp:
-        """Resolve a cut-off whose label window ends by ``as_of`` (default: ``periods_back`` horizons before)."""
+    def _cutoff(self, snap: Snapshot, cutoff: Any, periods_back: int) -> pd.Timestamp:
+        """Resolve a cut-off whose label window ends by the snapshot's date (default: ``periods_back`` horizons before)."""
         horizon = _check_positive_int("horizon_days", self.horizon_days)
         _check_positive_int("window_days", self._window())
-        as_of = as_of_date(tx, as_of)
+        as_of = snap.as_of
         if cutoff is None:
             cutoff = as_of - pd.Timedelta(days=periods_back * horizon)
-        cutoff = _check_cutoff(tx, cutoff)
+        cutoff = _check_cutoff(snap, cutoff).as_of
         if cutoff + pd.Timedelta(days=horizon) > as_of:
             raise ParameterError(
                 f"cutoff={cutoff.date()} plus horizon_days={horizon} ends after as_of={as_of.date()}: the labels "
@@ -690,7 +699,7 @@ class ChurnModel:
             )
         return cutoff
 
-    def fit(self, data: Transactions | pd.DataFrame, *, cutoff: Any = None, as_of: Any = None) -> ChurnModel:
+    def fit(self, data: Data, *, cutoff: DateLike | None = None, as_of: DateLike | None = None) -> ChurnModel:
         """Train at ``cutoff``, by default ``2 * horizon_days`` before ``as_of``.
 
         ``as_of`` (default: the day after the last transaction) is the report date: the label window
@@ -702,10 +711,10 @@ class ChurnModel:
         DataContractError
             When the current customers at the cut-off are too few or all have the same label.
         """
-        tx = as_transactions(data)
-        cutoff = self._cutoff(tx, cutoff, as_of, periods_back=2)
-        threshold, source = resolve_threshold(tx, cutoff, self.inactivity_days)
-        features, labels = self._labelled(tx, cutoff, threshold)
+        snap = snapshot(data, as_of=as_of)
+        cutoff = self._cutoff(snap, cutoff, periods_back=2)
+        threshold, source = resolve_threshold(snap.at(cutoff), self.inactivity_days)
+        features, labels = self._labelled(snap, cutoff, threshold)
         _check_labels(labels, cutoff)
         # A feature that is constant at the cut-off (no returns in the data, one channel) carries nothing.
         self.feature_names_ = [
@@ -759,7 +768,7 @@ class ChurnModel:
             raise ParameterError("This ChurnModel is not fitted yet; call model.fit(data, cutoff=...) first.")
 
     def evaluate(
-        self, data: Transactions | pd.DataFrame, *, cutoff: Any = None, as_of: Any = None
+        self, data: Data, *, cutoff: DateLike | None = None, as_of: DateLike | None = None
     ) -> ChurnEvaluation:
         """Test out of time at a later ``cutoff`` (default: ``horizon_days`` before ``as_of``).
 
@@ -768,8 +777,8 @@ class ChurnModel:
         ``as_of`` (default: the day after the last transaction).
         """
         self._check_fitted()
-        tx = as_transactions(data)
-        cutoff = self._cutoff(tx, cutoff, as_of, periods_back=1)
+        snap = snapshot(data, as_of=as_of)
+        cutoff = self._cutoff(snap, cutoff, periods_back=1)
         earliest = self.cutoff_ + pd.Timedelta(days=self.horizon_days)
         if cutoff < earliest:
             raise ParameterError(
@@ -777,7 +786,7 @@ class ChurnModel:
                 f"cut-off {self.cutoff_.date()}, so evaluation and training labels would overlap. Use a cut-off "
                 f"on or after {earliest.date()} (or fit at an earlier cut-off)."
             )
-        features, labels = self._labelled(tx, cutoff, self.inactivity_days_)
+        features, labels = self._labelled(snap, cutoff, self.inactivity_days_)
         _check_labels(labels, cutoff)
         y = labels.to_numpy()
         risk = self.estimator_.predict_proba(self._matrix(features))[:, 1]
@@ -801,7 +810,7 @@ class ChurnModel:
         )
         return ChurnEvaluation(cutoff, self.horizon_days, metrics, calibration, scores)
 
-    def score(self, data: Transactions | pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
+    def score(self, data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
         """Rank the current customers at ``as_of`` by churn risk (riskiest first).
 
         Returns
@@ -814,9 +823,9 @@ class ChurnModel:
             expected to be lost). ``attrs`` holds ``as_of``, ``horizon_days`` and ``inactivity_days``.
         """
         self._check_fitted()
-        tx = as_transactions(data)
-        as_of = as_of_date(tx, as_of)
-        features = self._current(tx, as_of, self.inactivity_days_)
+        snap = snapshot(data, as_of=as_of)
+        as_of = snap.as_of
+        features = self._current(snap, as_of, self.inactivity_days_)
         if features.empty:
             raise DataContractError(
                 f"No customer bought within the {self.inactivity_days_} days before {as_of.date()}, so there is "

@@ -11,14 +11,14 @@ and such partial cells are shown but left out of the average curve.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._errors import check_choice
-from ..engine._aggregates import _PANDAS_FREQ, as_of_date, customer_periods
-from ..io._contract import Transactions, as_transactions
+from .._validation import DateLike, Options, validate_params
+from ..engine import Snapshot, customer_period_table, period_end, period_ordinal, snapshot
+from ..io import Transactions
 
 __all__ = ["COHORT_PERIODS", "CohortResult", "cohorts"]
 
@@ -94,7 +94,10 @@ class CohortResult:
         )
 
 
-def cohorts(data: Transactions | pd.DataFrame, *, period: str = "month", as_of: Any = None) -> CohortResult:
+@validate_params(period=[Options(COHORT_PERIODS)], as_of=[None, "date"])
+def cohorts(
+    data: Transactions | pd.DataFrame | Snapshot, *, period: str = "month", as_of: DateLike | None = None
+) -> CohortResult:
     """Build the cohort matrices: active customers, N-period and unbounded retention, revenue and LTV.
 
     Parameters
@@ -143,35 +146,27 @@ def cohorts(data: Transactions | pd.DataFrame, *, period: str = "month", as_of: 
     2024-01-01     70.0  70.0  95.0
     2024-02-01     30.0  50.0   NaN
     """
-    check_choice("period", period, COHORT_PERIODS)
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    grid = customer_periods(tx, period=period, as_of=as_of, fill_zeros=True)
-    starts = pd.DatetimeIndex(np.sort(grid["period"].unique()))
-    bought = grid.pivot(index="customer_id", columns="period", values="n_orders").to_numpy() > 0
-    revenue = grid.pivot(index="customer_id", columns="period", values="revenue").to_numpy(dtype=float)
+    snap = snapshot(data, as_of=as_of)
+    as_of = snap.as_of
+    starts = snap.calendar(period)
     n_periods = len(starts)
-    first = bought.argmax(axis=1)  # every customer on the grid bought at least once
-
-    # Shift each customer's row so column k is the k-th period after their own first one.
-    idx = first[:, None] + np.arange(n_periods)[None, :]
-    inside = idx < n_periods
-    rows = np.arange(len(first))[:, None]
-    idx = np.minimum(idx, n_periods - 1)
-    active = np.where(inside, bought[rows, idx], False)
-    rev = np.where(inside, revenue[rows, idx], 0.0)
-    later = np.flip(np.logical_or.accumulate(np.flip(active, axis=1), axis=1), axis=1)
-
-    sizes = np.bincount(first, minlength=n_periods)
+    cells, lasts = _cohort_cells(snap, period)
+    origin = period_ordinal(starts[0], period)
+    j = cells["cohort"].to_numpy(dtype=np.int64) - origin
+    k = cells["period_number"].to_numpy(dtype=np.int64)
     sums = {name: np.zeros((n_periods, n_periods)) for name in ("active", "later", "revenue")}
-    np.add.at(sums["active"], first, active)
-    np.add.at(sums["later"], first, later)
-    np.add.at(sums["revenue"], first, rev)
+    sums["active"][j, k] = cells["active"].to_numpy(dtype=float)
+    sums["revenue"][j, k] = cells["revenue"].to_numpy(dtype=float)
+    # "Active in k or later": a customer whose last active period number is L counts for k = 0..L.
+    by_last = np.zeros((n_periods, n_periods))
+    lj = lasts["cohort"].to_numpy(dtype=np.int64) - origin
+    by_last[lj, lasts["last_number"].to_numpy(dtype=np.int64)] = lasts["customers"].to_numpy(dtype=float)
+    sums["later"] = np.flip(np.cumsum(np.flip(by_last, axis=1), axis=1), axis=1)
+    sizes = by_last.sum(axis=1).astype(np.int64)
 
     # Cell (j, k) covers calendar period j + k: observed if it exists on the grid, mature if it is complete.
     j, k = np.meshgrid(np.arange(n_periods), np.arange(n_periods), indexing="ij")
-    ends = starts + pd.tseries.frequencies.to_offset(_PANDAS_FREQ[period])
-    n_complete = int((ends <= as_of).sum())
+    n_complete = int((period_end(starts, period) <= as_of).sum())
     observed = j + k < n_periods
     mature = j + k < n_complete
     keep = sizes > 0
@@ -215,6 +210,31 @@ def cohorts(data: Transactions | pd.DataFrame, *, period: str = "month", as_of: 
         mature_=mature_frame,
         average_curve_=average,
     )
+
+
+def _cohort_cells(snap: Snapshot, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cohort x period-number totals, aggregated in the engine from the customer x period table.
+
+    Returns the cells (``cohort`` and ``period_number`` as period ordinals and offsets, ``active``
+    customers with a purchase, net ``revenue`` of the cohort's customers from their first period on) and,
+    per cohort, how many customers have each last active period number (``last_number``).
+    """
+    p = customer_period_table(snap, period)
+    p = p.mutate(number=period_ordinal(p.period, period), bought=p.n_orders > 0)
+    firsts = p.group_by("customer_id").aggregate(
+        cohort=p.number.min(where=p.bought), last=p.number.max(where=p.bought)
+    )
+    firsts = firsts.filter(firsts.cohort.notnull())
+    joined = p.join(firsts, "customer_id")
+    # Returns booked before a customer's first purchase belong to no cohort period.
+    joined = joined.filter(joined.number >= joined.cohort)
+    cells = joined.group_by(["cohort", (joined.number - joined.cohort).name("period_number")]).aggregate(
+        active=joined.count(where=joined.bought), revenue=joined.revenue.sum()
+    )
+    lasts = firsts.group_by(["cohort", (firsts["last"] - firsts.cohort).name("last_number")]).aggregate(
+        customers=firsts.count()
+    )
+    return snap.to_pandas(cells), snap.to_pandas(lasts)
 
 
 def _average_curve(

@@ -15,16 +15,18 @@ Definitions used throughout segkit's churn analyses (cohorts, churn rate, surviv
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice, data_error
-from ..engine._aggregates import as_of_date, customer_days, customer_summary
-from ..io._contract import Transactions, as_transactions
+from .._validation import DateLike, Interval, check_param, validate_params
+from ..engine import Snapshot, customer_main_value, customer_summary, period_start, snapshot
+from ..io import Transactions
 
 __all__ = [
     "STATUSES",
@@ -41,8 +43,12 @@ _DEFAULT_QUANTILE = 0.9
 _NOT_YET = "not_yet_customer"
 
 
+Data = Transactions | pd.DataFrame | Snapshot
+
+
+@validate_params(quantile=[Interval(float, 0, 1, closed="neither")], as_of=[None, "date"])
 def inactivity_threshold(
-    data: Transactions | pd.DataFrame, *, as_of: Any = None, quantile: float = _DEFAULT_QUANTILE
+    data: Data, *, as_of: DateLike | None = None, quantile: float = _DEFAULT_QUANTILE
 ) -> int:
     """Derive the inactivity threshold from the base's inter-purchase times.
 
@@ -85,49 +91,78 @@ def inactivity_threshold(
     >>> segkit.inactivity_threshold(df, quantile=0.5)
     20
     """
-    if not isinstance(quantile, numbers.Real) or not 0 < quantile < 1:
-        raise ParameterError(f"quantile must be a number between 0 and 1 (e.g. 0.9); got {quantile!r}.")
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    days = customer_days(tx, as_of=as_of)
-    gaps = purchase_gaps(days)["gap_days"].to_numpy()
-    if gaps.size == 0:
+    snap = snapshot(data, as_of=as_of)
+    return snap.cached(("inactivity_threshold", float(quantile)), lambda: _threshold(snap, float(quantile)))
+
+
+def _threshold(snap: Snapshot, quantile: float) -> int:
+    gaps = snap.gaps()
+    counts = snap.to_pandas(gaps.group_by("gap_days").aggregate(n=gaps.count()).order_by("gap_days"))
+    if counts.empty:
+        summary = customer_summary(snap)
         raise data_error(
             "customer_id",
-            f"no customer bought on two different days before {as_of.date()}, so there are no gaps between "
-            "purchases to derive the inactivity threshold from",
-            len(days),
-            days["customer_id"].head(5),
+            f"no customer bought on two different days before {snap.as_of.date()}, so there are no gaps "
+            "between purchases to derive the inactivity threshold from",
+            int(summary["n_purchase_days"].sum()),
+            summary.index[:5],
             "Pass inactivity_days=... explicitly (e.g. 90 or 180).",
         )
-    return max(1, int(np.ceil(np.quantile(gaps, float(quantile)))))
+    value = _quantile(counts["gap_days"].to_numpy(), counts["n"].to_numpy(), quantile)
+    return max(1, int(np.ceil(value)))
 
 
-def purchase_gaps(days: pd.DataFrame) -> pd.DataFrame:
-    """Gaps between consecutive purchase days, from :func:`segkit.customer_days` output.
+def _quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """``numpy.quantile`` (linear) of ``values`` repeated ``counts`` times, from the counts alone.
 
-    Returns one row per purchase day that has a predecessor: ``customer_id``, ``day`` (the later purchase
-    day) and ``gap_days`` (whole days since the previous purchase day of that customer).
+    The engine returns the distribution of gaps (a few thousand distinct values), not one row per gap;
+    the two order statistics around the quantile are found on the cumulative counts and interpolated by
+    numpy itself, so the result is bit-for-bit what numpy gives on the full list.
     """
-    cust = days["customer_id"].to_numpy()
-    day = days["day"].to_numpy()
-    same = cust[1:] == cust[:-1]
-    gap = (day[1:] - day[:-1]).astype("timedelta64[D]").astype(np.int64)
-    return pd.DataFrame({"customer_id": cust[1:][same], "day": day[1:][same], "gap_days": gap[same]})
+    n = int(counts.sum())
+    position = (n - 1) * q
+    lo = int(np.floor(position))
+    cumulative = np.cumsum(counts)
+    at = np.searchsorted(cumulative, [lo, min(lo + 1, n - 1)], side="right")
+    return float(np.quantile(values[at].astype(float), position - lo))
+
+
+def activity_stretches(snap: Snapshot, threshold: int) -> ir.Table:
+    """Each customer's stretches of activity: runs of purchase days with no gap longer than ``threshold``.
+
+    Columns ``customer_id``, ``stretch`` (1 = the first customer life), ``first_day`` and ``last_day``
+    (dates of the stretch's first and last purchase). A customer is *active* at a date ``b`` exactly when
+    some stretch has ``first_day < b <= last_day + threshold``; stretch ``k + 1`` starts with the
+    comeback after the ``k``-th lapse. Built from the snapshot's purchase gaps, so status, churn rate and
+    survival all use the one gap definition.
+    """
+
+    def build() -> ir.Table:
+        days = snap.purchase_days()
+        starts = (days.gap_days.isnull() | (days.gap_days > threshold)).cast("int64")
+        days = days.mutate(new=starts)
+        window = ibis.cumulative_window(group_by="customer_id", order_by="day_number")
+        days = days.mutate(stretch=days.new.sum().over(window))
+        return days.group_by(["customer_id", "stretch"]).aggregate(
+            first_day=days.day.min(), last_day=days.day.max()
+        )
+
+    return snap.materialize(("activity_stretches", int(threshold)), build)
+
+
+_DAYS = [Interval(int, 1, None)]
 
 
 def _check_days(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ParameterError(f"{name} must be a whole number of days, at least 1 (e.g. 90); got {value!r}.")
-    return int(value)
+    return int(check_param(name, value, _DAYS))
 
 
-def resolve_threshold(tx: Transactions, as_of: pd.Timestamp, inactivity_days: Any) -> tuple[int, str]:
+def resolve_threshold(snap: Snapshot, inactivity_days: Any) -> tuple[int, str]:
     """The inactivity threshold to use and a sentence saying where it came from."""
     if inactivity_days is None:
-        value = inactivity_threshold(tx, as_of=as_of)
+        value = inactivity_threshold(snap)
         return value, (
-            f"derived: 90th percentile of the gaps between purchase days before {as_of.date()}, "
+            f"derived: 90th percentile of the gaps between purchase days before {snap.as_of.date()}, "
             f"rounded up ({value} days)"
         )
     value = _check_days("inactivity_days", inactivity_days)
@@ -147,9 +182,9 @@ def _resolve_at_risk(at_risk_days: Any, threshold: int) -> int:
 
 
 def customer_status(
-    data: Transactions | pd.DataFrame,
+    data: Data,
     *,
-    as_of: Any = None,
+    as_of: DateLike | None = None,
     inactivity_days: int | None = None,
     at_risk_days: int | None = None,
 ) -> pd.DataFrame:
@@ -212,17 +247,21 @@ def customer_status(
     >>> st.attrs["at_risk_days"]
     45
     """
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    threshold, source = resolve_threshold(tx, as_of, inactivity_days)
+    snap = snapshot(data, as_of=as_of)
+    as_of = snap.as_of
+    threshold, source = resolve_threshold(snap, inactivity_days)
     at_risk = _resolve_at_risk(at_risk_days, threshold)
-    summary = customer_summary(tx, as_of=as_of)
-    gaps = purchase_gaps(customer_days(tx, as_of=as_of))
-    lapses = gaps.loc[gaps["gap_days"] > threshold]
-    n_lapses = lapses["customer_id"].value_counts().reindex(summary.index, fill_value=0)
-    # customer_days is sorted by customer and day, so the last lapse row per customer is the latest one.
-    comeback = lapses.drop_duplicates("customer_id", keep="last").set_index("customer_id")["day"]
-    comeback = comeback.reindex(summary.index)
+    summary = customer_summary(snap)
+    gaps = snap.gaps()
+    lapses = gaps.filter(gaps.gap_days > threshold)
+    # The day that ends a lapse is the comeback; the latest one is what "reactivated" looks at.
+    lapses = lapses.group_by("customer_id").aggregate(
+        n_lapses=lapses.count(), last_comeback=lapses.day.max().cast("timestamp")
+    )
+    lapses = snap.to_pandas(lapses).set_index("customer_id")
+    lapses.index = lapses.index.astype(summary.index.dtype)
+    n_lapses = lapses["n_lapses"].reindex(summary.index, fill_value=0)
+    comeback = pd.to_datetime(lapses["last_comeback"]).astype("datetime64[ns]").reindex(summary.index)
 
     recency = summary["recency_days"].to_numpy()
     since_first = (as_of - summary["first_purchase"].dt.normalize()).dt.days.to_numpy()
@@ -251,9 +290,9 @@ def customer_status(
 
 
 def client_base(
-    data: Transactions | pd.DataFrame,
+    data: Data,
     *,
-    as_of: Any = None,
+    as_of: DateLike | None = None,
     inactivity_days: int | None = None,
     at_risk_days: int | None = None,
 ) -> pd.DataFrame:
@@ -348,10 +387,10 @@ def _total_row(base: str, members: pd.DataFrame) -> pd.DataFrame:
 
 
 def status_transitions(
-    data: Transactions | pd.DataFrame,
+    data: Data,
     *,
-    previous: Any,
-    as_of: Any = None,
+    previous: DateLike,
+    as_of: DateLike | None = None,
     inactivity_days: int | None = None,
     at_risk_days: int | None = None,
 ) -> pd.DataFrame:
@@ -389,14 +428,15 @@ def status_transitions(
     churned             0            1        1
     not_yet_customer    1            0        0
     """
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    previous = as_of_date(tx, previous)
+    snap = snapshot(data, as_of=as_of)
+    as_of = snap.as_of
+    earlier = snap.at(previous)
+    previous = earlier.as_of
     if previous >= as_of:
         raise ParameterError(f"previous must be before as_of ({as_of.date()}); got {previous.date()}.")
-    threshold, _ = resolve_threshold(tx, as_of, inactivity_days)
-    now = customer_status(tx, as_of=as_of, inactivity_days=threshold, at_risk_days=at_risk_days)
-    before = customer_status(tx, as_of=previous, inactivity_days=threshold, at_risk_days=at_risk_days)
+    threshold, _ = resolve_threshold(snap, inactivity_days)
+    now = customer_status(snap, inactivity_days=threshold, at_risk_days=at_risk_days)
+    before = customer_status(earlier, inactivity_days=threshold, at_risk_days=at_risk_days)
     rows = before["status"].astype(str).reindex(now.index).fillna(_NOT_YET)
     table = pd.crosstab(
         pd.Categorical(rows, categories=[*STATUSES, _NOT_YET]),
@@ -425,32 +465,31 @@ def period_label(starts: pd.Series | pd.DatetimeIndex, period: str) -> pd.Index:
 
 
 def customer_groups(
-    tx: Transactions, by: Any, *, as_of: pd.Timestamp, period: str = "quarter"
+    data: Data, by: Any, *, as_of: DateLike | None = None, period: str = "quarter"
 ) -> tuple[pd.Series, int]:
     """Label every customer with a purchase before ``as_of`` for a ``by=`` argument.
 
     ``by`` may be None (one group, ``"all"``), ``"cohort"`` (the ``period`` of the first purchase),
-    ``"channel"``/``"category"`` (the customer's main value, see :func:`segkit.engine._aggregates.customer_main_value`)
+    ``"channel"``/``"category"`` (the customer's main value, see :func:`segkit.customer_main_value`)
     or a mapping / Series from customer id to a label (a segment or persona). Returns the labels (string
     Series indexed by customer id; customers without a label left out) and how many were left out.
     """
-    from ..engine._aggregates import customer_main_value, period_start
-
-    summary = customer_summary(tx, as_of=as_of)
+    snap = snapshot(data, as_of=as_of)
+    summary = customer_summary(snap)
     customers = summary.index
     if by is None:
         return pd.Series("all", index=customers, dtype="str"), 0
     if isinstance(by, str):
         if by == "cohort":
-            starts = summary["first_purchase"].map(lambda ts: period_start(ts, period))
+            starts = period_start(summary["first_purchase"], period)
             return pd.Series(period_label(starts, period), index=customers, dtype="str"), 0
         check_choice("by", by, ("cohort", "channel", "category"))
-        if not tx.has(by):
+        if not snap.has(by):
             raise ParameterError(
                 f"by={by!r}: the data has no {by!r} column. Use by='cohort' or pass a mapping from customer "
                 "id to segment."
             )
-        labels = customer_main_value(tx, by, as_of=as_of).reindex(customers)
+        labels = customer_main_value(snap, by).reindex(customers)
     elif isinstance(by, pd.Series | Mapping):
         mapping = pd.Series(by) if isinstance(by, Mapping) else by
         mapping.index = mapping.index.astype(str)

@@ -25,15 +25,18 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError
-from ..engine._aggregates import as_of_date, customer_days
-from ..io._contract import Transactions, as_transactions
-from ._status import customer_groups, purchase_gaps, resolve_threshold
+from .._validation import DateLike, Interval, Options, validate_params
+from ..engine import Snapshot, snapshot
+from ..io import Transactions
+from ._status import activity_stretches, customer_groups, resolve_threshold
+
+Data = Transactions | pd.DataFrame | Snapshot
 
 __all__ = ["SurvivalResult", "churn_durations", "survival_curves"]
 
 
 def churn_durations(
-    data: Transactions | pd.DataFrame, *, inactivity_days: int | None = None, as_of: Any = None
+    data: Data, *, inactivity_days: int | None = None, as_of: DateLike | None = None
 ) -> pd.DataFrame:
     """Per-customer time to churn (days since the first purchase) and whether churn was observed.
 
@@ -71,20 +74,22 @@ def churn_durations(
     b            2024-03-01     True             31
     c            2024-06-10    False             21
     """
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    threshold, source = resolve_threshold(tx, as_of, inactivity_days)
-    days = customer_days(tx, as_of=as_of)
-    first = days.drop_duplicates("customer_id", keep="first").set_index("customer_id")["day"]
-    last = days.drop_duplicates("customer_id", keep="last").set_index("customer_id")["day"]
-    gaps = purchase_gaps(days)
-    lapse = gaps.loc[gaps["gap_days"] > threshold]
-    # The first lapse ends at its "day"; the customer's first life ended gap_days before it.
-    first_lapse = lapse.drop_duplicates("customer_id", keep="first").set_index("customer_id")
-    lapse_start = (first_lapse["day"] - pd.to_timedelta(first_lapse["gap_days"], unit="D")).reindex(
-        first.index
+    snap = snapshot(data, as_of=as_of)
+    as_of = snap.as_of
+    threshold, source = resolve_threshold(snap, inactivity_days)
+    # The first stretch of activity is the first customer life: it ends at the first lapse.
+    st = activity_stretches(snap, threshold)
+    st = st.filter(st.stretch == 1)
+    first_life = snap.to_pandas(
+        st.select(
+            "customer_id",
+            first_purchase=st.first_day.cast("timestamp"),
+            last_active=st.last_day.cast("timestamp"),
+        ).order_by("customer_id")
     )
-    last_active = lapse_start.fillna(last)
+    first_life = first_life.set_index(first_life["customer_id"].astype(pd.StringDtype(na_value=np.nan)))
+    first = pd.to_datetime(first_life["first_purchase"]).astype("datetime64[ns]")
+    last_active = pd.to_datetime(first_life["last_active"]).astype("datetime64[ns]")
     churn_date = last_active + pd.Timedelta(days=threshold + 1)
     churned = churn_date <= as_of
     end = churn_date.where(churned, as_of)
@@ -146,12 +151,18 @@ class SurvivalResult:
         )
 
 
+@validate_params(
+    period=[Options(("month", "quarter", "year"))],
+    min_customers=[Interval(int, 1, None)],
+    inactivity_days=[None, Interval(int, 1, None)],
+    as_of=[None, "date"],
+)
 def survival_curves(
-    data: Transactions | pd.DataFrame,
+    data: Data,
     *,
     by: Any = None,
     inactivity_days: int | None = None,
-    as_of: Any = None,
+    as_of: DateLike | None = None,
     period: str = "quarter",
     times: Any = None,
     min_customers: int = 20,
@@ -199,16 +210,11 @@ def survival_curves(
     """
     from lifelines import KaplanMeierFitter
 
-    check_period = ("month", "quarter", "year")
-    if period not in check_period:
-        raise ParameterError(f"period must be one of {check_period}; got {period!r}.")
-    if isinstance(min_customers, bool) or not isinstance(min_customers, int) or min_customers < 1:
-        raise ParameterError(f"min_customers must be a whole number of at least 1; got {min_customers!r}.")
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    durations = churn_durations(tx, inactivity_days=inactivity_days, as_of=as_of)
+    snap = snapshot(data, as_of=as_of)
+    as_of = snap.as_of
+    durations = churn_durations(snap, inactivity_days=inactivity_days)
     threshold, source = durations.attrs["inactivity_days"], durations.attrs["threshold_source"]
-    groups, _ = customer_groups(tx, by, as_of=as_of, period=period)
+    groups, _ = customer_groups(snap, by, period=period)
     durations = durations.join(groups.rename("group"), how="inner")
     sizes = durations["group"].value_counts()
     dropped = sorted(sizes.index[sizes < min_customers])

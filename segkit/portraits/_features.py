@@ -9,13 +9,13 @@ joins the small per-customer frames.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
 
 from .._errors import ParameterError
-from ..engine._aggregates import as_of_date, customer_gaps, customer_mix, customer_summary
-from ..io._contract import CANONICAL_COLUMNS, Transactions, as_transactions
+from .._validation import DateLike
+from ..engine import Snapshot, customer_gaps, customer_mix, customer_summary, snapshot
+from ..io import Transactions
 
 __all__ = ["BEHAVIOUR_FEATURES", "FEATURE_LABELS", "customer_features"]
 
@@ -45,9 +45,9 @@ FEATURE_LABELS = {
 
 
 def customer_features(
-    data: Transactions | pd.DataFrame,
+    data: Transactions | pd.DataFrame | Snapshot,
     *,
-    as_of: Any = None,
+    as_of: DateLike | None = None,
     attributes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Per-customer behaviour features for clustering and profiling.
@@ -113,35 +113,35 @@ def customer_features(
     a                online              0.667
     b                 phone              1.000
     """
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    attributes = _check_attributes(tx, attributes)
-    summary = customer_summary(tx, as_of=as_of)
+    snap = snapshot(data, as_of=as_of)
+    as_of = snap.as_of
+    attributes = _check_attributes(snap, attributes)
+    summary = customer_summary(snap)
     out = summary[["recency_days", "n_orders", "revenue", "tenure_days", "avg_order_value"]].copy()
-    gaps = customer_gaps(tx, as_of=as_of)["gap_median_days"].reindex(out.index)
+    gaps = customer_gaps(snap)["gap_median_days"].reindex(out.index)
     out["gap_days"] = gaps.fillna(out["tenure_days"].astype(float))
     categorical: list[str] = []
     for column in ("category", "channel"):
-        if tx.has(column):
-            mix = customer_mix(tx, column, as_of=as_of).reindex(out.index)
+        if snap.has(column):
+            mix = customer_mix(snap, column).reindex(out.index)
             # No known value at all (the column is empty for this customer's lines): no favourite.
             out[f"top_{column}"] = mix["top"].fillna("(unknown)").astype("str")
             out[f"top_{column}_share"] = mix["top_share"].fillna(0.0)
             categorical.append(f"top_{column}")
     for name in attributes:
-        values = customer_mix(tx, name, as_of=as_of)["top"].reindex(out.index)
+        values = customer_mix(snap, name)["top"].reindex(out.index)
         out[name] = values.fillna("(unknown)").astype("str")
         categorical.append(name)
     out.attrs = {"as_of": as_of, "categorical": categorical, "attributes": list(attributes)}
     return out
 
 
-def _check_attributes(tx: Transactions, attributes: Sequence[str] | None) -> list[str]:
+def _check_attributes(snap: Snapshot, attributes: Sequence[str] | None) -> list[str]:
     if attributes is None:
         return []
     if isinstance(attributes, str):
         attributes = [attributes]
-    available = [c for c in tx.data.columns if c not in CANONICAL_COLUMNS]
+    available = snap.attributes
     names = list(attributes)
     for name in names:
         if name not in available:

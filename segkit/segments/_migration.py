@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, data_error
-from ..engine import as_of_date
+from ..engine import as_of_date, date_range
 from ..io._contract import Transactions, as_transactions
 
 __all__ = [
@@ -414,7 +414,7 @@ def migration_baseline(
     ):
         raise ParameterError(f"lookback_days must be a positive whole number of days; got {lookback_days!r}.")
     earlier = as_of - pd.Timedelta(days=int(lookback_days))
-    first = tx.data["order_date"].min()
+    first = date_range(tx)[0]
     if earlier <= first.normalize():
         raise ParameterError(
             f"as_of - lookback_days = {earlier:%Y-%m-%d} is not after the first transaction ({first:%Y-%m-%d}); "

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice
-from ..engine import as_of_date, customer_periods, customer_summary
+from ..engine import as_of_date, customer_periods, customer_summary, date_range
 from ..io._contract import Transactions, as_transactions
 
 __all__ = ["Concentration", "as_percent", "concentration", "pareto_curve"]
@@ -105,7 +105,7 @@ def _window_values(tx: Transactions, *, as_of: pd.Timestamp, start: Any, extra: 
     out.index = out.index.astype("str")
     if "quantity" in extra:
         # Nothing was bought before a start on or before the first transaction.
-        first = tx.data["order_date"].min()
+        first = date_range(tx)[0]
         before = (
             customer_summary(tx, as_of=start.normalize())["quantity"]
             if start.normalize() > first

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine import PERIODS, as_of_date, customer_periods, customer_summary, period_start
+from ..engine import PERIODS, as_of_date, customer_periods, customer_summary, date_range, period_start
 from ..io._contract import Transactions, as_transactions
 from ._concentration import check_thresholds
 
@@ -175,12 +175,12 @@ def xyz_window(
     as_of = as_of_date(tx, as_of)
     end = period_start(as_of, period)
     start = pd.date_range(end=end, periods=n_periods + 1, freq=_FREQ[period])[0]
-    first_data = period_start(tx.data["order_date"].min(), period)
+    first_data = period_start(date_range(tx)[0], period)
     start = max(start, first_data)
     if start >= end:
         raise ParameterError(
             f"There is no complete {period} before as_of={as_of.date()} (the data start on "
-            f"{tx.data['order_date'].min().date()}). Pick a later as_of or a shorter period."
+            f"{date_range(tx)[0].date()}). Pick a later as_of or a shorter period."
         )
     return start, end
 

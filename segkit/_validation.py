@@ -1,0 +1,194 @@
+"""Parameter constraints declared once per function, checked with one message shape.
+
+In the spirit of scikit-learn's ``_parameter_constraints``: a function lists, per parameter, the values it
+accepts, and :func:`validate_params` checks the call before the body runs. A parameter passes when it
+satisfies *any* of its constraints; otherwise :class:`segkit.ParameterError` names the parameter, what it
+must be and the value it got::
+
+    @validate_params(
+        period=[Options({"week", "month", "quarter"})],
+        inactivity_days=[None, Interval(int, 1, None)],
+        as_of=[None, "date"],
+    )
+    def churn_rate(data, *, period="month", inactivity_days=None, as_of=None): ...
+
+Constraints are ``None`` (the value may be None), a type (``bool``, ``str``, ``int`` -- ints exclude
+booleans, ``float`` accepts any real number), ``"date"`` (anything :data:`DateLike`), ``"boolean"``,
+:class:`Options` and :class:`Interval`. Parameters without constraints are not checked.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import inspect
+import math
+import numbers
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from ._errors import ParameterError
+
+__all__ = ["DateLike", "Interval", "Options", "check_param", "validate_params"]
+
+#: Anything segkit accepts as a date: an ISO string ("2024-07-01"), a date, a datetime, a Timestamp or
+#: a numpy datetime64. The one date type of the public API.
+DateLike = str | datetime.date | datetime.datetime | pd.Timestamp | np.datetime64
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Options:
+    """The value must be one of ``options`` (e.g. the period codes)."""
+
+    def __init__(self, options: Iterable[Any]) -> None:
+        self.options = tuple(options)
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        try:
+            return value in self.options
+        except TypeError:  # an unhashable or incomparable value is simply not an option
+            return False
+
+    def __str__(self) -> str:
+        return "one of " + ", ".join(repr(o) for o in self.options)
+
+
+class Interval:
+    """A number of ``kind`` (``int`` or ``float``) between ``left`` and ``right`` (None = unbounded).
+
+    ``closed`` is ``"both"`` (default), ``"left"``, ``"right"`` or ``"neither"``. Booleans and NaN are
+    never numbers here.
+    """
+
+    def __init__(self, kind: type, left: float | None, right: float | None, *, closed: str = "both") -> None:
+        if kind not in (int, float):
+            raise TypeError("Interval kind must be int or float")
+        if closed not in ("both", "left", "right", "neither"):
+            raise TypeError("closed must be 'both', 'left', 'right' or 'neither'")
+        self.kind, self.left, self.right, self.closed = kind, left, right, closed
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        base = numbers.Integral if self.kind is int else numbers.Real
+        if isinstance(value, bool | np.bool_) or not isinstance(value, base):
+            return False
+        if math.isnan(value):
+            return False
+        low_ok = self.left is None or (
+            value >= self.left if self.closed in ("both", "left") else value > self.left
+        )
+        high_ok = self.right is None or (
+            value <= self.right if self.closed in ("both", "right") else value < self.right
+        )
+        return low_ok and high_ok
+
+    def __str__(self) -> str:
+        noun = "a whole number" if self.kind is int else "a number"
+        low = (
+            "" if self.left is None else (">= " if self.closed in ("both", "left") else "> ") + f"{self.left}"
+        )
+        high = (
+            ""
+            if self.right is None
+            else (("<= " if self.closed in ("both", "right") else "< ") + f"{self.right}")
+        )
+        bounds = " and ".join(b for b in (low, high) if b)
+        return f"{noun} {bounds}".strip()
+
+
+def _is_date(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, DateLike):
+        return False
+    try:
+        return not pd.isna(pd.Timestamp(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _satisfies(value: Any, constraint: Any) -> bool:
+    if constraint is None:
+        return value is None
+    if constraint == "date":
+        return _is_date(value)
+    if constraint == "boolean":
+        return isinstance(value, bool | np.bool_)
+    if isinstance(constraint, type):
+        if constraint is int:
+            return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+        if constraint is float:
+            return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+        return isinstance(value, constraint)
+    return constraint.is_satisfied_by(value)
+
+
+def _describe(constraint: Any) -> str:
+    if constraint is None:
+        return "None"
+    if constraint == "date":
+        return "a date such as '2024-07-01'"
+    if constraint == "boolean":
+        return "True or False"
+    if isinstance(constraint, type):
+        return {int: "a whole number", float: "a number", str: "a string"}.get(
+            constraint, f"a {constraint.__name__}"
+        )
+    return str(constraint)
+
+
+def check_param(name: str, value: Any, constraints: list[Any]) -> Any:
+    """Raise :class:`segkit.ParameterError` unless ``value`` satisfies one of ``constraints``.
+
+    Examples
+    --------
+    >>> from segkit._validation import Interval, check_param
+    >>> check_param("window_days", 30, [Interval(int, 1, None)])
+    30
+    >>> check_param("window_days", 0, [Interval(int, 1, None)])
+    Traceback (most recent call last):
+    ...
+    segkit._errors.ParameterError: window_days must be a whole number >= 1; got 0.
+    """
+    if any(_satisfies(value, c) for c in constraints):
+        return value
+    wanted = " or ".join(_describe(c) for c in constraints)
+    raise ParameterError(f"{name} must be {wanted}; got {value!r}.")
+
+
+def validate_params(**constraints: list[Any]) -> Callable[[F], F]:
+    """Decorate a function so that its parameters are checked against ``constraints`` on every call.
+
+    Examples
+    --------
+    >>> from segkit._validation import Interval, Options, validate_params
+    >>> @validate_params(period=[Options(("week", "month"))], quantile=[Interval(float, 0, 1, closed="neither")])
+    ... def f(*, period="month", quantile=0.9):
+    ...     return period, quantile
+    >>> f(period="week")
+    ('week', 0.9)
+    >>> f(quantile=1.5)
+    Traceback (most recent call last):
+    ...
+    segkit._errors.ParameterError: quantile must be a number > 0 and < 1; got 1.5.
+    """
+
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func)
+        unknown = set(constraints) - set(signature.parameters)
+        if unknown:
+            raise TypeError(f"{func.__qualname__} has no parameter(s) {sorted(unknown)}")
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, allowed in constraints.items():
+                check_param(name, bound.arguments[name], allowed)
+            return func(*args, **kwargs)
+
+        wrapper.__segkit_constraints__ = constraints  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

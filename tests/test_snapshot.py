@@ -1,0 +1,157 @@
+"""Snapshots: one as-of date and one set of shared aggregates for every analysis."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import segkit
+from segkit._backend import connection
+from segkit.datasets import make_transactions
+from segkit.lifecycle._status import _quantile
+
+AS_OF = "2024-10-01"
+
+
+@pytest.fixture(scope="module")
+def tx() -> segkit.Transactions:
+    raw, _ = make_transactions(300, seed=7)
+    return segkit.read_transactions(raw)
+
+
+def _temp_tables() -> int:
+    return int(connection().raw_sql("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall()[0][0])
+
+
+def test_snapshot_resolves_the_date_and_window_once(tx):
+    snap = segkit.snapshot(tx, as_of=AS_OF)
+    assert snap.as_of == pd.Timestamp(AS_OF) and snap.start is None
+    assert segkit.snapshot(snap) is snap
+    assert snap.at(AS_OF) is snap
+    assert segkit.snapshot(tx).as_of == tx.default_as_of
+    windowed = segkit.snapshot(snap, window=90)
+    assert windowed.start == pd.Timestamp(AS_OF) - pd.Timedelta(days=90)
+    assert segkit.snapshot(snap, window="2024-07-03").start == windowed.start
+    summary = segkit.customer_summary(windowed)
+    assert summary["first_purchase"].min() >= windowed.start
+    assert summary["last_purchase"].max() < pd.Timestamp(AS_OF)
+    with pytest.raises(segkit.ParameterError, match="window"):
+        segkit.snapshot(tx, as_of=AS_OF, window="2025-01-01")
+    with pytest.raises(segkit.ParameterError, match="as_of"):
+        segkit.snapshot(tx, as_of="2024-10-01 12:00")
+
+
+def test_engine_functions_accept_a_snapshot_and_give_the_same_tables(tx):
+    snap = segkit.snapshot(tx, as_of=AS_OF)
+    pd.testing.assert_frame_equal(segkit.customer_summary(snap), segkit.customer_summary(tx, as_of=AS_OF))
+    pd.testing.assert_frame_equal(
+        segkit.customer_periods(snap, fill_zeros=True),
+        segkit.customer_periods(tx, as_of=AS_OF, fill_zeros=True),
+    )
+    pd.testing.assert_frame_equal(segkit.customer_days(snap), segkit.customer_days(tx, as_of=AS_OF))
+    pd.testing.assert_frame_equal(segkit.period_totals(snap), segkit.period_totals(tx, as_of=AS_OF))
+    assert segkit.as_of_date(snap) == pd.Timestamp(AS_OF)
+    # A different as_of on a snapshot moves it to that date.
+    pd.testing.assert_frame_equal(
+        segkit.customer_summary(snap, as_of="2024-06-01"), segkit.customer_summary(tx, as_of="2024-06-01")
+    )
+
+
+def test_cached_aggregates_are_shared_and_safe_to_modify(tx):
+    snap = segkit.snapshot(tx, as_of=AS_OF)
+    first = segkit.customer_summary(snap)
+    first["revenue"] = -1.0
+    again = segkit.customer_summary(segkit.snapshot(tx, as_of=AS_OF))
+    assert (again["revenue"] > -1.0).any()
+    # The purchase-days table is materialised once per snapshot and reused by every gap-based analysis.
+    assert snap.purchase_days() is segkit.snapshot(tx, as_of=AS_OF).purchase_days()
+
+
+@pytest.mark.parametrize(
+    "analysis",
+    [
+        lambda d, **k: segkit.cohorts(d, **k).retention_,
+        lambda d, **k: segkit.customer_status(d, inactivity_days=60, **k),
+        lambda d, **k: segkit.client_base(d, **k),
+        lambda d, **k: pd.Series([segkit.inactivity_threshold(d, **k)]),
+        lambda d, **k: segkit.churn_rate(d, inactivity_days=60, **k),
+        lambda d, **k: segkit.churn_durations(d, inactivity_days=60, **k),
+        lambda d, **k: segkit.btyd_summary(d, **k),
+        lambda d, **k: segkit.customer_features(d, **k),
+        lambda d, **k: segkit.survival_curves(d, inactivity_days=60, **k).summary_,
+    ],
+)
+def test_every_analysis_accepts_a_snapshot(tx, analysis):
+    from_snapshot = analysis(segkit.snapshot(tx, as_of=AS_OF))
+    from_transactions = analysis(tx, as_of=AS_OF)
+    if isinstance(from_snapshot, pd.DataFrame):
+        pd.testing.assert_frame_equal(from_snapshot, from_transactions)
+    else:
+        pd.testing.assert_series_equal(from_snapshot, from_transactions)
+
+
+def test_one_gap_definition(tx):
+    """Gaps behind the threshold, the personas' rhythm and the lapses all come from the same days."""
+    snap = segkit.snapshot(tx, as_of=AS_OF)
+    days = segkit.customer_days(snap)
+    gap = days.groupby("customer_id")["day"].diff().dt.days.dropna()
+    assert segkit.inactivity_threshold(snap) == int(np.ceil(np.quantile(gap, 0.9)))
+    by_customer = gap.groupby(days.loc[gap.index, "customer_id"]).median()
+    pd.testing.assert_series_equal(
+        segkit.customer_gaps(snap)["gap_median_days"],
+        by_customer.rename("gap_median_days"),
+        check_names=False,
+    )
+    status = segkit.customer_status(snap, inactivity_days=60)
+    lapses = (gap > 60).groupby(days.loc[gap.index, "customer_id"]).sum()
+    assert status["n_lapses"].reindex(lapses.index).tolist() == lapses.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(min_value=1, max_value=400), min_size=1, max_size=60),
+    st.floats(min_value=0.01, max_value=0.99),
+)
+def test_quantile_from_counts_is_numpy_quantile(gaps, q):
+    values, counts = np.unique(np.asarray(gaps), return_counts=True)
+    assert _quantile(values, counts, q) == float(np.quantile(np.asarray(gaps, dtype=float), q))
+
+
+def test_dataframe_inputs_leave_no_table_behind():
+    raw, _ = make_transactions(40, seed=2)
+    segkit.customer_summary(raw)
+    gc.collect()
+    before = _temp_tables()
+    for _ in range(2):
+        segkit.customer_status(raw, inactivity_days=60)
+        segkit.cohorts(raw)
+    gc.collect()
+    assert _temp_tables() == before
+
+
+class _Unreadable:
+    def __getattr__(self, name):
+        raise AssertionError(f"the engine read Transactions.data.{name}")
+
+    def __getitem__(self, key):
+        raise AssertionError("the engine indexed Transactions.data")
+
+
+def test_engine_uses_to_ibis_and_never_touches_the_frame(tx):
+    table = connection().create_table("snapshot_test_source", tx.data, temp=True, overwrite=True)
+    try:
+        proxy = segkit.Transactions(data=_Unreadable(), quality=tx.quality)
+        proxy.to_ibis = lambda: table
+        pd.testing.assert_frame_equal(
+            segkit.customer_summary(proxy, as_of=AS_OF), segkit.customer_summary(tx, as_of=AS_OF)
+        )
+        pd.testing.assert_frame_equal(
+            segkit.cohorts(proxy, as_of=AS_OF).ltv_, segkit.cohorts(tx, as_of=AS_OF).ltv_
+        )
+    finally:
+        connection().drop_table("snapshot_test_source", force=True)
