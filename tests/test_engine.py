@@ -102,8 +102,11 @@ def test_period_totals(tx: segkit.Transactions) -> None:
 
 
 def test_as_of_validation(tx: segkit.Transactions) -> None:
-    with pytest.raises(ParameterError, match="as_of must be a date"):
+    with pytest.raises(ParameterError, match="as_of='not a date' is not a date segkit accepts"):
         segkit.customer_summary(tx, as_of="not a date")
+    with pytest.raises(ParameterError, match="as_of='01/03/2024' is ambiguous"):
+        segkit.customer_summary(tx, as_of="01/03/2024")
+    assert segkit.customer_summary(tx, as_of="01.03.2024").attrs["as_of"] == pd.Timestamp("2024-03-01")
     with pytest.raises(ParameterError, match="whole day"):
         segkit.customer_summary(tx, as_of="2024-03-01 12:00")
     with pytest.raises(ParameterError, match="on or before the first transaction"):

@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError
+from ..io import parse_date_param
 from ..io._contract import Transactions, as_transactions
 from ._table import (
     _state,
@@ -47,15 +48,8 @@ class _Cache:
 
 
 def _parse_date(name: str, value: Any) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(f"{name} must be a date such as '2024-07-01'; got {value!r}.") from exc
-    if ts is pd.NaT or pd.isna(ts):
-        raise ParameterError(f"{name} must be a date such as '2024-07-01'; got {value!r}.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts
+    # One rule for every date parameter, the contract's: ISO or DD.MM.YYYY, slash forms refused.
+    return parse_date_param(value, name)
 
 
 def resolve_as_of(tx: Transactions, as_of: Any) -> pd.Timestamp:
