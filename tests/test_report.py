@@ -296,3 +296,12 @@ def test_runner_parameters_reach_the_notebooks_that_declare_them(
         "window_months must be a whole number of months from 0 (all history) to 120; got -1"
         in capsys.readouterr().err
     )
+
+
+def test_mask_ids_refuses_crm_tables_it_cannot_mask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEGKIT_MASK_KEY", "a-long-enough-test-key")
+    crm = tmp_path / "surveys.csv"
+    crm.write_text("customer_id,score\nC1,9\n", encoding="utf-8")
+    with pytest.raises(segkit.ParameterError, match=r"--mask-ids masks the transactions only.*\(surveys\)"):
+        segkit.run_report(None, output=tmp_path / "out", mask_ids=True, crm={"surveys": crm})
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -187,6 +187,12 @@ def run_report(
     window_months = _check_window(window_months)
     crm_files = _check_crm(crm)
     key = mask_key(mask_key_text) if mask_ids else None
+    if key is not None and crm_files:
+        # The CRM notebook reads its tables itself; masking only the transactions would leak the CRM's ids.
+        raise ParameterError(
+            f"--mask-ids masks the transactions only, and CRM tables were given ({', '.join(sorted(crm_files))}). "
+            "Mask the customer ids in the CRM exports before the run, or run without --mask-ids."
+        )
 
     tx = load_report_data(_absolute(data), columns=columns, read_options=read_options)
     if key is not None:
