@@ -32,6 +32,7 @@ _FIELD_KINDS = {
     "title": "plot",
     "group": "base",
     "what": "of_value",
+    "method": "abc_method",
 }
 
 

@@ -107,6 +107,11 @@ _VALUE_KINDS: dict[str, tuple[str, ...]] = {
     "meaning": ("churn_feature",),
     "effect": ("effect",),
     "dimension": ("dimension",),
+    "source": ("source",),
+    "kind": ("segment_kind",),
+    "verdict": ("verdict",),
+    "guidance": ("guidance",),
+    "d_reason": ("d_reason",),
 }
 # Whole-table formats for matrices whose every cell is the same measure (cohort tables).
 _TABLE_FORMATS = {
@@ -600,7 +605,7 @@ def segment_cards(
     ... )
     >>> cards = segment_cards(summary, lang="ru")
     >>> print(repr(cards).splitlines()[1])
-    Кто это: Покупали недавно, покупают часто и тратят больше всех.
+    Кто это: Покупали недавно, покупают часто и тратят больше всех (ячейка 5-5-5).
     >>> "<h4>Чемпионы</h4>" in cards.html
     True
     """
