@@ -279,6 +279,8 @@ def fitted():
     rfm = segkit.rfm(tx, as_of=as_of)
     segments = segkit.rfm_segments(rfm)
     earlier = segkit.rfm_segments(segkit.rfm(tx, as_of=as_of - pd.Timedelta(days=90)))
+    static = segkit.static_segment(pd.DataFrame({"customer_id": segments.index[:5]}), name="VIP")
+    with_static = segkit.add_static_segments(segments, static)
     model = segkit.ChurnModel(horizon_days=60, random_state=0).fit(tx, as_of=as_of)
     rates = segkit.churn_rate(tx, as_of=as_of)
     return {
@@ -287,6 +289,7 @@ def fitted():
         "matrix": segkit.abc_xyz(tx, as_of=as_of),
         "rfm": rfm,
         "segments": segments,
+        "with_static": with_static,
         "summary": segkit.segment_summary(segments),
         "migration": segkit.segment_migration(earlier, segments),
         "personas": segkit.personas(
@@ -340,6 +343,16 @@ def results(fitted):
         "importance": f["model"].importance_,
         "scores": f["model"].score(tx, as_of=as_of),
         "customer_summary": segkit.customer_summary(tx, as_of=as_of),
+        "abc_rules": segkit.abc_rules(matrix.abc_),
+        "abc_rules_rare": segkit.abc_rules(segkit.abc(tx, as_of=as_of, d_rule="rare")),
+        "abc_rare_table": segkit.abc(tx, as_of=as_of, d_rule="rare").table_,
+        "xyz_rules": matrix.xyz_.rules_,
+        "xyz_cv_rules": segkit.xyz(tx, as_of=as_of, method="cv").rules_,
+        "strategies": segkit.default_strategies(),
+        "abc_portrait": segkit.abc_portrait(matrix.abc_, tx),
+        "static_segments": f["with_static"],
+        "static_summary": segkit.segment_summary(f["with_static"]),
+        "segment_size_check": segkit.segment_size_check(segkit.segment_summary(f["with_static"]), n_personas=9),
     }
 
 
@@ -367,6 +380,37 @@ def test_every_measure_of_the_summary_tables_translates(results):
         assert label("ranking", ranking, "ru") != ranking
 
 
+# Result columns whose values are codes of a vocabulary (the presentation maps them the same way).
+VALUE_VOCABULARIES = {
+    "source": "source",
+    "kind": "segment_kind",
+    "verdict": "verdict",
+    "guidance": "guidance",
+    "d_reason": "d_reason",
+}
+
+
+def test_every_code_of_the_new_columns_translates(results):
+    untranslated = {}
+    for name, frame in results.items():
+        for column, kind in VALUE_VOCABULARIES.items():
+            if column not in frame.columns:
+                continue
+            for value in frame[column].dropna().astype(str).unique():
+                if value and label(kind, value, "ru") == value:
+                    untranslated.setdefault(name, []).append(value)
+    assert untranslated == {}
+    # The rare-buyer rule of group D did put someone in D, so its reason was checked above.
+    assert (results["abc_rare_table"]["d_reason"] != "").any()
+    assert label("d_reason", "margin rate 1.2% below 5.0%", "ru") == f"норма маржи 1,2{NBSP}% ниже 5,0{NBSP}%"
+    assert label("segment_kind", "static", "ru") == "статический"
+
+
+def test_static_segment_action_translates():
+    assert label("segment_action", segkit.STATIC_ACTION, "ru") != segkit.STATIC_ACTION
+    assert label("strategy", segkit.D_ACTION, "ru").startswith("Убыточный хвост")
+
+
 @pytest.fixture(scope="module")
 def plots(fitted):
     """Every plot function of the kit, drawn from the fitted analyses."""
@@ -379,6 +423,7 @@ def plots(fitted):
         "pareto": lambda: segkit.plot_pareto(matrix.abc_),
         "lorenz": lambda: segkit.plot_pareto(tx, as_of=as_of, kind="lorenz"),
         "cv": lambda: segkit.plot_cv_distribution(matrix.xyz_),
+        "regularity": lambda: segkit.plot_regularity(matrix.xyz_),
         "heatmap": lambda: segkit.plot_abc_xyz_heatmap(matrix, by="revenue"),
         "segment_sizes": lambda: segkit.plot_segment_sizes(f["summary"]),
         "migration": lambda: segkit.plot_migration(f["migration"]),
