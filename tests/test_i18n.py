@@ -352,7 +352,9 @@ def results(fitted):
         "abc_portrait": segkit.abc_portrait(matrix.abc_, tx),
         "static_segments": f["with_static"],
         "static_summary": segkit.segment_summary(f["with_static"]),
-        "segment_size_check": segkit.segment_size_check(segkit.segment_summary(f["with_static"]), n_personas=9),
+        "segment_size_check": segkit.segment_size_check(
+            segkit.segment_summary(f["with_static"]), n_personas=9
+        ),
     }
 
 
