@@ -6,6 +6,7 @@ import ast
 import itertools
 import re
 import string
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -36,7 +37,7 @@ PACKAGE = Path(segkit.__file__).resolve().parent
 NBSP = "\u00a0"
 # Latin words allowed in Russian texts: acronyms, product and method names, and codes shown as they are.
 LATIN_OK = {
-    "ABC", "XYZ", "RFM", "LTV", "ROC", "AUC", "CSV", "Excel", "VIP", "HHI", "data", "sample_transactions",
+    "ABC", "XYZ", "RFM", "LTV", "CLV", "NBD", "ROC", "AUC", "CSV", "Excel", "VIP", "HHI", "data", "sample_transactions",
     "csv", "customer_id", "Python",
 }  # fmt: skip
 
@@ -411,6 +412,160 @@ def test_every_code_of_the_new_columns_translates(results):
 def test_static_segment_action_translates():
     assert label("segment_action", segkit.STATIC_ACTION, "ru") != segkit.STATIC_ACTION
     assert label("strategy", segkit.D_ACTION, "ru").startswith("Убыточный хвост")
+
+
+# ---------------------------------------------------------------------------------------------------
+# CRM and CLV: every code their analyses emit has a translation
+# ---------------------------------------------------------------------------------------------------
+
+# The CRM and CLV result columns whose values are codes of a vocabulary.
+CRM_VOCABULARIES = {
+    **VALUE_VOCABULARIES,
+    "source": ("source", "channel"),
+    "strongest": "loyalty_type",
+    "type": "loyalty_type",
+    "signals": "loyalty_signals",
+    "action": "loyalty_action",
+    "quadrant": "quadrant",
+    "strategy": "quadrant_strategy",
+    "state": "base_state",
+    "state_before": "base_state",
+    "readiness": "readiness",
+    "channel": "channel",
+    "recontact_basis": "recontact_basis",
+    "recontact_status": "recontact_status",
+    "part": "clv_part",
+    "predictor": "predictor",
+    "inactivity rule": "reconcile",
+}
+
+
+@pytest.fixture(scope="module")
+def crm_results():
+    """Every result table of the CRM analyses, on the bundled sample CRM."""
+    crm = segkit.load_sample_crm()
+    as_of = "2025-01-01"
+    loyalty = segkit.loyalty_scores(crm, as_of=as_of)
+    matrix = segkit.activity_capacity(crm, as_of=as_of)
+    return {
+        "loyalty_scores": loyalty.scores,
+        "loyalty_signals": loyalty.signals,
+        "loyalty_profile": segkit.loyalty_profile(loyalty),
+        "strong_share": segkit.strong_share(loyalty),
+        "loyalty_actions": segkit.loyalty_actions(),
+        "csi_nps": segkit.csi_nps(crm, as_of=as_of),
+        "csi_nps_by_manager": segkit.csi_nps(crm, by="manager", as_of=as_of),
+        "activity_capacity": matrix,
+        "quadrant_summary": segkit.quadrant_summary(matrix),
+        "base_states": segkit.base_states(crm, as_of=as_of),
+        "base_structure": segkit.base_structure(crm, as_of=as_of, by="state"),
+        "base_movement": segkit.base_movement(crm, start="2024-07-01", as_of=as_of),
+        "lead_conversion": segkit.lead_conversion(crm, as_of=as_of, window_months=24),
+        "renew_index": segkit.renew_index(crm, as_of=as_of),
+    }
+
+
+@pytest.fixture(scope="module")
+def clv_results(fitted):
+    """Every result table of the CLV analyses, on the small generated base."""
+    tx, as_of = fitted["tx"], fitted["as_of"]
+    full = segkit.btyd_summary(tx, time_scale=7, as_of=as_of)
+    split = segkit.btyd_summary(tx, time_scale=7, as_of=as_of, calibration_end=as_of - pd.Timedelta(days=180))
+    bg = segkit.BetaGeoModel().fit(full)
+    with (
+        warnings.catch_warnings()
+    ):  # the small generated base correlates spend with frequency; irrelevant here
+        warnings.simplefilter("ignore", segkit.SpendDependenceWarning)
+        gg = segkit.GammaGammaModel().fit(full)
+    values = segkit.customer_value(bg, gg, full)
+    status = segkit.customer_status(tx, as_of=as_of)
+    joined = segkit.join_segments(values, rfm=fitted["segments"], abc=fitted["matrix"].abc_, status=status)
+    holdout_model = segkit.BetaGeoModel().fit(split)
+    check = segkit.holdout_validation(holdout_model, split, max_frequency=5)
+    reconciled = segkit.reconcile_status(values, status, low_p_alive=0.5)
+    return {
+        "summary": full,
+        "split": split,
+        "values": values,
+        "joined": joined,
+        "by_group": segkit.clv_by_group(joined, "abc_class"),
+        "tracking": segkit.cumulative_tracking(holdout_model, tx, split),
+        "holdout_by_frequency": check.by_frequency,
+        "holdout_customers": check.customers,
+        "holdout_metrics": check.metrics,
+        "p_alive_calibration": check.p_alive_calibration,
+        "agreement": reconciled.agreement,
+        "by_status": reconciled.by_status,
+        "bg_summary": bg.summary_,
+        "gg_summary": gg.summary_,
+    }
+
+
+def _unlabelled_columns(tables: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    from segkit.report import column_label
+
+    missing = {}
+    for name, frame in tables.items():
+        names = [*map(str, frame.columns), *(str(n) for n in frame.index.names if n is not None)]
+        for column in names:
+            if re.fullmatch(r"[\d.]+-[\d.]+", column):
+                continue  # P(alive) bands of the reconciliation ("0.25-0.50")
+            if column_label(column, "ru") == column and column_label(column, "en") == column:
+                missing.setdefault(name, []).append(column)
+    return missing
+
+
+def _untranslated_codes(tables: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    out = {}
+    for name, frame in tables.items():
+        flat = frame.reset_index() if any(n is not None for n in frame.index.names) else frame
+        for column, vocabularies in CRM_VOCABULARIES.items():
+            if column not in flat.columns:
+                continue
+            vocabularies = (vocabularies,) if isinstance(vocabularies, str) else vocabularies
+            for value in flat[column].dropna().astype(str).unique():
+                if value and all(label(kind, value, "ru") == value for kind in vocabularies):
+                    out.setdefault(name, []).append(f"{column}: {value}")
+    return out
+
+
+def test_every_crm_and_clv_result_column_has_a_human_label(crm_results, clv_results):
+    assert _unlabelled_columns(crm_results) == {}
+    assert _unlabelled_columns(clv_results) == {}
+
+
+def test_every_code_the_crm_and_clv_analyses_emit_translates(crm_results, clv_results):
+    assert _untranslated_codes(crm_results) == {}
+    assert _untranslated_codes(clv_results) == {}
+    # The tables did carry the codes checked above.
+    assert set(crm_results["activity_capacity"]["quadrant"]) == set(segkit.QUADRANT_STRATEGIES)
+    assert set(crm_results["base_states"]["state"]) == set(segkit.BASE_STATES)
+
+
+def test_the_crm_vocabularies_of_the_code_are_complete():
+    # The module constants, whether or not the sample produces every one of them.
+    for loyalty_type in segkit.LOYALTY_TYPES:
+        assert label("loyalty_type", loyalty_type, "ru") != loyalty_type
+        assert label("column", loyalty_type, "ru") == loyalty_type  # a column named by its type ...
+        from segkit.report import column_label
+
+        assert column_label(loyalty_type, "ru") == label("loyalty_type", loyalty_type, "ru")  # ... translates
+    for quadrant, strategy in segkit.QUADRANT_STRATEGIES.items():
+        assert label("quadrant", quadrant, "ru") != quadrant
+        assert label("quadrant_strategy", strategy, "ru") != strategy
+    for state in (*segkit.BASE_STATES, "new in the base"):
+        assert label("base_state", state, "ru") != state
+    actions = segkit.loyalty_actions()
+    for column, kind in (("signals", "loyalty_signals"), ("action", "loyalty_action"), ("source", "source")):
+        for value in actions[column].unique():
+            assert label(kind, value, "ru") != value, value
+    assert label("quadrant", "problem children", "ru") == "трудные дети"
+    assert label("loyalty_type", "process", "ru") == "процессуальная"
+    # Codes the renew index writes in its own module (the sample need not reach every one).
+    renew = _constants([PACKAGE / "crm" / "_renew.py"])
+    assert {"due", "missed", "no date", "upcoming"} <= renew
+    for status in ("due", "missed", "no date", "upcoming"):
+        assert label("recontact_status", status, "ru") != status
 
 
 @pytest.fixture(scope="module")
