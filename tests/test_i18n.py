@@ -409,6 +409,28 @@ def test_every_code_of_the_new_columns_translates(results):
     assert label("segment_kind", "static", "ru") == "статический"
 
 
+def test_every_rule_of_the_abc_and_xyz_rule_tables_translates(fitted):
+    tx, as_of = fitted["tx"], fitted["as_of"]
+    tables = [
+        segkit.abc_rules(segkit.abc(tx, as_of=as_of)),
+        segkit.abc_rules(segkit.abc(tx, as_of=as_of, method="average_multiple")),
+        segkit.abc_rules(segkit.abc(tx, as_of=as_of, method="volume_frequency", d_rule="rare")),
+        segkit.abc_rules(segkit.abc(tx, as_of=as_of, d_rule="none")),
+        segkit.xyz(tx, as_of=as_of).rules_,
+        segkit.xyz(tx, as_of=as_of, method="cv").rules_,
+    ]
+    untranslated = []
+    for table in tables:
+        for rule, setting in table["setting"].items():
+            if label("rule", rule, "ru") == rule:
+                untranslated.append(rule)
+            if label("setting", setting, "ru") == setting and label("strategy", setting, "ru") == setting:
+                untranslated.append(setting)
+    assert untranslated == []
+    window = label("setting", "12 complete months, 2024-01-01 to 2024-12-31", "ru")
+    assert window.startswith("полных периодов: 12 (период — месяц)"), window
+
+
 def test_static_segment_action_translates():
     assert label("segment_action", segkit.STATIC_ACTION, "ru") != segkit.STATIC_ACTION
     assert label("strategy", segkit.D_ACTION, "ru").startswith("Убыточный хвост")

@@ -121,6 +121,8 @@ _VALUE_KINDS: dict[str, tuple[str, ...]] = {
     "part": ("clv_part",),
     "predictor": ("predictor",),
     "inactivity rule": ("reconcile",),
+    "rule": ("rule",),
+    "setting": ("setting", "strategy"),
     "kind": ("segment_kind",),
     "verdict": ("verdict",),
     "guidance": ("guidance",),
