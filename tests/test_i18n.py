@@ -6,6 +6,7 @@ import ast
 import itertools
 import re
 import string
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -36,7 +37,7 @@ PACKAGE = Path(segkit.__file__).resolve().parent
 NBSP = "\u00a0"
 # Latin words allowed in Russian texts: acronyms, product and method names, and codes shown as they are.
 LATIN_OK = {
-    "ABC", "XYZ", "RFM", "LTV", "ROC", "AUC", "CSV", "Excel", "VIP", "HHI", "data", "sample_transactions",
+    "ABC", "XYZ", "RFM", "LTV", "CLV", "NBD", "ROC", "AUC", "CSV", "Excel", "VIP", "HHI", "data", "sample_transactions",
     "csv", "customer_id", "Python",
 }  # fmt: skip
 
@@ -279,6 +280,8 @@ def fitted():
     rfm = segkit.rfm(tx, as_of=as_of)
     segments = segkit.rfm_segments(rfm)
     earlier = segkit.rfm_segments(segkit.rfm(tx, as_of=as_of - pd.Timedelta(days=90)))
+    static = segkit.static_segment(pd.DataFrame({"customer_id": segments.index[:5]}), name="VIP")
+    with_static = segkit.add_static_segments(segments, static)
     model = segkit.ChurnModel(horizon_days=60, random_state=0).fit(tx, as_of=as_of)
     rates = segkit.churn_rate(tx, as_of=as_of)
     return {
@@ -287,6 +290,7 @@ def fitted():
         "matrix": segkit.abc_xyz(tx, as_of=as_of),
         "rfm": rfm,
         "segments": segments,
+        "with_static": with_static,
         "summary": segkit.segment_summary(segments),
         "migration": segkit.segment_migration(earlier, segments),
         "personas": segkit.personas(
@@ -340,6 +344,18 @@ def results(fitted):
         "importance": f["model"].importance_,
         "scores": f["model"].score(tx, as_of=as_of),
         "customer_summary": segkit.customer_summary(tx, as_of=as_of),
+        "abc_rules": segkit.abc_rules(matrix.abc_),
+        "abc_rules_rare": segkit.abc_rules(segkit.abc(tx, as_of=as_of, d_rule="rare")),
+        "abc_rare_table": segkit.abc(tx, as_of=as_of, d_rule="rare").table_,
+        "xyz_rules": matrix.xyz_.rules_,
+        "xyz_cv_rules": segkit.xyz(tx, as_of=as_of, method="cv").rules_,
+        "strategies": segkit.default_strategies(),
+        "abc_portrait": segkit.abc_portrait(matrix.abc_, tx),
+        "static_segments": f["with_static"],
+        "static_summary": segkit.segment_summary(f["with_static"]),
+        "segment_size_check": segkit.segment_size_check(
+            segkit.segment_summary(f["with_static"]), n_personas=9
+        ),
     }
 
 
@@ -367,6 +383,213 @@ def test_every_measure_of_the_summary_tables_translates(results):
         assert label("ranking", ranking, "ru") != ranking
 
 
+# Result columns whose values are codes of a vocabulary (the presentation maps them the same way).
+VALUE_VOCABULARIES = {
+    "source": "source",
+    "kind": "segment_kind",
+    "verdict": "verdict",
+    "guidance": "guidance",
+    "d_reason": "d_reason",
+}
+
+
+def test_every_code_of_the_new_columns_translates(results):
+    untranslated = {}
+    for name, frame in results.items():
+        for column, kind in VALUE_VOCABULARIES.items():
+            if column not in frame.columns:
+                continue
+            for value in frame[column].dropna().astype(str).unique():
+                if value and label(kind, value, "ru") == value:
+                    untranslated.setdefault(name, []).append(value)
+    assert untranslated == {}
+    # The rare-buyer rule of group D did put someone in D, so its reason was checked above.
+    assert (results["abc_rare_table"]["d_reason"] != "").any()
+    assert label("d_reason", "margin rate 1.2% below 5.0%", "ru") == f"норма маржи 1,2{NBSP}% ниже 5,0{NBSP}%"
+    assert label("segment_kind", "static", "ru") == "статический"
+
+
+def test_every_rule_of_the_abc_and_xyz_rule_tables_translates(fitted):
+    tx, as_of = fitted["tx"], fitted["as_of"]
+    tables = [
+        segkit.abc_rules(segkit.abc(tx, as_of=as_of)),
+        segkit.abc_rules(segkit.abc(tx, as_of=as_of, method="average_multiple")),
+        segkit.abc_rules(segkit.abc(tx, as_of=as_of, method="volume_frequency", d_rule="rare")),
+        segkit.abc_rules(segkit.abc(tx, as_of=as_of, d_rule="none")),
+        segkit.xyz(tx, as_of=as_of).rules_,
+        segkit.xyz(tx, as_of=as_of, method="cv").rules_,
+    ]
+    untranslated = []
+    for table in tables:
+        for rule, setting in table["setting"].items():
+            if label("rule", rule, "ru") == rule:
+                untranslated.append(rule)
+            if label("setting", setting, "ru") == setting and label("strategy", setting, "ru") == setting:
+                untranslated.append(setting)
+    assert untranslated == []
+    window = label("setting", "12 complete months, 2024-01-01 to 2024-12-31", "ru")
+    assert window.startswith("полных периодов: 12 (период — месяц)"), window
+
+
+def test_static_segment_action_translates():
+    assert label("segment_action", segkit.STATIC_ACTION, "ru") != segkit.STATIC_ACTION
+    assert label("strategy", segkit.D_ACTION, "ru").startswith("Убыточный хвост")
+
+
+# ---------------------------------------------------------------------------------------------------
+# CRM and CLV: every code their analyses emit has a translation
+# ---------------------------------------------------------------------------------------------------
+
+# The CRM and CLV result columns whose values are codes of a vocabulary.
+CRM_VOCABULARIES = {
+    **VALUE_VOCABULARIES,
+    "source": ("source", "channel"),
+    "strongest": "loyalty_type",
+    "type": "loyalty_type",
+    "signals": "loyalty_signals",
+    "action": "loyalty_action",
+    "quadrant": "quadrant",
+    "strategy": "quadrant_strategy",
+    "state": "base_state",
+    "state_before": "base_state",
+    "readiness": "readiness",
+    "channel": "channel",
+    "recontact_basis": "recontact_basis",
+    "recontact_status": "recontact_status",
+    "part": "clv_part",
+    "predictor": "predictor",
+    "inactivity rule": "reconcile",
+}
+
+
+@pytest.fixture(scope="module")
+def crm_results():
+    """Every result table of the CRM analyses, on the bundled sample CRM."""
+    crm = segkit.load_sample_crm()
+    as_of = "2025-01-01"
+    loyalty = segkit.loyalty_scores(crm, as_of=as_of)
+    matrix = segkit.activity_capacity(crm, as_of=as_of)
+    return {
+        "loyalty_scores": loyalty.scores,
+        "loyalty_signals": loyalty.signals,
+        "loyalty_profile": segkit.loyalty_profile(loyalty),
+        "strong_share": segkit.strong_share(loyalty),
+        "loyalty_actions": segkit.loyalty_actions(),
+        "csi_nps": segkit.csi_nps(crm, as_of=as_of),
+        "csi_nps_by_manager": segkit.csi_nps(crm, by="manager", as_of=as_of),
+        "activity_capacity": matrix,
+        "quadrant_summary": segkit.quadrant_summary(matrix),
+        "base_states": segkit.base_states(crm, as_of=as_of),
+        "base_structure": segkit.base_structure(crm, as_of=as_of, by="state"),
+        "base_movement": segkit.base_movement(crm, start="2024-07-01", as_of=as_of),
+        "lead_conversion": segkit.lead_conversion(crm, as_of=as_of, window_months=24),
+        "renew_index": segkit.renew_index(crm, as_of=as_of),
+    }
+
+
+@pytest.fixture(scope="module")
+def clv_results(fitted):
+    """Every result table of the CLV analyses, on the small generated base."""
+    tx, as_of = fitted["tx"], fitted["as_of"]
+    full = segkit.btyd_summary(tx, time_scale=7, as_of=as_of)
+    split = segkit.btyd_summary(tx, time_scale=7, as_of=as_of, calibration_end=as_of - pd.Timedelta(days=180))
+    bg = segkit.BetaGeoModel().fit(full)
+    with (
+        warnings.catch_warnings()
+    ):  # the small generated base correlates spend with frequency; irrelevant here
+        warnings.simplefilter("ignore", segkit.SpendDependenceWarning)
+        gg = segkit.GammaGammaModel().fit(full)
+    values = segkit.customer_value(bg, gg, full)
+    status = segkit.customer_status(tx, as_of=as_of)
+    joined = segkit.join_segments(values, rfm=fitted["segments"], abc=fitted["matrix"].abc_, status=status)
+    holdout_model = segkit.BetaGeoModel().fit(split)
+    check = segkit.holdout_validation(holdout_model, split, max_frequency=5)
+    reconciled = segkit.reconcile_status(values, status, low_p_alive=0.5)
+    return {
+        "summary": full,
+        "split": split,
+        "values": values,
+        "joined": joined,
+        "by_group": segkit.clv_by_group(joined, "abc_class"),
+        "tracking": segkit.cumulative_tracking(holdout_model, tx, split),
+        "holdout_by_frequency": check.by_frequency,
+        "holdout_customers": check.customers,
+        "holdout_metrics": check.metrics,
+        "p_alive_calibration": check.p_alive_calibration,
+        "agreement": reconciled.agreement,
+        "by_status": reconciled.by_status,
+        "bg_summary": bg.summary_,
+        "gg_summary": gg.summary_,
+    }
+
+
+def _unlabelled_columns(tables: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    from segkit.report import column_label
+
+    missing = {}
+    for name, frame in tables.items():
+        names = [*map(str, frame.columns), *(str(n) for n in frame.index.names if n is not None)]
+        for column in names:
+            if re.fullmatch(r"[\d.]+-[\d.]+", column):
+                continue  # P(alive) bands of the reconciliation ("0.25-0.50")
+            if column_label(column, "ru") == column and column_label(column, "en") == column:
+                missing.setdefault(name, []).append(column)
+    return missing
+
+
+def _untranslated_codes(tables: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    out = {}
+    for name, frame in tables.items():
+        flat = frame.reset_index() if any(n is not None for n in frame.index.names) else frame
+        for column, vocabularies in CRM_VOCABULARIES.items():
+            if column not in flat.columns:
+                continue
+            vocabularies = (vocabularies,) if isinstance(vocabularies, str) else vocabularies
+            for value in flat[column].dropna().astype(str).unique():
+                if value and all(label(kind, value, "ru") == value for kind in vocabularies):
+                    out.setdefault(name, []).append(f"{column}: {value}")
+    return out
+
+
+def test_every_crm_and_clv_result_column_has_a_human_label(crm_results, clv_results):
+    assert _unlabelled_columns(crm_results) == {}
+    assert _unlabelled_columns(clv_results) == {}
+
+
+def test_every_code_the_crm_and_clv_analyses_emit_translates(crm_results, clv_results):
+    assert _untranslated_codes(crm_results) == {}
+    assert _untranslated_codes(clv_results) == {}
+    # The tables did carry the codes checked above.
+    assert set(crm_results["activity_capacity"]["quadrant"]) == set(segkit.QUADRANT_STRATEGIES)
+    assert set(crm_results["base_states"]["state"]) == set(segkit.BASE_STATES)
+
+
+def test_the_crm_vocabularies_of_the_code_are_complete():
+    # The module constants, whether or not the sample produces every one of them.
+    for loyalty_type in segkit.LOYALTY_TYPES:
+        assert label("loyalty_type", loyalty_type, "ru") != loyalty_type
+        assert label("column", loyalty_type, "ru") == loyalty_type  # a column named by its type ...
+        from segkit.report import column_label
+
+        assert column_label(loyalty_type, "ru") == label("loyalty_type", loyalty_type, "ru")  # ... translates
+    for quadrant, strategy in segkit.QUADRANT_STRATEGIES.items():
+        assert label("quadrant", quadrant, "ru") != quadrant
+        assert label("quadrant_strategy", strategy, "ru") != strategy
+    for state in (*segkit.BASE_STATES, "new in the base"):
+        assert label("base_state", state, "ru") != state
+    actions = segkit.loyalty_actions()
+    for column, kind in (("signals", "loyalty_signals"), ("action", "loyalty_action"), ("source", "source")):
+        for value in actions[column].unique():
+            assert label(kind, value, "ru") != value, value
+    assert label("quadrant", "problem children", "ru") == "трудные дети"
+    assert label("loyalty_type", "process", "ru") == "процессуальная"
+    # Codes the renew index writes in its own module (the sample need not reach every one).
+    renew = _constants([PACKAGE / "crm" / "_renew.py"])
+    assert {"due", "missed", "no date", "upcoming"} <= renew
+    for status in ("due", "missed", "no date", "upcoming"):
+        assert label("recontact_status", status, "ru") != status
+
+
 @pytest.fixture(scope="module")
 def plots(fitted):
     """Every plot function of the kit, drawn from the fitted analyses."""
@@ -379,6 +602,7 @@ def plots(fitted):
         "pareto": lambda: segkit.plot_pareto(matrix.abc_),
         "lorenz": lambda: segkit.plot_pareto(tx, as_of=as_of, kind="lorenz"),
         "cv": lambda: segkit.plot_cv_distribution(matrix.xyz_),
+        "regularity": lambda: segkit.plot_regularity(matrix.xyz_),
         "heatmap": lambda: segkit.plot_abc_xyz_heatmap(matrix, by="revenue"),
         "segment_sizes": lambda: segkit.plot_segment_sizes(f["summary"]),
         "migration": lambda: segkit.plot_migration(f["migration"]),

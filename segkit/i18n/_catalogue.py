@@ -32,6 +32,8 @@ _FIELD_KINDS = {
     "title": "plot",
     "group": "base",
     "what": "of_value",
+    "period2": "period",
+    "method": "abc_method",
 }
 
 

@@ -97,8 +97,8 @@ _VALUE_KINDS: dict[str, tuple[str, ...]] = {
     "status": ("status",),
     "status_before": ("status",),
     "base": ("base",),
-    "strategy": ("strategy",),
-    "action": ("segment_action",),
+    "strategy": ("strategy", "quadrant_strategy"),
+    "action": ("segment_action", "loyalty_action"),
     "description": ("segment_description",),
     "approach": ("persona_approach",),
     "ranking": ("ranking",),
@@ -107,6 +107,26 @@ _VALUE_KINDS: dict[str, tuple[str, ...]] = {
     "meaning": ("churn_feature",),
     "effect": ("effect",),
     "dimension": ("dimension",),
+    "source": ("source", "channel"),
+    "strongest": ("loyalty_type",),
+    "type": ("loyalty_type",),
+    "signals": ("loyalty_signals",),
+    "quadrant": ("quadrant",),
+    "state": ("base_state",),
+    "state_before": ("base_state",),
+    "readiness": ("readiness",),
+    "channel": ("channel",),
+    "recontact_basis": ("recontact_basis",),
+    "recontact_status": ("recontact_status",),
+    "part": ("clv_part",),
+    "predictor": ("predictor",),
+    "inactivity rule": ("reconcile",),
+    "rule": ("rule",),
+    "setting": ("setting", "strategy"),
+    "kind": ("segment_kind",),
+    "verdict": ("verdict",),
+    "guidance": ("guidance",),
+    "d_reason": ("d_reason",),
 }
 # Whole-table formats for matrices whose every cell is the same measure (cohort tables).
 _TABLE_FORMATS = {
@@ -162,7 +182,7 @@ def column_label(name: Any, lang: str = "en") -> str:
     >>> column_label("recency_days_median")
     'days since last purchase, median'
     """
-    return translate(name, ("column", "segment", "status"), check_lang(lang))
+    return translate(name, ("column", "segment", "status", "base_state", "loyalty_type"), check_lang(lang))
 
 
 def _is_percent(name: str, kind_format: str | None) -> bool:
@@ -600,7 +620,7 @@ def segment_cards(
     ... )
     >>> cards = segment_cards(summary, lang="ru")
     >>> print(repr(cards).splitlines()[1])
-    Кто это: Покупали недавно, покупают часто и тратят больше всех.
+    Кто это: Покупали недавно, покупают часто и тратят больше всех (ячейка 5-5-5).
     >>> "<h4>Чемпионы</h4>" in cards.html
     True
     """
