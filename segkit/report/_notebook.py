@@ -115,6 +115,8 @@ def _open_report_table(folder: Path) -> Transactions:
     for f in fields(QualityReport):
         if "Timestamp" in str(f.type) and values.get(f.name) is not None:
             values[f.name] = pd.Timestamp(values[f.name])
+        elif "tuple" in str(f.type) and isinstance(values.get(f.name), list):
+            values[f.name] = tuple(values[f.name])  # JSON has no tuples: notes and warnings come back as lists
     return Transactions(data=data, quality=QualityReport(**values))
 
 
