@@ -116,7 +116,8 @@ def _open_report_table(folder: Path) -> Transactions:
         if "Timestamp" in str(f.type) and values.get(f.name) is not None:
             values[f.name] = pd.Timestamp(values[f.name])
         elif "tuple" in str(f.type) and isinstance(values.get(f.name), list):
-            values[f.name] = tuple(values[f.name])  # JSON has no tuples: notes and warnings come back as lists
+            # JSON has no tuples: notes and warnings come back as lists.
+            values[f.name] = tuple(values[f.name])
     return Transactions(data=data, quality=QualityReport(**values))
 
 
