@@ -71,9 +71,31 @@ PRESENTATION = {PACKAGE / "i18n", PACKAGE / "report" / "_format.py", PACKAGE / "
 ANALYSIS = [p for p in ALL_CODE if not any(p == q or q in p.parents for q in PRESENTATION)]
 
 
+# Notebooks (the report's and the training lessons, shipped inside the package) look texts up by key too.
+NOTEBOOKS = sorted(PACKAGE.parent.glob("notebooks/**/*.ipynb")) + sorted(PACKAGE.rglob("*.ipynb"))
+
+
+def _notebook_constants(paths: list[Path]) -> set[str]:
+    """Every string constant of the code cells of the given notebooks (IPython magics left out)."""
+    import nbformat
+
+    out: set[str] = set()
+    for path in paths:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            code = "\n".join(
+                line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+            )
+            for node in ast.walk(ast.parse(code)):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    out.add(node.value)
+    return out
+
+
 @pytest.fixture(scope="module")
 def all_constants() -> set[str]:
-    return _constants(ALL_CODE)
+    return _constants(ALL_CODE) | _notebook_constants(NOTEBOOKS)
 
 
 @pytest.fixture(scope="module")
@@ -718,3 +740,25 @@ def test_every_concentration_warning_translates():
         russian = label("warning", message, "ru")
         assert russian != message, message
         assert not re.search(r"\b(?:revenue|margin)\b", russian), russian
+
+
+def test_a_key_defined_by_two_topic_files_is_an_error(tmp_path, monkeypatch):
+    from segkit.i18n import _catalogue
+
+    (tmp_path / "a.en.yaml").write_text('messages:\n  x.one: "One"\n', encoding="utf-8")
+    (tmp_path / "b.en.yaml").write_text(
+        'messages:\n  x.two: "Two"\nlabels:\n  k:\n    c: "C"\n', encoding="utf-8"
+    )
+    monkeypatch.setattr(_catalogue, "_DIR", tmp_path)
+    _catalogue._load.cache_clear()
+    try:
+        merged = _catalogue._load("en")
+        assert merged["messages"] == {"x.one": "One", "x.two": "Two"} and merged["labels"] == {
+            "k": {"c": "C"}
+        }
+        (tmp_path / "c.en.yaml").write_text('messages:\n  x.one: "Again"\n', encoding="utf-8")
+        _catalogue._load.cache_clear()
+        with pytest.raises(RuntimeError, match=r"x\.one.*a\.en\.yaml.*c\.en\.yaml"):
+            _catalogue._load("en")
+    finally:
+        _catalogue._load.cache_clear()

@@ -1,4 +1,9 @@
-"""The message catalogue: one YAML file per language, looked up by key (:func:`t`) or by vocabulary (:func:`label`).
+"""The message catalogue, looked up by key (:func:`t`) or by vocabulary (:func:`label`).
+
+The catalogue lives in ``catalogue/<topic>.<lang>.yaml``: one pair of files per topic (the report's tables,
+each notebook's narrative, the training lessons), each with ``messages`` and optionally ``labels``. A
+language's catalogue is the union of its topic files; a key defined by two topics is an error, so topics
+never override each other silently.
 
 Why YAML and not gettext: the texts are keyed by the codes the analysis produces (segment names, statuses,
 column names), several vocabularies share codes (``"revenue"`` is a column, a feature and a plot label), and
@@ -22,7 +27,7 @@ __all__ = ["LANGUAGES", "catalogue_keys", "check_lang", "label", "persona_label"
 
 #: The languages every text exists in; the first is the default.
 LANGUAGES = ("en", "ru")
-_DIR = Path(__file__).resolve().parent
+_DIR = Path(__file__).resolve().parent / "catalogue"
 # A captured field is translated through this vocabulary when it has an entry there (field name -> kind).
 _FIELD_KINDS = {
     "reason": "term",
@@ -50,11 +55,29 @@ def check_lang(lang: Any) -> str:
     return str(lang)
 
 
+def topic_files(lang: str) -> list[Path]:
+    """The catalogue files of one language, one per topic, in name order."""
+    return sorted(_DIR.glob(f"*.{check_lang(lang)}.yaml"))
+
+
 @functools.cache
 def _load(lang: str) -> dict[str, Any]:
-    with (_DIR / f"{lang}.yaml").open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    return {"messages": dict(data["messages"]), "labels": {k: dict(v) for k, v in data["labels"].items()}}
+    messages: dict[str, str] = {}
+    labels: dict[str, dict[str, str]] = {}
+    origin: dict[str, str] = {}
+    for path in topic_files(lang):
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+        entries = [(f"messages.{k}", k, v, messages) for k, v in (data.get("messages") or {}).items()]
+        for kind, vocabulary in (data.get("labels") or {}).items():
+            bucket = labels.setdefault(kind, {})
+            entries += [(f"labels.{kind}.{k}", k, v, bucket) for k, v in vocabulary.items()]
+        for full, key, text, bucket in entries:
+            if full in origin:
+                raise RuntimeError(f"Catalogue key {full!r} is defined in {origin[full]} and in {path.name}.")
+            origin[full] = path.name
+            bucket[key] = text
+    return {"messages": messages, "labels": labels}
 
 
 def catalogue_keys(lang: str) -> dict[str, str]:
