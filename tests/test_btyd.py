@@ -108,35 +108,14 @@ def test_parameter_errors(kwargs, message):
 # ------------------------------------------------------------------------------------------------
 
 
-def read_cdnow_sample(path) -> segkit.Transactions:
-    raw = pd.read_csv(
-        path,
-        sep=r"\s+",
-        header=None,
-        names=["id_total", "id_sample", "date", "number_of_cds", "dollar_value"],
-        dtype={"date": str},
-    )
-    # No order column: one order per customer-day. Keep exact duplicates and zero amounts, as the paper did.
-    return segkit.read_transactions(
-        raw,
-        customer="id_sample",
-        date="date",
-        amount="dollar_value",
-        quantity="number_of_cds",
-        date_format="%Y%m%d",
-        duplicates="keep",
-        zero_amount="keep",
-    )
-
-
 def half_up(value: float) -> float:
     # The published file rounds halves up (109.625 -> 109.63); Python's round() would not.
     return float(Decimal(repr(round(value, 9))).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
 @pytest.mark.realdata
-def test_cdnow_reproduces_fader_hardie_summary(cdnow_sample_path, cdnow_summary_path):
-    tx = read_cdnow_sample(cdnow_sample_path)
+def test_cdnow_reproduces_fader_hardie_summary(cdnow_sample_tx, cdnow_summary_path):
+    tx = cdnow_sample_tx
     assert tx.quality.rows_kept == 6919 and tx.quality.n_customers == 2357
     ref = pd.read_csv(cdnow_summary_path, dtype={"ID": str}).set_index("ID")
     # Daily periods in weeks; the calibration ends on 1997-09-30 (inclusive).
@@ -167,9 +146,9 @@ def test_cdnow_reproduces_fader_hardie_summary(cdnow_sample_path, cdnow_summary_
         ("week", "W", 2, "1997-09-28"),
     ],
 )
-def test_equals_lifetimes_summary(cdnow_sample_path, period, freq, scale, end):
+def test_equals_lifetimes_summary(cdnow_sample_tx, period, freq, scale, end):
     utils = pytest.importorskip("lifetimes.utils")
-    tx = read_cdnow_sample(cdnow_sample_path)
+    tx = cdnow_sample_tx
     ours = segkit.btyd_summary(tx, period=period, time_scale=scale, observation_end=end)
     theirs = utils.summary_data_from_transaction_data(
         tx.data,
@@ -193,9 +172,9 @@ def test_equals_lifetimes_summary(cdnow_sample_path, period, freq, scale, end):
 
 
 @pytest.mark.realdata
-def test_calibration_split_equals_lifetimes(cdnow_sample_path):
+def test_calibration_split_equals_lifetimes(cdnow_sample_tx):
     utils = pytest.importorskip("lifetimes.utils")
-    tx = read_cdnow_sample(cdnow_sample_path)
+    tx = cdnow_sample_tx
     ours = segkit.btyd_summary(tx, time_scale=7, calibration_end="1997-09-30")
     theirs = utils.calibration_and_holdout_data(
         tx.data,

@@ -17,30 +17,9 @@ PUBLISHED_LL = -9582.4
 ONE = pd.DataFrame({"frequency": [2.0], "recency": [30.43], "T": [38.86]})
 
 
-def read_cdnow_sample(path) -> segkit.Transactions:
-    raw = pd.read_csv(
-        path,
-        sep=r"\s+",
-        header=None,
-        names=["id_total", "id_sample", "date", "number_of_cds", "dollar_value"],
-        dtype={"date": str},
-    )
-    # One order per customer-day; identical lines are real purchases and $0 lines are kept, as in the paper.
-    return segkit.read_transactions(
-        raw,
-        customer="id_sample",
-        date="date",
-        amount="dollar_value",
-        quantity="number_of_cds",
-        date_format="%Y%m%d",
-        duplicates="keep",
-        zero_amount="keep",
-    )
-
-
 @pytest.fixture(scope="module")
-def cdnow(cdnow_sample_path):
-    tx = read_cdnow_sample(cdnow_sample_path)
+def cdnow(cdnow_sample_tx):
+    tx = cdnow_sample_tx
     return tx, segkit.btyd_summary(tx, period="day", time_scale=7, calibration_end="1997-09-30")
 
 
