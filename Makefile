@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.segkit-installed
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+# Test workers (pytest-xdist); each notebook and each test module runs on one worker.
+WORKERS ?= 2
 
 .PHONY: setup report test lint format notebooks sample-data bench docs clean
 
@@ -27,7 +29,7 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check segkit tests bench notebooks
 	$(BIN)/ruff format --check segkit tests bench
-	$(BIN)/python -m pytest $(NBVAL) tests segkit $(NOTEBOOKS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadscope $(NBVAL) tests segkit $(NOTEBOOKS) $(PYTEST_ARGS)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint: $(STAMP)
