@@ -735,8 +735,11 @@ _FIGURE_KEYS = {
 
 
 def _reason_text(reason: str, lang: str) -> str:
-    # Known analysis messages have catalogue twins; anything else is shown as the analysis wrote it.
-    return localize_text(label("warning", reason, lang), lang)
+    # Known analysis messages have catalogue twins; an English-only reason stays off a page in another language.
+    text = label("warning", reason, lang)
+    if lang != "en" and text == reason:
+        return t("figure.unavailable", lang)
+    return t("figure.unavailable_reason", lang, reason=localize_text(text, lang))
 
 
 def key_figures_html(
@@ -892,7 +895,10 @@ def _parameter_value(value: Any, lang: str) -> str:
         )
     if isinstance(value, list | tuple):
         return ", ".join(_parameter_value(v, lang) for v in value)
-    return str(value) if not isinstance(value, pd.Timestamp) else format_date(value, lang)
+    if isinstance(value, pd.Timestamp):
+        return format_date(value, lang)
+    # Known texts (the bundled sample's name, policies) have catalogue twins; others are shown as given.
+    return translate(value, ("term",), lang)
 
 
 def parameters_html(

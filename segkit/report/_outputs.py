@@ -127,7 +127,11 @@ def failure_message(name: str, failure: dict[str, str], *, segkit_error: bool, l
 def skipped_note(info: dict[str, str], *, lang: str = "en") -> str:
     """The HTML note that stands for a skipped section in the code-free copy, in the page's language."""
     lang = check_lang(lang)
-    reason = localize_text(label("warning", info.get("reason", ""), lang), lang)
+    reason = label("warning", info.get("reason", ""), lang)
+    if lang != "en" and reason == info.get("reason", ""):
+        # An analysis message without a catalogue twin stays off a page in another language.
+        reason = t("section.reason_elsewhere", lang)
+    reason = localize_text(reason, lang)
     lines = [f"<p><b>{html.escape(t('section.skipped', lang, title=info.get('section', '')))}</b> "]
     lines[0] += f"{html.escape(reason)}</p>"
     if info.get("hint"):
@@ -245,7 +249,8 @@ def write_index(
         parts.append(downloads_html(lists, workbook=workbook, lang=lang))
     else:
         parts.append(_plain("index.downloads", "index.no_lists", lang))
-    named = {label("report_parameter", k, lang): v for k, v in shown.items()}
+    readable = {**shown, "as_of": pd.Timestamp(shown["as_of"])} if shown.get("as_of") else dict(shown)
+    named = {label("report_parameter", k, lang): v for k, v in readable.items()}
     parts.append(parameters_html(named, lang=lang))
     table, note = format_table(quality, lang=lang, currency=currency, max_rows=None)
     quality_html = table.to_html(index=False, border=0, classes="segkit-table", escape=True)

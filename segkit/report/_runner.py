@@ -278,7 +278,7 @@ def run_report(
             )
             write_run_json(staging, run_record(result, shown))
             write_manifest(
-                staging, tx, parameters=shown, as_of=as_of_ts, reports_root=output, started=started
+                staging, tx, parameters=shown, as_of=as_of_ts, reports_root=output, started=started, lang=lang
             )
             staging.chmod(0o755)  # published reports are readable like any folder the user creates
             publish(staging, target, replace=existed and force)
