@@ -89,7 +89,9 @@ def _run(ws: dict[str, Path], **kwargs):
 
 def _all_text(folder: Path) -> dict[str, str]:
     return {
-        p.name: p.read_text(encoding="utf-8") for p in folder.rglob("*") if p.is_file() and p.suffix != ".xlsx"
+        p.name: p.read_text(encoding="utf-8")
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix != ".xlsx"
     }
 
 
@@ -113,7 +115,9 @@ def test_report_success(workspace: dict[str, Path]) -> None:
     page = (folder / "00_good.html").read_text()
     assert "hi: 3 customers" in page and "segkit.load_report_data" not in page  # outputs only, no code
     index = (folder / "index.html").read_text()
-    assert '<a href="00_good.html">' in index and "rows read" in index and "All pages were built (1)." in index
+    assert (
+        '<a href="00_good.html">' in index and "rows read" in index and "All pages were built (1)." in index
+    )
     run = json.loads((folder / "run.json").read_text())
     assert run["ok"] and run["quality"]["rows_read"] == 4 and run["parameters"]["as_of"] == "2024-03-02"
     assert run["parameters"]["data_path"] == "shop.csv" and run["quality"]["source"] == "shop.csv"

@@ -17,7 +17,7 @@ import pytest
 
 import segkit
 from segkit import cli
-from segkit.report._screenshots import check_html, check_report
+from segkit.report._screenshots import check_html, check_report, find_chromium, rendered_dom, screenshot
 
 PARAMETERS = """data_path = None
 columns = {}
@@ -175,6 +175,17 @@ def test_lists_download_as_csv_and_one_workbook(russian: Path):
     assert len(sheet) == 2000 and pd.api.types.is_numeric_dtype(sheet["Выручка"])
 
 
+@pytest.mark.skipif(find_chromium() is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_chromium_shows_the_index_and_a_page_cleanly(russian: Path, tmp_path: Path):
+    for name, title in (("index", segkit.report_title("2025-01-01", "ru")), ("02_rfm", "RFM-сегменты")):
+        page = russian / f"{name}.html"
+        dom = rendered_dom(page)
+        assert re.search(r"<title>(.*?)</title>", dom).group(1) == title
+        assert check_html(dom, lang="ru") == []
+        png = screenshot(page, tmp_path / f"{name}.png", width=1000, height=1400)
+        assert png.stat().st_size > 20_000  # a page with content, not a blank one
+
+
 def test_findings_follow_the_rules():
     from segkit.report._summary import ReportSummary, summary_findings
 
@@ -239,9 +250,17 @@ def test_largest_migration_against_the_previous_report(tmp_path: Path):
 def test_a_figure_that_cannot_be_computed_says_so(tmp_path: Path):
     from segkit.report._summary import report_summary
 
-    tiny = pd.DataFrame({"customer_id": ["a"], "order_date": ["2024-06-01"], "amount": [10.0]})
-    summary = report_summary(segkit.read_transactions(tiny), as_of="2024-06-02")
-    assert summary.figures["customers"] == 1 and "churn_rate" in summary.unavailable
+    tiny = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a"],
+            "order_date": ["2024-06-03", "2024-06-10", "2024-06-20"],
+            "amount": [10, 5, 7],
+        }
+    )
+    summary = report_summary(segkit.read_transactions(tiny), as_of="2024-07-01")
+    assert summary.figures["customers"] == 2 and list(summary.unavailable) == ["churn_rate"]
+    assert summary.unavailable["churn_rate"].startswith("No month lies wholly before as_of=2024-07-01")
+    assert summary.figures["migration"]["customers"] is None  # no earlier report: nothing to compare
     html = segkit.key_figures_html(summary.figures, lang="ru", unavailable=summary.unavailable)
     assert (
         "для этой базы рассчитать нельзя" in html and check_html(f"<title>x</title>{html}", lang="ru") == []
@@ -288,4 +307,5 @@ def test_full_russian_report_of_the_sample_has_no_english(tmp_path: Path):
     code = cli.main(["report", "--out", str(tmp_path), "--lang", "ru", "--currency", "RUB"])
     folder = tmp_path / "2025-01-01"
     assert code == 0
+    assert len(list(folder.glob("*.html"))) == 8  # the index and the seven pages
     assert check_report(folder, lang="ru") == {}

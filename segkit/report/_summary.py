@@ -159,10 +159,10 @@ def _largest_migration(
 
     scheme = rfm_options.pop("scheme", None)
     options = {k: v for k, v in rfm_options.items() if k in ("bins", "monetary", "recency")}
-    baseline = segkit.migration_baseline(tx, as_of=as_of, reports_root=reports_root, **options)
-    if baseline.source != "previous report":
+    if segkit.previous_segments(reports_root, as_of=as_of) is None:
         # The summary compares reports, not the same data earlier: the first report has nothing to show.
         return {"migration": {"customers": None, "before": None, "after": None, "since": None}}
+    baseline = segkit.migration_baseline(tx, as_of=as_of, reports_root=reports_root, **options)
     now = segkit.rfm_segments(segkit.rfm(tx, as_of=as_of, **options), scheme=scheme)
     moves = segkit.segment_migration(baseline.segments, now).counts_
     stacked = moves.stack()
