@@ -906,7 +906,8 @@ def parameters_html(
 ) -> str:
     """Parameters (or a data-quality summary: ``heading="index.data_quality"``) as a readable two-column table.
 
-    Values are written out in words and locale numbers (never JSON escapes).
+    The runner's parameters get their human names (``as_of`` -> "Analysis date"); values are written out
+    in words and locale numbers (never JSON escapes).
 
     Examples
     --------
@@ -918,7 +919,8 @@ def parameters_html(
     if heading not in ("index.parameters", "index.data_quality"):
         raise ParameterError(f"heading must be 'index.parameters' or 'index.data_quality'; got {heading!r}.")
     rows = "".join(
-        f"<tr><td>{_esc(name)}</td><td>{_esc(_parameter_value(value, lang))}</td></tr>"
+        f"<tr><td>{_esc(translate(name, ('report_parameter',), lang))}</td>"
+        f"<td>{_esc(_parameter_value(value, lang))}</td></tr>"
         for name, value in parameters.items()
     )
     head = f"<tr><th>{_esc(t('parameter.name', lang))}</th><th>{_esc(t('parameter.value', lang))}</th></tr>"

@@ -322,7 +322,9 @@ def _manifest_html(manifest: dict[str, Any], comparison: dict[str, Any], lang: s
     if previous is None:
         since = f"<p>{html.escape(t('manifest.no_previous', lang))}</p>"
     elif not comparison["changes"]:
-        since = f"<p>{html.escape(t('manifest.same', lang, date=format_date(previous, lang)))}</p>"
+        since = (
+            f"<p>{html.escape(t('manifest.same', lang, name='segkit', date=format_date(previous, lang)))}</p>"
+        )
     else:
         items = "".join(f"<li>{html.escape(_change_text(c, lang))}</li>" for c in comparison["changes"])
         since = f"<p>{html.escape(t('manifest.compared', lang, date=format_date(previous, lang)))}</p><ul>{items}</ul>"

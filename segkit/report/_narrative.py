@@ -102,7 +102,7 @@ def check_narrative(nb: Any) -> list[str]:
     >>> nb.cells = [nbformat.v4.new_markdown_cell("## Churn"), nbformat.v4.new_markdown_cell("Отток")]
     >>> nb.cells[0].metadata["tags"], nb.cells[1].metadata["tags"] = ["lang-en"], ["lang-ru"]
     >>> check_narrative(nb)
-    ['cell 2 (Отток): heading levels differ from its English twin: [] vs [\\'##\\']']
+    ["cell 2 (Отток): heading levels differ from its English twin: [] vs ['##']"]
     """
     problems: list[str] = []
     cells = list(nb.cells)

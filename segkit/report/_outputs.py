@@ -130,7 +130,7 @@ def skipped_note(info: dict[str, str], *, lang: str = "en") -> str:
     reason = label("warning", info.get("reason", ""), lang)
     if lang != "en" and reason == info.get("reason", ""):
         # An analysis message without a catalogue twin stays off a page in another language.
-        reason = t("section.reason_elsewhere", lang)
+        reason = t("section.reason_elsewhere", lang, file="run.json")
     reason = localize_text(reason, lang)
     lines = [f"<p><b>{html.escape(t('section.skipped', lang, title=info.get('section', '')))}</b> "]
     lines[0] += f"{html.escape(reason)}</p>"
@@ -250,8 +250,7 @@ def write_index(
     else:
         parts.append(_plain("index.downloads", "index.no_lists", lang))
     readable = {**shown, "as_of": pd.Timestamp(shown["as_of"])} if shown.get("as_of") else dict(shown)
-    named = {label("report_parameter", k, lang): v for k, v in readable.items()}
-    parts.append(parameters_html(named, lang=lang))
+    parts.append(parameters_html(readable, lang=lang))
     table, note = format_table(quality, lang=lang, currency=currency, max_rows=None)
     quality_html = table.to_html(index=False, border=0, classes="segkit-table", escape=True)
     if note:
@@ -260,7 +259,9 @@ def write_index(
         f'<section class="segkit-section"><h2>{html.escape(t("index.data_quality", lang))}</h2>'
         f"{quality_html}</section>"
     )
-    parts.append(f'<p class="muted">{html.escape(t("index.generated", lang, version=__version__))}</p>')
+    parts.append(
+        f'<p class="muted">{html.escape(t("index.generated", lang, name="segkit", version=__version__))}</p>'
+    )
     page = (
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
