@@ -317,7 +317,7 @@ def _manifest_html(manifest: dict[str, Any], comparison: dict[str, Any], lang: s
         ),
         (t("manifest.packages", lang), ", ".join(f"{k} {v}" for k, v in manifest["packages"].items() if v)),
     ]
-    table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+    table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
     previous = comparison["previous"]
     if previous is None:
         since = f"<p>{html.escape(t('manifest.no_previous', lang))}</p>"
