@@ -249,6 +249,16 @@ def _add_runner_arguments(report: argparse.ArgumentParser) -> None:
         help="attribute column that identifies nobody and stays readable under --mask-ids (repeatable)",
     )
     group.add_argument(
+        "--lang",
+        choices=["en", "ru"],
+        help="report language: narrative, tables, index and CSV dialect (default en; config key lang)",
+    )
+    group.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="ISO 4217 currency shown with money, e.g. RUB (default: none; config key currency)",
+    )
+    group.add_argument(
         "--crm",
         action="append",
         default=[],
@@ -279,6 +289,8 @@ def _runner_settings(args: argparse.Namespace, config: dict[str, Any]) -> dict[s
         "mask_key_text": config.get("mask_key"),
         "mask_safe": args.mask_safe or config.get("mask_safe", []),
         "crm": crm,
+        "lang": args.lang or config.get("lang", "en"),
+        "currency": args.currency or config.get("currency"),
     }
 
 

@@ -88,7 +88,11 @@ def _run(ws: dict[str, Path], **kwargs):
 
 
 def _all_text(folder: Path) -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.name: p.read_text(encoding="utf-8")
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix != ".xlsx"
+    }
 
 
 def test_report_success(workspace: dict[str, Path]) -> None:
@@ -100,6 +104,7 @@ def test_report_success(workspace: dict[str, Path]) -> None:
     assert sorted(p.name for p in folder.iterdir()) == [
         "00_good.html",
         "00_good.ipynb",
+        "customer_lists.xlsx",
         "customers.csv",
         "index.html",
         "run.json",
@@ -110,7 +115,9 @@ def test_report_success(workspace: dict[str, Path]) -> None:
     page = (folder / "00_good.html").read_text()
     assert "hi: 3 customers" in page and "segkit.load_report_data" not in page  # outputs only, no code
     index = (folder / "index.html").read_text()
-    assert '<a href="00_good.html">' in index and "rows read" in index and "All notebooks ran." in index
+    assert (
+        '<a href="00_good.html">' in index and "rows read" in index and "All pages were built (1)." in index
+    )
     run = json.loads((folder / "run.json").read_text())
     assert run["ok"] and run["quality"]["rows_read"] == 4 and run["parameters"]["as_of"] == "2024-03-02"
     assert run["parameters"]["data_path"] == "shop.csv" and run["quality"]["source"] == "shop.csv"
@@ -149,7 +156,7 @@ def test_failures_and_skipped_sections(workspace: dict[str, Path]) -> None:
     errors = [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors and errors[0]["ename"] == "ValueError"
     page = (folder / "01_broken.html").read_text()
-    assert "This notebook stopped in the section “Scoring”" in page
+    assert "This page stopped in the section “Scoring”" in page
     assert "invalid literal for int()" in page and "What to do:" in page
     assert "Traceback" not in page and "NOT_SET_ANYWHERE" not in page and "papermill-error" not in page
     # The log names the notebook, the section and the error, with the traceback; then the summary.
@@ -172,7 +179,9 @@ def test_failures_and_skipped_sections(workspace: dict[str, Path]) -> None:
     assert "Section skipped: Big customers." in skipped_page and "the rest ran" in skipped_page
     assert "after the skipped section" in skipped_page
     index = (folder / "index.html").read_text()
-    assert "1 section(s) skipped" in index and "failed</b> in section “Scoring”" in index
+    assert "Sections skipped for this base: Big customers." in index
+    assert "This page could not be built: ValueError: invalid literal" in index
+    assert "Pages that could not be built: 01_broken." in index
     run = json.loads((folder / "run.json").read_text())
     assert run["notebooks"][1]["skipped_sections"][0]["hint"] == "--param min_orders=1 (now 9)"
     assert lines[-1].startswith(

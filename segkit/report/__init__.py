@@ -22,6 +22,7 @@ from ._format import (
     warnings_html,
 )
 from ._manifest import compare_manifests, data_fingerprint, previous_manifest, run_manifest
+from ._narrative import check_narrative, select_language
 from ._notebook import load_report_data, sample_path, save_report_table, setup_notebook
 from ._runner import NotebookRun, ReportResult, run_report
 from ._sections import section, skipped_sections
@@ -42,6 +43,7 @@ __all__ = [
     "save_report_table",
     "setup_notebook",
 ]
+__all__ += ["check_narrative", "select_language"]
 __all__ += ["compare_manifests", "data_fingerprint", "previous_manifest", "run_manifest"]
 # Readable tables, cards, index parts and exports in the reader's language.
 __all__ += [

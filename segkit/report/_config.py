@@ -11,7 +11,7 @@ import datetime as _dt
 import inspect
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -74,6 +74,20 @@ class ReportConfig(BaseModel):
     mask_key: StrictStr | None = None
     mask_safe: list[StrictStr] = Field(default_factory=list)
     crm: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    lang: Literal["en", "ru"] = "en"
+    currency: StrictStr | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_code(cls, value: str | None) -> str | None:
+        from ..i18n import check_currency
+
+        try:
+            return check_currency(value)
+        except SegkitError:
+            raise ValueError(
+                "expected an ISO 4217 code such as RUB, USD or EUR, or null for no currency"
+            ) from None
 
     @field_validator("columns")
     @classmethod

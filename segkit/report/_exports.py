@@ -241,3 +241,55 @@ def export_customer_lists(
     if workbook:
         out["workbook"] = export_workbook(lists, folder / workbook, lang=lang, currency=currency)
     return out
+
+
+def read_list(path: str | Path) -> pd.DataFrame:
+    """Read back a customer list written by :func:`export_csv` in either dialect.
+
+    The dialect is recognised from the file: a byte-order mark or a header split by ``;`` is the Russian
+    one (``;``, decimal comma), anything else the English one. Customer ids stay text; ``DD.MM.YYYY`` and
+    ISO dates stay as written (the workbook shows them as the CSV does).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> from segkit.report import export_csv
+    >>> from segkit.report._exports import read_list
+    >>> df = pd.DataFrame({"revenue": [1234.5]}, index=pd.Index(["007"], name="customer_id"))
+    >>> read_list(export_csv(df, pathlib.Path(tempfile.mkdtemp()) / "x.csv", lang="ru")).to_dict("list")
+    {'customer_id': ['007'], 'revenue': [1234.5]}
+    """
+    path = Path(path)
+    head = path.read_bytes()[:4096]
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    first = text.splitlines()[0] if text else ""
+    russian = head.startswith(b"\xef\xbb\xbf") or first.count(";") > first.count(",")
+    dialect = CSV_DIALECTS["ru" if russian else "en"]
+    return pd.read_csv(
+        path,
+        sep=dialect["sep"],
+        decimal=dialect["decimal"],
+        encoding="utf-8-sig",
+        dtype={"customer_id": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
+
+
+def workbook_from_folder(
+    folder: str | Path,
+    *,
+    lang: str = "en",
+    currency: str | None = None,
+    name: str = "customer_lists.xlsx",
+) -> Path | None:
+    """Collect every customer list (``*.csv``) of a report folder into one workbook, a sheet per list.
+
+    Returns the workbook written, or ``None`` when the folder holds no list.
+    """
+    folder = Path(folder)
+    files = sorted(folder.glob("*.csv"))
+    if not files:
+        return None
+    lists = {file.stem: read_list(file) for file in files}
+    return export_workbook(lists, folder / name, lang=lang, currency=currency, index=False)

@@ -673,6 +673,8 @@ PAGES = {
     "02_rfm": ("page.02_rfm.title", "page.02_rfm.description"),
     "03_personas": ("page.03_personas.title", "page.03_personas.description"),
     "04_cohorts_churn": ("page.04_cohorts_churn.title", "page.04_cohorts_churn.description"),
+    "05_crm_loyalty": ("page.05_crm_loyalty.title", "page.05_crm_loyalty.description"),
+    "06_clv": ("page.06_clv.title", "page.06_clv.description"),
 }
 #: The customer lists a report writes, with the catalogue key of their human name.
 LISTS = {
@@ -682,6 +684,10 @@ LISTS = {
     "persona_profiles": "list.persona_profiles",
     "churn_risk_scores": "list.churn_risk_scores",
     "customer_status": "list.customer_status",
+    "crm_loyalty_scores": "list.crm_loyalty_scores",
+    "crm_activity_capacity": "list.crm_activity_capacity",
+    "crm_renew_index": "list.crm_renew_index",
+    "customer_lifetime_value": "list.customer_lifetime_value",
 }
 
 
@@ -719,7 +725,30 @@ def _section(heading_key: str, body: str, lang: str) -> str:
     return f'<section class="segkit-section"><h2>{_esc(t(heading_key, lang))}</h2>{body}</section>'
 
 
-def key_figures_html(figures: Mapping[str, Any], *, lang: str = "en", currency: str | None = None) -> str:
+#: The tile title of each figure that may be unavailable for a base.
+_FIGURE_KEYS = {
+    "base": "figure.customers",
+    "at_risk": "figure.at_risk",
+    "churn_rate": "figure.churn_rate",
+    "migration": "figure.migration",
+}
+
+
+def _reason_text(reason: str, lang: str) -> str:
+    # Known analysis messages have catalogue twins; an English-only reason stays off a page in another language.
+    text = label("warning", reason, lang)
+    if lang != "en" and text == reason:
+        return t("figure.unavailable", lang)
+    return t("figure.unavailable_reason", lang, reason=localize_text(text, lang))
+
+
+def key_figures_html(
+    figures: Mapping[str, Any],
+    *,
+    lang: str = "en",
+    currency: str | None = None,
+    unavailable: Mapping[str, str] | None = None,
+) -> str:
     """The "base in figures" block of a report index, as HTML.
 
     Parameters
@@ -728,7 +757,12 @@ def key_figures_html(figures: Mapping[str, Any], *, lang: str = "en", currency: 
         Any of: ``customers`` (int), ``revenue`` (money), ``a_share`` (share of customers in class A),
         ``at_risk_share`` and ``at_risk_revenue`` (share of current customers at risk of churn and the
         revenue they carry), ``churn_rate`` (share per period), ``migration`` (a mapping with
-        ``customers``, ``before``, ``after``: the largest move between segments). Missing ones are left out.
+        ``customers``, ``before``, ``after``, ``since``: the largest move between segments since the
+        previous report; ``customers`` is ``None`` when there is no previous report). Missing ones are
+        left out; ``a_share_range`` (low, high) sets the healthy A share (default 20-30 %).
+    unavailable : mapping, optional
+        Figure (``"base"``, ``"at_risk"``, ``"churn_rate"``, ``"migration"``) -> why it cannot be
+        computed for this base; shown as a tile with the reason instead of a number.
     lang, currency
         As in :func:`show_table`.
 
@@ -746,12 +780,13 @@ def key_figures_html(figures: Mapping[str, Any], *, lang: str = "en", currency: 
         tiles.append((t("figure.revenue", lang), format_money(figures["revenue"], currency, 0, lang), ""))
     if figures.get("a_share") is not None:
         share = float(figures["a_share"])
-        # The methodology's rule: class A should hold 20-30 % of customers.
+        # The methodology's rule: class A should hold 20-30 % of customers (for the cumulative method).
+        low, high = figures.get("a_share_range") or (0.2, 0.3)
         health = (
             "figure.a_share_low"
-            if share < 0.2
+            if share < low
             else "figure.a_share_high"
-            if share > 0.3
+            if share > high
             else "figure.a_share_healthy"
         )
         tiles.append((t("figure.a_share", lang), format_percent(share, 1, lang), t(health, lang)))
@@ -767,7 +802,12 @@ def key_figures_html(figures: Mapping[str, Any], *, lang: str = "en", currency: 
     if figures.get("churn_rate") is not None:
         tiles.append((t("figure.churn_rate", lang), format_percent(figures["churn_rate"], 1, lang), ""))
     move = figures.get("migration")
-    if move:
+    if move and move.get("customers") is None:
+        tiles.append((t("figure.migration", lang), _MISSING, t("figure.migration_none_yet", lang)))
+    elif move and not move["customers"]:
+        note = t("figure.migration_none", lang, date=format_date(move["since"], lang))
+        tiles.append((t("figure.migration", lang), format_number(0, 0, lang), note))
+    elif move:
         text = t(
             "figure.migration_text",
             lang,
@@ -776,6 +816,10 @@ def key_figures_html(figures: Mapping[str, Any], *, lang: str = "en", currency: 
             after=label("segment", move["after"], lang),
         )
         tiles.append((t("figure.migration", lang), format_number(move["customers"], 0, lang), text))
+    for name, reason in dict(unavailable or {}).items():
+        tiles.append(
+            (t(_FIGURE_KEYS.get(name, "figure.customers"), lang), _MISSING, _reason_text(reason, lang))
+        )
     body = "".join(
         f'<div class="segkit-card"><div class="segkit-figure"><b>{_esc(v)}</b><span>{_esc(k)}</span></div>'
         + (f"<p>{_esc(note)}</p>" if note else "")
@@ -795,17 +839,30 @@ def findings_html(findings: Sequence[tuple[str, str | None]], *, lang: str = "en
     return _section("index.findings", f"<ul>{items}</ul>", lang)
 
 
-def pages_html(pages: Sequence[tuple[str, str, str | None]], *, lang: str = "en") -> str:
-    """The list of report pages: ``(name, href, error)`` each; a failed page shows its error instead of a link."""
+def pages_html(pages: Sequence[tuple[Any, ...]], *, lang: str = "en") -> str:
+    """The list of report pages, each with its title, one-line description and status.
+
+    Each entry is ``(name, href, error)`` or ``(name, href, error, skipped)``: a failed page shows its error
+    instead of a link; ``skipped`` lists the sections the page could not compute for this base.
+    """
     lang = check_lang(lang)
     items = []
-    for name, href, error in pages:
+    for entry in pages:
+        name, href, error = entry[:3]
+        skipped = list(entry[3]) if len(entry) > 3 else []
         title, description = page_title(name, lang), page_description(name, lang)
         if error:
-            items.append(f"<li><b>{_esc(title)}</b>: {_esc(t('index.failed', lang, error=error))}</li>")
-        else:
-            desc = f" — {_esc(description)}" if description else ""
-            items.append(f'<li><a href="{_esc(href)}"><b>{_esc(title)}</b></a>{desc}</li>')
+            items.append(
+                f'<li><b>{_esc(title)}</b>: <span class="bad">{_esc(t("index.failed", lang, error=error))}</span></li>'
+            )
+            continue
+        desc = f" — {_esc(description)}" if description else ""
+        note = (
+            f'<br><span class="muted">{_esc(t("index.skipped_sections", lang, sections="; ".join(skipped)))}</span>'
+            if skipped
+            else ""
+        )
+        items.append(f'<li><a href="{_esc(href)}"><b>{_esc(title)}</b></a>{desc}{note}</li>')
     return _section("index.pages", f"<ul>{''.join(items)}</ul>", lang)
 
 
@@ -838,7 +895,10 @@ def _parameter_value(value: Any, lang: str) -> str:
         )
     if isinstance(value, list | tuple):
         return ", ".join(_parameter_value(v, lang) for v in value)
-    return str(value) if not isinstance(value, pd.Timestamp) else format_date(value, lang)
+    if isinstance(value, pd.Timestamp):
+        return format_date(value, lang)
+    # Known texts (the bundled sample's name, policies) have catalogue twins; others are shown as given.
+    return translate(value, ("term",), lang)
 
 
 def parameters_html(
@@ -846,7 +906,8 @@ def parameters_html(
 ) -> str:
     """Parameters (or a data-quality summary: ``heading="index.data_quality"``) as a readable two-column table.
 
-    Values are written out in words and locale numbers (never JSON escapes).
+    The runner's parameters get their human names (``as_of`` -> "Analysis date"); values are written out
+    in words and locale numbers (never JSON escapes).
 
     Examples
     --------
@@ -858,7 +919,8 @@ def parameters_html(
     if heading not in ("index.parameters", "index.data_quality"):
         raise ParameterError(f"heading must be 'index.parameters' or 'index.data_quality'; got {heading!r}.")
     rows = "".join(
-        f"<tr><td>{_esc(name)}</td><td>{_esc(_parameter_value(value, lang))}</td></tr>"
+        f"<tr><td>{_esc(translate(name, ('report_parameter',), lang))}</td>"
+        f"<td>{_esc(_parameter_value(value, lang))}</td></tr>"
         for name, value in parameters.items()
     )
     head = f"<tr><th>{_esc(t('parameter.name', lang))}</th><th>{_esc(t('parameter.value', lang))}</th></tr>"

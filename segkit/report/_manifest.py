@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from .._backend import connection
+from ..i18n import format_date, format_number, t
 from ..io._contract import Transactions
 
 __all__ = ["compare_manifests", "data_fingerprint", "previous_manifest", "run_manifest"]
@@ -269,8 +270,9 @@ def write_manifest(
     as_of: Any,
     reports_root: Path,
     started: float,
+    lang: str = "en",
 ) -> dict[str, Any]:
-    """Add the manifest and the changes since the previous report to ``run.json`` and ``index.html``."""
+    """Add the manifest and the changes since the previous report to ``run.json`` and ``index.html`` (in ``lang``)."""
     shown = {k: v for k, v in parameters.items() if k not in ("output_dir", "reports_root")}
     manifest = run_manifest(tx, parameters=shown, as_of=as_of, wall_seconds=time.perf_counter() - started)
     previous = previous_manifest(reports_root, as_of)
@@ -286,27 +288,55 @@ def write_manifest(
     if index.is_file():
         page = index.read_text(encoding="utf-8")
         index.write_text(
-            page.replace("</body>", _manifest_html(manifest, comparison) + "</body>", 1), encoding="utf-8"
+            page.replace("</body>", _manifest_html(manifest, comparison, lang) + "</body>", 1),
+            encoding="utf-8",
         )
     return manifest
 
 
-def _manifest_html(manifest: dict[str, Any], comparison: dict[str, Any]) -> str:
+def _manifest_html(manifest: dict[str, Any], comparison: dict[str, Any], lang: str = "en") -> str:
     data = manifest["data"]
+    fingerprint = t(
+        "manifest.fingerprint_value",
+        lang,
+        hash=data["sha256"][:16],
+        rows=format_number(data["rows"], 0, lang),
+        method=data["method"],
+    )
+    seconds = manifest["wall_seconds"]
     rows = [
         ("segkit", manifest["segkit_version"]),
         ("Python", manifest["python"]),
-        ("data fingerprint", f"{data['sha256'][:16]} ({data['rows']:,} rows; {data['method']})"),
-        ("as of", manifest["as_of"]),
-        ("wall time", f"{manifest['wall_seconds']:.1f} s" if manifest["wall_seconds"] is not None else "-"),
-        ("packages", ", ".join(f"{k} {v}" for k, v in manifest["packages"].items() if v)),
+        (t("manifest.fingerprint", lang), fingerprint),
+        (t("manifest.as_of", lang), format_date(manifest["as_of"], lang)),
+        (
+            t("manifest.wall_time", lang),
+            t("manifest.seconds", lang, seconds=format_number(seconds, 1, lang))
+            if seconds is not None
+            else "—",
+        ),
+        (t("manifest.packages", lang), ", ".join(f"{k} {v}" for k, v in manifest["packages"].items() if v)),
     ]
     table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
-    if comparison["previous"] is None:
-        since = "<p>No earlier report in this folder to compare with.</p>"
+    previous = comparison["previous"]
+    if previous is None:
+        since = f"<p>{html.escape(t('manifest.no_previous', lang))}</p>"
     elif not comparison["changes"]:
-        since = f"<p>Same data, segkit and package versions and parameters as the report of {comparison['previous']}.</p>"
+        since = (
+            f"<p>{html.escape(t('manifest.same', lang, name='segkit', date=format_date(previous, lang)))}</p>"
+        )
     else:
-        items = "".join(f"<li>{html.escape(c['message'])}</li>" for c in comparison["changes"])
-        since = f"<p>Compared with the report of {comparison['previous']}:</p><ul>{items}</ul>"
-    return f"<h2>Run manifest</h2><table>{table}</table>\n<h2>Since the previous report</h2>{since}\n"
+        items = "".join(f"<li>{html.escape(_change_text(c, lang))}</li>" for c in comparison["changes"])
+        since = f"<p>{html.escape(t('manifest.compared', lang, date=format_date(previous, lang)))}</p><ul>{items}</ul>"
+    return (
+        f'<section class="segkit-section"><h2>{html.escape(t("manifest.title", lang))}</h2>'
+        f'<table class="segkit-table">{table}</table></section>\n'
+        f'<section class="segkit-section"><h2>{html.escape(t("manifest.since", lang))}</h2>{since}</section>\n'
+    )
+
+
+def _change_text(change: dict[str, Any], lang: str) -> str:
+    # The comparison's sentences are English; other languages get the changed item and its two values.
+    if lang == "en":
+        return change["message"]
+    return t("manifest.change", lang, what=change["what"], old=change["old"], new=change["new"])

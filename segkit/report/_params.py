@@ -30,6 +30,8 @@ RUNNER_PARAMETERS = {
     "window_months": "--window-months (config key window_months)",
     "mask_ids": "--mask-ids (config key mask_ids)",
     "crm_paths": "--crm TABLE=PATH (config key crm)",
+    "lang": "--lang (config key lang)",
+    "currency": "--currency (config key currency)",
 }
 
 

@@ -21,14 +21,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pandas as pd
 
 from .._errors import ParameterError, SegkitError
 from .._resources import notebooks_dir
 from ..engine._aggregates import as_of_date
+from ..i18n import LANGUAGES, check_currency
 from ._config import CONFIG_KEYS, load_report_config
+from ._exports import workbook_from_folder
 from ._manifest import write_manifest
 from ._mask import mask_key, mask_transactions
+from ._narrative import select_language
 from ._notebook import SAMPLE_LABEL, load_report_data, save_report_table
 from ._outputs import (
     failure_of,
@@ -48,6 +52,7 @@ from ._staging import (
     sigterm_as_interrupt,
     staging_folder,
 )
+from ._summary import report_summary
 
 __all__ = [
     "CONFIG_KEYS",
@@ -129,6 +134,8 @@ def run_report(
     mask_key_text: str | None = None,
     mask_safe: Sequence[str] = (),
     crm: Mapping[str, str | os.PathLike[str]] | None = None,
+    lang: str = "en",
+    currency: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ReportResult:
     """Execute every top-level report notebook into ``<output>/<as-of date>/``.
@@ -163,6 +170,13 @@ def run_report(
         Attribute columns that identify nobody (a region, a country) and stay readable under ``mask_ids``.
     crm : mapping, optional
         CRM table name -> file, passed as ``crm_paths`` to the notebooks that declare it.
+    lang : {"en", "ru"}, default "en"
+        The report's language: the narrative kept in each page, the texts the notebooks print, the index,
+        the failure and skipped-section notes, and the CSV dialect of the lists. Passed to every notebook
+        that declares ``lang``.
+    currency : str, optional
+        ISO 4217 code shown with money (``"RUB"``), passed to every notebook that declares ``currency``;
+        ``None`` shows plain numbers.
     progress : callable, optional
         Receives the log lines (one per notebook and a summary); defaults to printing to stderr.
 
@@ -170,7 +184,8 @@ def run_report(
     -------
     ReportResult
         Check ``.ok``; the folder holds the executed notebooks, their HTML copies, the notebooks' CSV
-        exports, ``index.html`` and ``run.json`` (parameters, data quality and the status of each notebook).
+        exports (and ``customer_lists.xlsx`` built from them), ``index.html`` (the one-page summary) and
+        ``run.json`` (parameters, data quality and the status of each notebook).
 
     Raises
     ------
@@ -185,6 +200,7 @@ def run_report(
     declared = {p.stem: declared_parameters(p) for p in paths}
     per_notebook = check_parameters(dict(parameters or {}), declared)
     window_months = _check_window(window_months)
+    lang, currency = _check_lang(lang), _check_currency(currency)
     crm_files = _check_crm(crm)
     key = mask_key(mask_key_text) if mask_ids else None
     if key is not None and crm_files:
@@ -206,6 +222,7 @@ def run_report(
     shown = _shown_parameters(
         tx, columns, read_options, as_of_ts, window_months, mask_ids, crm_files, parameters
     )
+    shown.update({"lang": lang, "currency": currency})
 
     with sigterm_as_interrupt(), report_lock(output, target.name):
         remove_stale(output, locked_name=target.name, say=say)
@@ -228,20 +245,40 @@ def run_report(
                 "window_months": window_months,
                 "mask_ids": bool(mask_ids),
                 "crm_paths": {t: os.path.relpath(p, staging) for t, p in crm_files.items()},
+                "lang": lang,
+                "currency": currency,
             }
             replacements = _path_replacements(staging, target, output, data, paths[0].parent)
             say(f"segkit report: {len(paths)} notebooks, as of {target.name}, into {target}")
             for i, path in enumerate(paths, start=1):
                 params = {k: v for k, v in standard.items() if k in declared[path.stem]}
                 params.update(per_notebook[path.stem])
-                run = _run_one(path, staging, params, replacements, html_copies)
+                run = _run_one(path, staging, params, replacements, html_copies, lang)
                 result.runs.append(run)
                 _log_run(say, f"[{i}/{len(paths)}]", run)
             shutil.rmtree(staging / _TABLE_DIR)
-            write_index(staging, result, shown, html_copies, tx.quality.to_frame().to_html(index=False))
+            summary = report_summary(
+                tx,
+                as_of=as_of_ts,
+                window_months=window_months,
+                reports_root=output,
+                rfm_options=_rfm_options(declared.get("02_rfm", {}), per_notebook.get("02_rfm", {})),
+            )
+            workbook = workbook_from_folder(staging, lang=lang, currency=currency)
+            write_index(
+                staging,
+                result,
+                shown,
+                html_copies,
+                tx.quality.to_frame(),
+                summary=summary,
+                lang=lang,
+                currency=currency,
+                workbook=workbook.name if workbook else None,
+            )
             write_run_json(staging, run_record(result, shown))
             write_manifest(
-                staging, tx, parameters=shown, as_of=as_of_ts, reports_root=output, started=started
+                staging, tx, parameters=shown, as_of=as_of_ts, reports_root=output, started=started, lang=lang
             )
             staging.chmod(0o755)  # published reports are readable like any folder the user creates
             publish(staging, target, replace=existed and force)
@@ -274,6 +311,28 @@ def _source_label(data: Any, read_label: str) -> str:
     if isinstance(data, str | os.PathLike):
         return Path(data).name
     return read_label
+
+
+def _check_lang(lang: Any) -> str:
+    if lang not in LANGUAGES:
+        raise ParameterError(f"--lang (config key lang) must be one of {', '.join(LANGUAGES)}; got {lang!r}.")
+    return str(lang)
+
+
+def _check_currency(currency: Any) -> str | None:
+    try:
+        return check_currency(currency)
+    except ParameterError:
+        raise ParameterError(
+            f"--currency (config key currency) must be an ISO 4217 code such as RUB, USD or EUR, or left "
+            f"out for no currency; got {currency!r}."
+        ) from None
+
+
+def _rfm_options(declared: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The RFM settings of the RFM page (its defaults and the user's --param), for the summary's migration."""
+    merged = {**declared, **given}
+    return {k: merged[k] for k in ("bins", "monetary", "recency") if isinstance(merged.get(k), int | str)}
 
 
 def _check_window(window_months: Any) -> int:
@@ -330,20 +389,23 @@ def _path_replacements(staging: Path, target: Path, output: Path, data: Any, not
 
 
 def _run_one(
-    source: Path, staging: Path, params: dict[str, Any], replacements: list, html_copies: bool
+    source: Path, staging: Path, params: dict[str, Any], replacements: list, html_copies: bool, lang: str
 ) -> NotebookRun:
     destination = staging / source.name
     seconds, crash = _execute(source, destination, params, staging)
     if not destination.exists():  # the kernel died before papermill wrote anything
         shutil.copyfile(source, destination)
     nb = finish_notebook(destination, replacements)
+    # The executed notebook is the report's page too: it keeps the chosen language's narrative only.
+    nb = select_language(nb, lang)
+    nbformat.write(nb, destination)
     failure = failure_of(nb)
     error = failure["error"][:500] if failure else crash
     if failure is None and crash is not None:
         failure = {"section": "(the kernel)", "error": crash, "traceback": ""}
     if html_copies:
         segkit_error = bool(failure) and _is_segkit_error(failure["error"])
-        write_html(nb, destination.with_suffix(".html"), failure, segkit_error)
+        write_html(nb, destination.with_suffix(".html"), failure, segkit_error, lang=lang)
     return NotebookRun(
         name=source.stem,
         ok=failure is None,

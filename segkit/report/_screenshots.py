@@ -22,7 +22,7 @@ from pathlib import Path
 from .._errors import ParameterError, SegkitError
 from ..i18n import catalogue_keys, check_lang, t
 
-__all__ = ["check_html", "check_report", "find_chromium", "screenshot", "screenshot_report"]
+__all__ = ["check_html", "check_report", "find_chromium", "rendered_dom", "screenshot", "screenshot_report"]
 
 _BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Offline and quiet: no network, no updates, no first-run pages, a throw-away profile.
@@ -220,12 +220,37 @@ def _unique(matches: object) -> list[re.Match[str]]:
 
 
 def check_report(report_dir: str | Path, *, lang: str = "en") -> dict[str, list[str]]:
-    """:func:`check_html` over every HTML page of a report folder: ``{relative path: problems}``."""
+    """:func:`check_html` over every HTML page of a report folder: ``{relative path: problems}``.
+
+    Only the pages with problems are listed, so a clean report gives ``{}``.
+    """
     report_dir = Path(report_dir)
-    return {
+    found = {
         str(page.relative_to(report_dir)): check_html(page.read_text(encoding="utf-8"), lang=lang)
         for page in _pages(report_dir)
     }
+    return {page: problems for page, problems in found.items() if problems}
+
+
+def rendered_dom(page: str | Path, *, browser: str | None = None, timeout: float = 120) -> str:
+    """The page's document after headless Chromium has loaded and laid it out (``--dump-dom``).
+
+    What the reader's browser shows, scripts run: :func:`check_html` of it checks the rendered page.
+    """
+    browser = browser or find_chromium()
+    if browser is None:
+        raise SegkitError("No Chromium found: install the system package (apt-get install chromium).")
+    page = Path(page).resolve()
+    if not page.is_file():
+        raise ParameterError(f"page {str(page)!r} is not a file.")
+    with tempfile.TemporaryDirectory(prefix="segkit-chromium-") as profile:
+        command = [browser, *_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0 or "<html" not in done.stdout:
+        raise SegkitError(
+            f"Chromium could not render {page.name} (exit {done.returncode}): {done.stderr[-500:]}"
+        )
+    return done.stdout
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -245,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for png in pngs:
         print(f"wrote {png}")
-    bad = {page: found for page, found in problems.items() if found}
+    bad = problems
     for page, found in bad.items():
         for problem in found:
             print(f"{page}: {problem}")

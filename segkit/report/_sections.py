@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from .._errors import SegkitError
+from ..i18n import check_lang, t
 
 __all__ = ["section", "skipped_sections"]
 
@@ -25,6 +26,8 @@ class section:
         The section's heading, as the reader sees it.
     hint : str, optional
         What to change so the section runs, naming real notebook parameters (``--param k_max=3``).
+    lang : {"en", "ru"}, default "en"
+        Language of the note shown when the section is skipped (the report's ``lang`` parameter).
 
     Attributes
     ----------
@@ -42,9 +45,10 @@ class section:
     False
     """
 
-    def __init__(self, title: str, *, hint: str | None = None) -> None:
+    def __init__(self, title: str, *, hint: str | None = None, lang: str = "en") -> None:
         self.title = title
         self.hint = hint
+        self.lang = check_lang(lang)
         self.ok = True
         self.reason: str | None = None
 
@@ -69,9 +73,9 @@ def skipped_sections() -> list[dict[str, str]]:
 
 
 def _show(s: section) -> None:
-    text = f"Section skipped: {s.title}. {s.reason}"
-    if s.hint:
-        text += f" What to change: {s.hint}"
+    heading = t("section.skipped", s.lang, title=s.title)
+    change = t("warning.what_to_change", s.lang, hint=s.hint) if s.hint else ""
+    text = f"{heading} {s.reason}" + (f" {change}" if change else "")
     try:
         from IPython import get_ipython
         from IPython.display import Markdown, display
@@ -80,10 +84,7 @@ def _show(s: section) -> None:
             # The metadata lets `segkit report` list skipped sections in its log and index without parsing text.
             info = {"section": s.title, "reason": s.reason, "hint": s.hint or ""}
             display(
-                Markdown(
-                    f"**Section skipped: {s.title}.** {s.reason}"
-                    + (f"\n\n*What to change:* {s.hint}" if s.hint else "")
-                ),
+                Markdown(f"**{heading}** {s.reason}" + (f"\n\n{change}" if change else "")),
                 metadata={"segkit": {"skipped_section": info}},
             )
             return
