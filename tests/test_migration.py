@@ -194,3 +194,44 @@ def test_shares_rows_sum_to_one():
     assert m.counts_.to_numpy().sum() == 350
     assert m.shares_.sum(axis=1).to_numpy() == pytest.approx(np.ones(5))
     assert len(m.entered_) == 50 and len(m.left_) == 50
+
+
+def _leading_zero_segments():
+    return pd.DataFrame(
+        {"segment": ["Lost", "Can't Lose Them", "New"], "monetary": [1234.5, 0.25, 7.0]},
+        index=pd.Index(["007", "0042", "1e3"], name="customer_id"),
+    )
+
+
+@pytest.mark.parametrize(("first", "second"), [("en", "ru"), ("ru", "en")])
+def test_reports_in_either_language_compare_with_each_other(tmp_path, first, second):
+    seg = _leading_zero_segments()
+    segkit.save_segments(seg, tmp_path / "2024-05-01", lang=first)
+    day, table = segkit.previous_segments(tmp_path, as_of="2024-06-01")
+    assert day == pd.Timestamp("2024-05-01")
+    assert table.index.tolist() == ["007", "0042", "1e3"]  # ids are text exactly as saved
+    assert table["segment"].tolist() == ["Lost", "Can't Lose Them", "New"]
+    # The next report, in the other language, saves its own table; the one after reads that back.
+    segkit.save_segments(table, tmp_path / "2024-06-01", lang=second)
+    _, again = segkit.previous_segments(tmp_path, as_of="2024-07-01")
+    assert again.index.tolist() == ["007", "0042", "1e3"]
+    assert again["segment"].tolist() == table["segment"].tolist()
+
+
+def test_saved_segments_use_the_report_dialect(tmp_path):
+    seg = _leading_zero_segments()
+    ru = segkit.save_segments(seg, tmp_path / "ru", lang="ru").read_bytes()
+    en = segkit.save_segments(seg, tmp_path / "en", lang="en").read_bytes()
+    assert ru.startswith(b"\xef\xbb\xbfcustomer_id;segment;monetary\n007;Lost;1234,5\n")
+    assert en.startswith(b"customer_id,segment,monetary\n007,Lost,1234.5\n")
+    with pytest.raises(segkit.ParameterError, match="lang"):
+        segkit.save_segments(seg, tmp_path / "xx", lang="de")
+
+
+def test_read_segments_accepts_a_utf8_semicolon_file_without_bom(tmp_path):
+    path = tmp_path / "rfm_segments.csv"
+    path.write_text("customer_id;segment\n0001;VIP\n", encoding="utf-8")
+    assert segkit.read_segments(path)["segment"].to_dict() == {"0001": "VIP"}
+    path.write_text("id;seg\n1;2\n", encoding="utf-8")
+    with pytest.raises(segkit.DataContractError, match="no customer_id or segment column"):
+        segkit.read_segments(path)

@@ -5,6 +5,7 @@ from ._migration import (
     SegmentMigration,
     migration_baseline,
     previous_segments,
+    read_segments,
     save_segments,
     segment_migration,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "plot_score_distributions",
     "plot_segment_sizes",
     "previous_segments",
+    "read_segments",
     "rfm",
     "rfm_segments",
     "save_segments",

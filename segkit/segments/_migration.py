@@ -29,6 +29,7 @@ __all__ = [
     "SegmentMigration",
     "migration_baseline",
     "previous_segments",
+    "read_segments",
     "save_segments",
     "segment_migration",
 ]
@@ -264,9 +265,33 @@ def _summary(counts: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
 
 
 def save_segments(
-    segments: pd.DataFrame, output_dir: str | Path, *, filename: str = "rfm_segments.csv"
+    segments: pd.DataFrame,
+    output_dir: str | Path,
+    *,
+    filename: str = "rfm_segments.csv",
+    lang: str = "en",
 ) -> Path:
     """Save a segment table as ``output_dir/filename`` so a later report can compare with it.
+
+    The file is written in the report reader's CSV dialect (:func:`segkit.export_csv`: ``lang="ru"`` gives
+    UTF-8 with a byte-order mark and ``;``); the column names stay the codes, so
+    :func:`previous_segments` reads a file of either language back.
+
+    Parameters
+    ----------
+    segments : DataFrame
+        A segment table with a ``segment`` column, indexed by customer id (:func:`segkit.rfm_segments`).
+    output_dir : str or Path
+        The report folder (created if missing).
+    filename : str, default "rfm_segments.csv"
+        The file name inside ``output_dir``.
+    lang : {"en", "ru"}, default "en"
+        The report language, which decides the CSV dialect.
+
+    Returns
+    -------
+    Path
+        The file written.
 
     Examples
     --------
@@ -276,18 +301,56 @@ def save_segments(
     ...     path = segkit.save_segments(seg, d)
     ...     path.read_text().splitlines()
     ['customer_id,segment', '007,Lost']
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     segkit.save_segments(seg, d, lang="ru").read_bytes()
+    b'\\xef\\xbb\\xbfcustomer_id;segment\\n007;Lost\\n'
     """
+    # Imported here: the report layer imports the analyses, not the other way round at import time.
+    from ..report import export_csv
+
     if not isinstance(segments, pd.DataFrame) or "segment" not in segments.columns:
         raise ParameterError(
             "segments must be a segment table with a 'segment' column (segkit.rfm_segments)."
         )
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / filename
     frame = segments.copy()
     frame.index = frame.index.rename("customer_id")
-    frame.to_csv(path)
-    return path
+    return export_csv(frame, folder / filename, lang=lang)
+
+
+def read_segments(path: str | Path) -> pd.DataFrame:
+    """Read a segment table written by :func:`save_segments` in either report language.
+
+    Accepts UTF-8 with or without a byte-order mark and ``,`` or ``;`` between fields (the English and
+    Russian report dialects). Every column is read as text, so customer ids keep their leading zeros.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id`` (text), with a text ``segment`` column and the other saved columns.
+
+    Examples
+    --------
+    >>> import segkit, tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = pathlib.Path(d) / "rfm_segments.csv"
+    ...     _ = path.write_bytes("\\ufeffcustomer_id;segment\\n007;Lost\\n".encode("utf-8"))
+    ...     segkit.read_segments(path)["segment"].to_dict()
+    {'007': 'Lost'}
+    """
+    path = Path(path)
+    with path.open(encoding="utf-8-sig") as handle:
+        header = handle.readline()
+    # The header holds only column codes (no commas or semicolons in them), so it tells the separator.
+    sep = ";" if header.count(";") > header.count(",") else ","
+    table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if "customer_id" not in table.columns or "segment" not in table.columns:
+        raise DataContractError(
+            f"{path.parent.name}/{path.name} has no customer_id or segment column (columns: "
+            f"{list(table.columns)[:5]}); it was not written by segkit.save_segments. Remove or replace it."
+        )
+    return table.set_index("customer_id")
 
 
 def previous_segments(
@@ -331,13 +394,7 @@ def previous_segments(
     if not dated:
         return None
     day, path = max(dated)
-    table = pd.read_csv(path, dtype={"customer_id": str, "segment": str}, keep_default_na=False)
-    if "customer_id" not in table.columns or "segment" not in table.columns:
-        raise DataContractError(
-            f"{day:%Y-%m-%d}/{filename} has no customer_id or segment column; it was not written by "
-            "segkit.save_segments. Remove or replace it."
-        )
-    return day, table.set_index("customer_id")
+    return day, read_segments(path)
 
 
 @dataclass(eq=False)
