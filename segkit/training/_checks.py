@@ -523,13 +523,6 @@ EXERCISES: dict[str, _Exercise] = {
             "training.crm.renew_count.strict": _equals(
                 lambda ctx: int((_renew_table(ctx)["renew_index"] > ctx["at_least"]).sum()), "count"
             ),
-            "training.crm.renew_count.unrated": _equals(
-                lambda ctx: (
-                    int((ctx["renew"]["renew_index"].fillna(0) >= ctx["at_least"]).sum())
-                    + int((~ctx["renew"]["rated"].astype(bool)).sum())
-                ),
-                "count",
-            ),
         },
         ("renew", "at_least"),
     ),
