@@ -182,6 +182,11 @@ def _abc_xyz_cells(ctx: Mapping[str, Any]) -> pd.Series:
     return value.abc_xyz(ctx["data"], as_of=ctx["as_of"]).table_["cell"].astype(str).value_counts()
 
 
+def _abc_xyz_a(ctx: Mapping[str, Any]) -> pd.Series:
+    table = value.abc_xyz(ctx["data"], as_of=ctx["as_of"]).table_
+    return table.loc[table["abc_class"].astype(str) == "A", "cell"].astype(str).value_counts()
+
+
 # --- lesson 3: RFM, segments, migration ----------------------------------------------------------------
 
 
@@ -393,8 +398,10 @@ EXERCISES: dict[str, _Exercise] = {
         lambda ctx: _abc_xyz_cells(ctx).reindex(["AX", "AY"]).fillna(0).sum(),
         {
             "training.abc_xyz.retain.ax_only": _equals(lambda ctx: _abc_xyz_cells(ctx).get("AX", 0), "count"),
-            "training.abc_xyz.retain.all_a": _equals(
-                lambda ctx: _abc_xyz_cells(ctx).reindex(["AX", "AY", "AZ"]).fillna(0).sum(), "count"
+            # every A client: the three A cells, or also the A clients too new to judge their regularity
+            "training.abc_xyz.retain.all_a": lambda a, ctx: (
+                _same(a, _abc_xyz_a(ctx).sum(), "count")
+                or _same(a, _abc_xyz_a(ctx).reindex(["AX", "AY", "AZ"]).fillna(0).sum(), "count")
             ),
         },
         ("data", "as_of"),
