@@ -555,3 +555,33 @@ def test_the_solution_notebook_runs_and_every_check_is_correct(lesson, lang):
     if lang == "ru":
         english = {t(key, "en") for key in ("training.correct", "training.not_answered")}
         assert not any(text in _text(c) for c in nb.cells for text in english)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_a_learner_notebook_runs_with_its_exercises_still_open(lesson):
+    """No cell after an exercise reads the exercise's answer, except a check or a cell guarded by isinstance."""
+    import ast
+
+    nb = nbformat.read(LESSONS_DIR / "en" / f"{lesson}.ipynb", as_version=4)
+    answers: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        tags = cell.metadata.get("tags", [])
+        if "exercise" in tags:
+            assert isinstance(tree.body[-1], ast.Assign) and isinstance(tree.body[-1].value, ast.Constant)
+            assert tree.body[-1].value.value is Ellipsis
+            answers |= {t.id for t in tree.body[-1].targets if isinstance(t, ast.Name)}
+            continue
+        if "check" in tags:
+            continue
+        read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        guarded = {
+            n.args[0].id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call)
+            and getattr(n.func, "id", None) == "isinstance"
+            and isinstance(n.args[0], ast.Name)
+        }
+        assert not (read & answers) - guarded, cell.source
