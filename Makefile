@@ -9,7 +9,7 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 # Test workers (pytest-xdist); each notebook and each test module runs on one worker.
 WORKERS ?= 2
 
-.PHONY: setup report test lint format notebooks sample-data bench docs clean
+.PHONY: setup report test lint format notebooks sample-data bench docs clean training
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "segkit needs Python >= 3.11; run make PYTHON=python3.11 ...")'
@@ -42,6 +42,10 @@ format: $(STAMP)
 ## Re-execute the report notebooks in place on the bundled sample (their committed outputs are what nbval checks).
 notebooks: $(STAMP)
 	cd notebooks && for nb in *.ipynb; do ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+
+## The training lessons: learner and solution notebooks, English and Russian, from notebooks/training/src/*.lesson.
+training: $(STAMP)
+	$(BIN)/python -m segkit.training build
 
 ## Regenerate the committed sample data byte for byte.
 sample-data: $(STAMP)

@@ -4,7 +4,7 @@ The implementation lives in subpackages, one per concept (``io``, ``engine``, ``
 ``portraits``, ``lifecycle``, ``crm``, ``report``, ``i18n``); everything public is re-exported here, grouped the same way.
 """
 
-from . import clv, crm, engine, i18n, io, lifecycle, portraits, report, segments, value
+from . import clv, crm, engine, i18n, io, lifecycle, portraits, report, segments, training, value
 from ._errors import DataContractError, ParameterError, SegkitError
 from .clv import *  # noqa: F403
 from .crm import *  # noqa: F403
@@ -31,3 +31,6 @@ __all__ += lifecycle.__all__  # Lifecycle: cohorts, status, churn, survival
 __all__ += report.__all__  # Reports and notebooks
 __all__ += crm.__all__  # The CRM half: loyalty types, CSI/NPS, renew index, activity x capacity, structure
 __all__ += i18n.__all__  # Languages and locale formats
+# The training lessons' checks and build step stay namespaced (segkit.training.check): names such as
+# check and build would be ambiguous at the top level.
+__all__ += ["training"]
