@@ -391,10 +391,11 @@ def customer_period_matrix(
     """
     check_period(period)
     snap = snapshot(data, as_of=as_of)
-    if start is None:
-        sparse = customer_period_table(snap, period)
-    else:
-        sparse = _customer_periods(snap, period, start, None)
+    # The snapshot's materialised customer x period table, shared with cohorts and later calls; a start on
+    # a period boundary keeps whole periods, so filtering its rows equals filtering the lines.
+    sparse = customer_period_table(snap, period)
+    if start is not None:
+        sparse = sparse.filter(sparse.period >= timestamp(period_start(pd.Timestamp(start), period)))
     frame = to_frame(sparse.select("customer_id", "period", *metrics))
     periods = calendar(period, pd.Timestamp(start) if start is not None else snap.first_date, snap.as_of)
     ids = frame["customer_id"].astype(_STR)
