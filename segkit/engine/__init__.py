@@ -12,6 +12,8 @@ from ._aggregates import (
     customer_periods,
     customer_summary,
     customer_window_totals,
+    known_customers,
+    last_purchase_and_revenue,
     period_start,
     period_totals,
 )
@@ -35,6 +37,8 @@ __all__ = [
     "customer_periods",
     "customer_summary",
     "customer_window_totals",
+    "known_customers",
+    "last_purchase_and_revenue",
     "date_range",
     "period_end",
     "period_ordinal",

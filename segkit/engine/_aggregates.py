@@ -17,12 +17,14 @@ import pandas as pd
 
 from .._errors import ParameterError, check_choice
 from .._validation import DateLike
-from ..io import Transactions
+from ..io import Transactions, parse_date_param
+from ..io._contract import as_transactions
 from ._snapshot import Snapshot, snapshot
 from ._table import (
     _PANDAS_FREQ,  # noqa: F401 - still imported from here by segkit.value; segkit.period_end replaces it
     _STR,
     PERIODS,
+    _table,
     calendar,
     check_period,
     period_end,
@@ -43,6 +45,8 @@ __all__ = [
     "customer_periods",
     "customer_summary",
     "customer_window_totals",
+    "known_customers",
+    "last_purchase_and_revenue",
     "period_start",
     "period_totals",
 ]
@@ -228,6 +232,62 @@ def customer_window_totals(data: Data, *, start: DateLike, as_of: DateLike | Non
         out[col] = _numbers(out[col]).round(2)
     out["n_orders"] = out["n_orders"].astype("int64")
     out.attrs["as_of"] = snap.as_of
+    return out
+
+
+def known_customers(data: Transactions | pd.DataFrame, *, before: DateLike | None = None) -> pd.Index:
+    """The distinct customer ids with any transaction line (before ``before`` when given), sorted.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segkit.engine import known_customers
+    >>> df = pd.DataFrame({"customer_id": ["b", "a", "b"],
+    ...                    "order_date": ["2024-01-10", "2024-03-01", "2024-02-15"],
+    ...                    "amount": [100.0, 50.0, 20.0]})
+    >>> list(known_customers(df)), list(known_customers(df, before="2024-02-01"))
+    (['a', 'b'], ['b'])
+    """
+    tx = as_transactions(data)
+    t = _table(tx)
+    if before is not None:
+        t = t.filter(t.order_date < timestamp(parse_date_param(before, "before")))
+    ids = to_frame(t.select("customer_id").distinct().order_by("customer_id"))["customer_id"]
+    return pd.Index(ids.astype(_STR), name="customer_id")
+
+
+def last_purchase_and_revenue(data: Data, *, as_of: DateLike | None = None, months: int = 12) -> pd.DataFrame:
+    """Per customer: the last purchase before ``as_of`` and the net revenue of the last ``months`` months.
+
+    Customers with a purchase before ``as_of`` or any line in the months before it; ``revenue_<months>m`` is
+    NaN for a customer without a line in those months and ``last_purchase`` NaT for one with returns only.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segkit.engine import last_purchase_and_revenue
+    >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...                    "order_date": ["2022-01-10", "2024-03-01", "2022-02-15"],
+    ...                    "amount": [100.0, 50.0, 20.0]})
+    >>> last_purchase_and_revenue(df, as_of="2024-04-01")["revenue_12m"].tolist()
+    [50.0, nan]
+    """
+    snap = snapshot(data, as_of=as_of)
+    since = snap.as_of - pd.DateOffset(months=months)
+    t = snap.table()
+    recent = t.order_date >= timestamp(since)
+    name = f"revenue_{months}m"
+    per = t.group_by("customer_id").aggregate(
+        last_purchase=t.order_date.max(where=~t.is_return),
+        **{name: t.amount.sum(where=recent)},
+        recent_lines=t.count(where=recent),
+    )
+    per = per.filter(per.last_purchase.notnull() | (per.recent_lines > 0))
+    out = to_frame(per.select("customer_id", "last_purchase", name).order_by("customer_id"))
+    out["customer_id"] = out["customer_id"].astype(_STR)
+    out = out.set_index("customer_id")
+    out["last_purchase"] = pd.to_datetime(out["last_purchase"]).astype("datetime64[ns]")
+    out[name] = pd.to_numeric(out[name], errors="coerce").astype(float)
     return out
 
 
