@@ -23,10 +23,7 @@ ENGINE_ONLY_MODULES = {"duckdb", "segkit._backend"}
 #: Modules known to break a rule, each owned by work that is replacing the code in question; the test
 #: fails as soon as any other module breaks a rule, and tells when an entry here is no longer needed.
 PENDING = {
-    # The CRM analyses still sum each client's orders in pandas (revenue and deals in the period).
-    ("crm/_loyalty.py", "reads transactions.data"),
-    ("crm/_structure.py", "reads transactions.data"),
-    # The CRM table contract checks that its customer ids exist among the orders' ids in pandas.
+    # CRM.require("transactions") hands the lead-to-order conversion the order lines as a frame.
     ("crm/_tables.py", "reads transactions.data"),
 }
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine import customer_summary
+from ..engine import customer_summary, date_range, snapshot
 from ..io import Transactions
 from ._calendar import BusinessCalendar, business_days_between
 from ._common import group_labels, in_period, period
@@ -403,12 +403,11 @@ def _signals(
 
 
 def _period_summary(tx: Transactions, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Per-customer revenue and orders in ``[start, end)``, through the engine."""
-    data = tx.data
-    sub = data.loc[in_period(data["order_date"], start, end)]
-    if sub.empty:
+    """Per-customer revenue and orders in ``[start, end)``, through the engine (a windowed snapshot)."""
+    first, last = date_range(tx)
+    if end <= first or start > last:
         return pd.DataFrame({"revenue": pd.Series(dtype=float), "n_orders": pd.Series(dtype=float)})
-    return customer_summary(Transactions(data=sub.reset_index(drop=True), quality=tx.quality), as_of=end)
+    return customer_summary(snapshot(tx, as_of=end, window=start))
 
 
 def _recommendations(crm: CRM, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series | None:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
+from ..engine import date_range, known_customers, last_purchase_and_revenue
 from ._common import crm_as_of, in_period, period
 from ._tables import CRM, MissingTableError
 
@@ -235,12 +236,11 @@ def _purchases(crm: CRM, as_of: pd.Timestamp) -> pd.DataFrame:
         return pd.DataFrame(
             {"last_purchase": pd.Series(dtype="datetime64[ns]"), "revenue_12m": pd.Series(dtype=float)}
         )
-    data = crm.transactions.data
-    seen = data.loc[data["order_date"] < as_of]
-    last = seen.loc[~seen["is_return"]].groupby("customer_id")["order_date"].max()
-    year = seen.loc[seen["order_date"] >= as_of - pd.DateOffset(months=12)]
-    revenue = year.groupby("customer_id")["amount"].sum()
-    return pd.DataFrame({"last_purchase": last, "revenue_12m": revenue})
+    if as_of <= date_range(crm.transactions)[0]:
+        return pd.DataFrame(
+            {"last_purchase": pd.Series(dtype="datetime64[ns]"), "revenue_12m": pd.Series(dtype=float)}
+        )
+    return last_purchase_and_revenue(crm.transactions, as_of=as_of, months=12)
 
 
 def _entities(crm: CRM, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -275,9 +275,8 @@ def _entities(crm: CRM, as_of: pd.Timestamp) -> pd.DataFrame:
     known = pd.Index([], dtype=object)
     ever = pd.Index([], dtype=object)  # customers some dated table mentions
     if crm.has("transactions"):
-        data = crm.transactions.data
-        known = known.union(pd.Index(data.loc[data["order_date"] < as_of, "customer_id"].unique()))
-        ever = ever.union(pd.Index(data["customer_id"].unique()))
+        known = known.union(known_customers(crm.transactions, before=as_of))
+        ever = ever.union(known_customers(crm.transactions))
     if leads is not None and "customer_id" in leads:
         every = crm["leads"]["customer_id"].dropna()
         ever = ever.union(pd.Index(every.unique()))

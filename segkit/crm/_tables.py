@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, SegkitError, check_choice, data_error, format_examples
+from ..engine import known_customers
 from ..io import Transactions, read_transactions
 
 __all__ = [
@@ -640,7 +641,7 @@ def customer_ids(crm: CRM) -> pd.Index:
         return pd.Index(crm["customers"]["customer_id"].unique(), name="customer_id").sort_values()
     ids: list[Iterable[str]] = []
     if crm.has("transactions"):
-        ids.append(crm.transactions.data["customer_id"].unique())
+        ids.append(known_customers(crm.transactions))
     for name in ("invoices", "requests", "events", "mailings", "feedback", "surveys", "assessments"):
         if crm.has(name):
             ids.append(crm[name]["customer_id"].unique())

@@ -17,12 +17,14 @@ import pandas as pd
 
 from .._errors import ParameterError, check_choice
 from .._validation import DateLike
-from ..io import Transactions
+from ..io import Transactions, parse_date_param
+from ..io._contract import as_transactions
 from ._snapshot import Snapshot, snapshot
 from ._table import (
     _PANDAS_FREQ,  # noqa: F401 - still imported from here by segkit.value; segkit.period_end replaces it
     _STR,
     PERIODS,
+    _table,
     calendar,
     check_period,
     period_end,
@@ -39,8 +41,12 @@ __all__ = [
     "customer_gaps",
     "customer_main_value",
     "customer_mix",
+    "customer_period_matrix",
     "customer_periods",
     "customer_summary",
+    "customer_window_totals",
+    "known_customers",
+    "last_purchase_and_revenue",
     "period_start",
     "period_totals",
 ]
@@ -172,6 +178,119 @@ def _customer_summary(snap: Snapshot) -> pd.DataFrame:
     return out
 
 
+def customer_window_totals(data: Data, *, start: DateLike, as_of: DateLike | None = None) -> pd.DataFrame:
+    """Per-customer totals over ``[start, as_of)``: net revenue, purchase orders, margin and units.
+
+    One engine query, for analyses that rank customers over a window (ABC over the XYZ periods). Money is
+    summed per customer and day and rounded to cents there, the same arithmetic as
+    :func:`segkit.customer_periods` with ``period="day"``; ``n_orders`` counts distinct purchase orders per
+    day. Customers without a purchase order in the window are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` (sorted): ``revenue``, ``n_orders``, plus ``margin`` and ``quantity``
+        (units bought) when the data have them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segkit.engine import customer_window_totals
+    >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...                    "order_date": ["2024-01-10", "2024-03-01", "2024-02-15"],
+    ...                    "amount": [100.0, 50.0, 20.0]})
+    >>> customer_window_totals(df, start="2024-02-01", as_of="2024-04-01")
+                 revenue  n_orders
+    customer_id
+    a               50.0         1
+    b               20.0         1
+    """
+    snap = snapshot(data, as_of=as_of)
+    begin = period_start(pd.Timestamp(start), "day")
+    t = snap.table()
+    t = t.filter(t.order_date >= timestamp(begin))
+    t = t.mutate(day=t.order_date.date())
+    buy = ~t.is_return
+    metrics: dict[str, ir.Value] = {"revenue": t.amount.sum().round(2)}
+    if snap.has("margin"):
+        metrics["margin"] = t.margin.sum().round(2)
+    if snap.has("quantity"):
+        metrics["quantity"] = t.quantity.sum(where=buy)
+    daily = t.group_by(["customer_id", "day"]).aggregate(**metrics)
+    totals = daily.group_by("customer_id").aggregate(**{name: daily[name].sum() for name in metrics})
+    orders = t.filter(buy).select("customer_id", "day", "order_id").distinct()
+    orders = orders.group_by("customer_id").aggregate(n_orders=ibis._.count())
+    # The inner join keeps the customers with a purchase order in the window.
+    joined = totals.join(orders, "customer_id")
+    out = to_frame(joined.order_by("customer_id"))
+    out["customer_id"] = out["customer_id"].astype("str")
+    out = out.set_index("customer_id")
+    columns = ["revenue", "n_orders", *(["margin"] if "margin" in metrics else [])]
+    columns += ["quantity"] if "quantity" in metrics else []
+    out = out[columns]
+    for col in columns:
+        out[col] = _numbers(out[col]).round(2)
+    out["n_orders"] = out["n_orders"].astype("int64")
+    out.attrs["as_of"] = snap.as_of
+    return out
+
+
+def known_customers(data: Transactions | pd.DataFrame, *, before: DateLike | None = None) -> pd.Index:
+    """The distinct customer ids with any transaction line (before ``before`` when given), sorted.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segkit.engine import known_customers
+    >>> df = pd.DataFrame({"customer_id": ["b", "a", "b"],
+    ...                    "order_date": ["2024-01-10", "2024-03-01", "2024-02-15"],
+    ...                    "amount": [100.0, 50.0, 20.0]})
+    >>> list(known_customers(df)), list(known_customers(df, before="2024-02-01"))
+    (['a', 'b'], ['b'])
+    """
+    tx = as_transactions(data)
+    t = _table(tx)
+    if before is not None:
+        t = t.filter(t.order_date < timestamp(parse_date_param(before, "before")))
+    ids = to_frame(t.select("customer_id").distinct().order_by("customer_id"))["customer_id"]
+    return pd.Index(ids.astype(_STR), name="customer_id")
+
+
+def last_purchase_and_revenue(data: Data, *, as_of: DateLike | None = None, months: int = 12) -> pd.DataFrame:
+    """Per customer: the last purchase before ``as_of`` and the net revenue of the last ``months`` months.
+
+    Customers with a purchase before ``as_of`` or any line in the months before it; ``revenue_<months>m`` is
+    NaN for a customer without a line in those months and ``last_purchase`` NaT for one with returns only.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segkit.engine import last_purchase_and_revenue
+    >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...                    "order_date": ["2022-01-10", "2024-03-01", "2022-02-15"],
+    ...                    "amount": [100.0, 50.0, 20.0]})
+    >>> last_purchase_and_revenue(df, as_of="2024-04-01")["revenue_12m"].tolist()
+    [50.0, nan]
+    """
+    snap = snapshot(data, as_of=as_of)
+    since = snap.as_of - pd.DateOffset(months=months)
+    t = snap.table()
+    recent = t.order_date >= timestamp(since)
+    name = f"revenue_{months}m"
+    per = t.group_by("customer_id").aggregate(
+        last_purchase=t.order_date.max(where=~t.is_return),
+        **{name: t.amount.sum(where=recent)},
+        recent_lines=t.count(where=recent),
+    )
+    per = per.filter(per.last_purchase.notnull() | (per.recent_lines > 0))
+    out = to_frame(per.select("customer_id", "last_purchase", name).order_by("customer_id"))
+    out["customer_id"] = out["customer_id"].astype(_STR)
+    out = out.set_index("customer_id")
+    out["last_purchase"] = pd.to_datetime(out["last_purchase"]).astype("datetime64[ns]")
+    out[name] = pd.to_numeric(out[name], errors="coerce").astype(float)
+    return out
+
+
 def _join_columns(expr: ir.Table, other: ir.Table, names: list[str]) -> ir.Table:
     """Left-join per-customer counts onto ``expr``, a missing partner counting 0."""
     joined = expr.left_join(other, expr.customer_id == other.customer_id)
@@ -299,6 +418,64 @@ def _customer_periods(snap: Snapshot, period: str, start: Any, customers: Any) -
     purchases = t.filter(buy)
     keys = ("customer_id", "period")
     return _join_count(sparse, purchases.select(*keys, key=purchases.order_id), "n_orders", keys)
+
+
+def customer_period_matrix(
+    data: Data,
+    *,
+    period: str = "month",
+    as_of: DateLike | None = None,
+    start: DateLike | None = None,
+    metrics: tuple[str, ...] = ("revenue", "n_orders"),
+) -> dict[str, pd.DataFrame]:
+    """Customers x periods tables of :func:`segkit.customer_periods` with ``fill_zeros=True``, already wide.
+
+    The same numbers as pivoting the zero-filled grid, without building the long grid: the engine
+    aggregates the sparse customer x period totals and numpy scatters them into one matrix per metric.
+    Rows are the customers with a purchase order in the window (sorted), columns the period starts.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        One frame per name in ``metrics`` (``revenue``, ``gross_revenue``, ``margin``, ``n_orders``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segkit.engine import customer_period_matrix
+    >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...                    "order_date": ["2024-01-10", "2024-03-01", "2024-02-15"],
+    ...                    "amount": [100.0, 50.0, 20.0]})
+    >>> customer_period_matrix(df, as_of="2024-04-01")["revenue"].to_numpy().tolist()
+    [[100.0, 0.0, 50.0], [0.0, 20.0, 0.0]]
+    """
+    check_period(period)
+    snap = snapshot(data, as_of=as_of)
+    # The snapshot's materialised customer x period table, shared with cohorts and later calls; a start on
+    # a period boundary keeps whole periods, so filtering its rows equals filtering the lines.
+    sparse = customer_period_table(snap, period)
+    if start is not None:
+        sparse = sparse.filter(sparse.period >= timestamp(period_start(pd.Timestamp(start), period)))
+    frame = to_frame(sparse.select("customer_id", "period", *metrics))
+    periods = calendar(period, pd.Timestamp(start) if start is not None else snap.first_date, snap.as_of)
+    ids = frame["customer_id"].astype(_STR)
+    customers = pd.Index(
+        ids[frame["n_orders"].to_numpy() > 0].unique() if "n_orders" in frame else ids.unique()
+    )
+    customers = pd.Index(customers, dtype=_STR).sort_values()
+    rows = customers.get_indexer(ids)
+    cols = periods.get_indexer(pd.to_datetime(frame["period"]).astype("datetime64[ns]"))
+    inside = (rows >= 0) & (cols >= 0)
+    index = pd.Index(customers, name="customer_id")
+    columns = pd.DatetimeIndex(periods, name="period")
+    out: dict[str, pd.DataFrame] = {}
+    for name in metrics:
+        integer = name == "n_orders"
+        matrix = np.zeros((len(customers), len(periods)), dtype="int64" if integer else float)
+        values = _numbers(frame[name]).to_numpy()[inside]
+        matrix[rows[inside], cols[inside]] = values.astype("int64") if integer else values.round(2)
+        out[name] = pd.DataFrame(matrix, index=index, columns=columns)
+    return out
 
 
 def _densify(

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice
-from ..engine import as_of_date, customer_periods, customer_summary, date_range
+from ..engine import as_of_date, customer_summary, customer_window_totals
 from ..io._contract import Transactions, as_transactions
 
 __all__ = ["Concentration", "as_percent", "concentration", "pareto_curve"]
@@ -83,11 +83,7 @@ def customer_values(
 
 
 def _window_values(tx: Transactions, *, as_of: pd.Timestamp, start: Any, extra: list[str]) -> pd.DataFrame:
-    """Per-customer totals over ``[start, as_of)``, from the engine's aggregates.
-
-    Money and orders come from the per-day aggregate; units are the difference of two per-customer
-    summaries (everything before ``as_of`` minus everything before ``start``).
-    """
+    """Per-customer totals over ``[start, as_of)``, one engine query."""
     try:
         start = pd.Timestamp(start)
     except (ValueError, TypeError) as exc:
@@ -96,29 +92,9 @@ def _window_values(tx: Transactions, *, as_of: pd.Timestamp, start: Any, extra: 
         raise ParameterError(
             f"start={start.date()} is not before as_of={as_of.date()}; pick an earlier start."
         )
-    days = customer_periods(tx, period="day", as_of=as_of, start=start)
-    columns = ["revenue", "n_orders"] + (["margin"] if "margin" in extra else [])
-    # A groupby over the engine's small per-customer-day frame, not over transactions.
-    out = days.groupby("customer_id", sort=True)[columns].sum()
-    # Same rule as customer_summary: a customer with only returns in the window bought nothing there.
-    out = out.loc[out["n_orders"] > 0]
-    out.index = out.index.astype("str")
-    if "quantity" in extra:
-        # Nothing was bought before a start on or before the first transaction.
-        first = date_range(tx)[0]
-        before = (
-            customer_summary(tx, as_of=start.normalize())["quantity"]
-            if start.normalize() > first
-            else pd.Series(dtype=float)
-        )
-        units = customer_summary(tx, as_of=as_of)["quantity"].reindex(out.index).fillna(0.0) - before.reindex(
-            out.index
-        ).fillna(0.0)
-        out["quantity"] = units.astype(float)
-    for col in out.columns:
-        out[col] = out[col].astype(float).round(2)
-    out["n_orders"] = out["n_orders"].astype("int64")
-    return out
+    out = customer_window_totals(tx, start=start, as_of=as_of)
+    out.attrs.clear()
+    return out[["revenue", "n_orders", *extra]]
 
 
 def _values_from_series(series: pd.Series, *, value: str, as_of: Any, start: Any) -> pd.DataFrame:

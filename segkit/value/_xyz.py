@@ -3,9 +3,8 @@
 The methodology [S1, S0] defines XYZ for clients by the regularity of their purchases over the period (a
 year, for example): regular (X), occasional (Y) and one-off (Z) buyers. The default method measures it as
 the share of periods with a purchase. The coefficient of variation of period revenue (the demand-planning
-variant) stays available as ``method="cv"``. The per-customer, per-period grid comes from the engine layer
-(:func:`segkit.customer_periods` with zero-filled periods); the statistics are numpy over the customers x
-periods matrix.
+variant) stays available as ``method="cv"``. The zero-filled customers x periods matrix comes from the
+engine layer (:func:`segkit.customer_period_matrix`); the statistics are numpy over it.
 """
 
 from __future__ import annotations
@@ -18,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine import PERIODS, as_of_date, customer_periods, customer_summary, date_range, period_start
+from ..engine import (
+    PERIODS,
+    as_of_date,
+    customer_period_matrix,
+    customer_summary,
+    date_range,
+    period_start,
+)
 from ..io._contract import Transactions, as_transactions
 from ._concentration import check_thresholds
 
@@ -299,16 +305,18 @@ def xyz(
     tx = as_transactions(data)
     as_of = as_of_date(tx, as_of)
     start, end = xyz_window(tx, period=period, n_periods=n_periods, as_of=as_of)
-    grid = customer_periods(tx, period=period, as_of=end, start=start, fill_zeros=True)
-    if grid.empty:
+    column = MEASURES[measure]
+    grid = customer_period_matrix(
+        tx, period=period, as_of=end, start=start, metrics=tuple(dict.fromkeys((column, "n_orders")))
+    )
+    wide, orders_wide = grid[column], grid["n_orders"]
+    if wide.empty:
         raise ParameterError(
             f"No customer bought anything in the XYZ window {start.date()}..{(end - pd.Timedelta(days=1)).date()}. "
             "Pick another as_of or a longer n_periods."
         )
-    wide = grid.pivot(index="customer_id", columns="period", values=MEASURES[measure]).sort_index()
     wide.index = wide.index.astype("str")
-    orders_wide = grid.pivot(index="customer_id", columns="period", values="n_orders").sort_index()
-    counted = _counted_mask(tx, wide, period=period, end=end, count_from=count_from)
+    counted = _counted_mask(tx, wide, period=period, as_of=as_of, count_from=count_from)
     table = _statistics(wide.to_numpy(dtype=float, copy=True), counted, ddof=ddof)
     table.index = wide.index
     active = ((orders_wide.to_numpy() > 0) & counted).sum(axis=1)
@@ -366,13 +374,15 @@ def _check_int(name: str, value: Any, *, minimum: int) -> int:
 
 
 def _counted_mask(
-    tx: Transactions, wide: pd.DataFrame, *, period: str, end: pd.Timestamp, count_from: str
+    tx: Transactions, wide: pd.DataFrame, *, period: str, as_of: pd.Timestamp, count_from: str
 ) -> np.ndarray:
     """Which (customer, period) cells count: all, or those from the customer's first purchase on."""
     shape = wide.shape
     if count_from == "window":
         return np.ones(shape, dtype=bool)
-    firsts = customer_summary(tx, as_of=end)["first_purchase"].reindex(wide.index)
+    # Every customer on the grid bought before the window's end, so the first purchase before ``as_of``
+    # is the first purchase before that end too: the summary every analysis shares serves, no new scan.
+    firsts = customer_summary(tx, as_of=as_of)["first_purchase"].reindex(wide.index)
     period_starts = pd.DatetimeIndex(wide.columns)
     period_ends = period_starts + pd.tseries.frequencies.to_offset(_FREQ[period])
     # A period counts once the customer has bought: its end is after the first purchase.
