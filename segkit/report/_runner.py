@@ -264,6 +264,8 @@ def _notebook_paths(notebooks: str | os.PathLike[str] | None) -> list[Path]:
 
 
 def _absolute(data: Any) -> Any:
+    if isinstance(data, str) and "://" in data:  # a database URL
+        return data
     return str(Path(data).resolve()) if isinstance(data, str | os.PathLike) else data
 
 
