@@ -177,7 +177,9 @@ def _duckdb_schema(con: Any, query: str) -> Any:
     from ibis.backends.sql.datatypes import DuckDBType
 
     relation = con.con.sql(query)
-    return ibis.schema({n: DuckDBType.from_string(str(t)) for n, t in zip(relation.columns, relation.types)})
+    return ibis.schema(
+        {n: DuckDBType.from_string(str(t)) for n, t in zip(relation.columns, relation.types, strict=True)}
+    )
 
 
 def _plain_types(expr: Any) -> Any:
