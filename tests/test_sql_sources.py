@@ -239,3 +239,14 @@ def test_postgres_unknown_table_and_dead_server(pg_sales: str) -> None:
     ) as info:
         segkit.read_transactions(dead, table="sales")
     assert "hunter2" not in str(info.value)
+
+
+def test_postgres_fetch_shows_progress_when_watched(
+    pg_sales: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    segkit.read_transactions(pg_sales, table="sales")
+    assert "Reading" not in capsys.readouterr().err  # not watched: quiet
+    monkeypatch.setenv("SEGKIT_PROGRESS", "1")
+    segkit.read_transactions(pg_sales, table="sales")
+    err = capsys.readouterr().err
+    assert "Reading postgresql://segkit@127.0.0.1" in err and "15814" in err.replace(",", "")

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pyarrow as pa
 
 from .._errors import DataContractError, ParameterError, format_examples
+from .._progress import engine_progress, progress
 from ._files import Loaded
 
 __all__ = ["is_sql_url", "load_sql"]
@@ -28,6 +29,7 @@ _DRIVERS = {
     "postgresql": 'pip install "segkit[postgres]"',
     "pyspark": 'pip install "segkit[spark]"',
 }
+_BATCH_ROWS = 1_000_000
 _SELECT = re.compile(r"^\s*(\(\s*)*(select|with)\b", re.IGNORECASE)
 
 
@@ -188,6 +190,20 @@ def _plain_types(expr: Any) -> Any:
     return expr.mutate(**casts) if casts else expr
 
 
+def _fetch(con: Any, expr: Any, label: str) -> pa.Table:
+    """The rows as one Arrow table, with progress by rows when someone is watching."""
+    if getattr(con, "name", "") == "duckdb":
+        # Ibis's batch reader needs a DuckDB method that DuckDB 2 dropped; DuckDB shows its own bar instead.
+        engine_progress(con)
+        return expr.to_pyarrow()
+    batches = []
+    with progress(desc=f"Reading {label}", unit=" rows") as bar:
+        for batch in expr.to_pyarrow_batches(chunk_size=_BATCH_ROWS):
+            batches.append(batch)
+            bar.update(batch.num_rows)
+    return pa.Table.from_batches(batches, schema=expr.schema().to_pyarrow())
+
+
 def load_sql(source: str, *, table: str | None, query: str | None, given: dict[str, Any]) -> Loaded:
     """Fetch the mapped columns of ``table`` (or the rows of ``query``) from the database at ``source``.
 
@@ -216,7 +232,7 @@ def load_sql(source: str, *, table: str | None, query: str | None, given: dict[s
     used = {v for k, v in mapping.items() if isinstance(v, int)} | set(mapping["attributes"].values())
     wanted = [names[i] for i in sorted(used)]
     try:
-        fetched = _plain_types(expr.select(wanted)).to_pyarrow()
+        fetched = _fetch(con, _plain_types(expr.select(wanted)), masked(source))
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataContractError(f"Reading from {masked(source)!r} failed: {first}") from None

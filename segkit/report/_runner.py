@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from .._errors import ParameterError, SegkitError
+from .._progress import progress_enabled
 from .._resources import notebooks_dir
 from ..engine._aggregates import as_of_date
 from ._config import CONFIG_KEYS, load_report_config
@@ -378,7 +379,7 @@ def _execute(source: Path, destination: Path, params: dict[str, Any], cwd: Path)
                 parameters=params,
                 cwd=str(cwd),
                 kernel_name="python3",
-                progress_bar=False,
+                progress_bar=progress_enabled(),  # per-cell bar in a terminal, silent in scheduled runs
                 log_output=False,
                 kernel_manager_class=manager_class,
             )
