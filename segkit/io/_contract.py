@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from .._backend import cursor, temp_table
 from .._errors import DataContractError, ParameterError, check_choice, data_error, format_examples
+from .._spark import is_spark_frame, spark_unsupported
 from ._dates import NUMERIC_FORMATS, OUTLIER_RULE, date_outliers, parse_dates
 from ._files import HEADER_SEARCH_ROWS, Loaded, load_source
 from ._numbers import parse_numbers
@@ -437,6 +438,8 @@ def read_transactions(
         "channel": channel,
         "attributes": attributes,
     }
+    if is_spark_frame(source):
+        raise spark_unsupported(source)
     if is_sql_url(source) or table is not None or query is not None:
         loaded = load_sql(source, table=table, query=query, given=given)
     else:
@@ -474,6 +477,8 @@ def as_transactions(data: Transactions | pd.DataFrame) -> Transactions:
     """
     if isinstance(data, Transactions):
         return data
+    if is_spark_frame(data):
+        raise spark_unsupported(data, "This analysis")
     if not isinstance(data, pd.DataFrame):
         raise DataContractError(
             f"Expected segkit.Transactions or a pandas DataFrame with canonical columns, got "
