@@ -124,5 +124,12 @@ def engine_progress(con: Any, enabled: bool | None = None) -> None:
     ``con`` is a DuckDB connection or an Ibis DuckDB backend.
     """
     show = progress_enabled() if enabled is None else enabled
+    import duckdb
+
     raw = getattr(con, "con", con)
-    raw.execute(f"SET enable_progress_bar = {'true' if show else 'false'}")
+    try:
+        raw.execute(f"SET enable_progress_bar = {'true' if show else 'false'}")
+    except duckdb.Error:
+        # In a Jupyter kernel without ipywidgets DuckDB refuses to touch the setting at all (and draws no
+        # bar there either); the query must not fail for a progress bar.
+        pass

@@ -81,3 +81,13 @@ def test_shared_engine_connection_is_quiet_here() -> None:
     # SEGKIT_PROGRESS is set for the whole run, the connection follows it.
     expected = "true" if progress_enabled() else "false"
     assert _setting(connection().con) == expected
+
+
+def test_engine_progress_never_breaks_the_connection() -> None:
+    class Refusing:
+        def execute(self, sql: str) -> None:
+            # What DuckDB says in a Jupyter kernel without ipywidgets, for any value of the setting.
+            raise duckdb.InvalidInputException("required package 'ipywidgets' is missing")
+
+    engine_progress(Refusing(), enabled=False)
+    engine_progress(Refusing(), enabled=True)
