@@ -11,6 +11,8 @@ from typing import Any
 
 import ibis
 
+from ._progress import engine_progress
+
 __all__ = ["connection", "cursor", "temp_table"]
 
 _lock = threading.Lock()
@@ -23,6 +25,7 @@ def connection() -> Any:
     with _lock:
         if _connection is None:
             _connection = ibis.duckdb.connect(threads=2)
+            engine_progress(_connection)  # DuckDB's own bar for long queries, shown only to a watcher
         return _connection
 
 

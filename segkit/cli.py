@@ -37,7 +37,13 @@ _POLICY_FLAGS = {
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data (flags override the config file)")
-    group.add_argument("--data", help="transactions file (CSV, Excel, Parquet); default: the bundled sample")
+    group.add_argument(
+        "--data",
+        help="transactions file (CSV, Excel, Parquet) or database URL (duckdb:///base.duckdb, "
+        "postgresql://user@host:5432/db); default: the bundled sample",
+    )
+    group.add_argument("--table", help="with a database URL: the table to read (name or schema.name)")
+    group.add_argument("--query", help="with a database URL: a SELECT to read instead of a table")
     for flag in _COLUMN_FLAGS:
         group.add_argument(f"--{flag}", metavar="COLUMN", help=f"source column for {flag}")
     group.add_argument(
@@ -142,6 +148,9 @@ def _data_settings(args: argparse.Namespace, config: dict[str, Any]) -> tuple[An
     if args.attribute:
         read_options["attributes"] = args.attribute
     _contract_settings(args, read_options)
+    for key in ("table", "query"):
+        if getattr(args, key, None) or config.get(key):
+            read_options[key] = getattr(args, key, None) or config[key]
     return args.data or config.get("data"), columns, read_options
 
 

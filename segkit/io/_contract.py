@@ -22,9 +22,11 @@ import pyarrow.compute as pc
 
 from .._backend import cursor, temp_table
 from .._errors import DataContractError, ParameterError, check_choice, data_error, format_examples
+from .._spark import is_spark_frame, spark_unsupported
 from ._dates import NUMERIC_FORMATS, OUTLIER_RULE, date_outliers, parse_dates
 from ._files import HEADER_SEARCH_ROWS, Loaded, load_source
 from ._numbers import parse_numbers
+from ._sql import is_sql_url, load_sql
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -311,6 +313,8 @@ def read_transactions(
     zero_amount: Literal["drop", "keep"] = "drop",
     invalid: Literal["raise", "drop"] = "raise",
     outlier_dates: Literal["warn", "drop", "raise"] = "warn",
+    table: str | None = None,
+    query: str | None = None,
 ) -> Transactions:
     """Read a transactions export and check it against the data contract.
 
@@ -434,9 +438,14 @@ def read_transactions(
         "channel": channel,
         "attributes": attributes,
     }
-    loaded = load_source(
-        source, wanted=[customer, date], sep=sep, encoding=encoding, sheet=sheet, header_row=header_row
-    )
+    if is_spark_frame(source):
+        raise spark_unsupported(source)
+    if is_sql_url(source) or table is not None or query is not None:
+        loaded = load_sql(source, table=table, query=query, given=given)
+    else:
+        loaded = load_source(
+            source, wanted=[customer, date], sep=sep, encoding=encoding, sheet=sheet, header_row=header_row
+        )
     mapping = _resolve_mapping(loaded, **given)
     reader = _Reader(loaded, mapping)
     return reader.run(
@@ -468,6 +477,8 @@ def as_transactions(data: Transactions | pd.DataFrame) -> Transactions:
     """
     if isinstance(data, Transactions):
         return data
+    if is_spark_frame(data):
+        raise spark_unsupported(data, "This analysis")
     if not isinstance(data, pd.DataFrame):
         raise DataContractError(
             f"Expected segkit.Transactions or a pandas DataFrame with canonical columns, got "

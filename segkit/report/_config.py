@@ -61,6 +61,8 @@ class ReportConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     data: StrictStr | None = None
+    table: StrictStr | None = None  # with a database URL as data: the table, or a SELECT as query
+    query: StrictStr | None = None
     columns: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     read_options: dict[StrictStr, Any] = Field(default_factory=dict)
     as_of: StrictStr | _dt.date | None = None
@@ -209,7 +211,7 @@ def load_report_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     values = config.model_dump(include=set(loaded))
     base = path.resolve().parent
     for key in ("data", "output", "notebooks"):
-        if isinstance(values.get(key), str):
+        if isinstance(values.get(key), str) and "://" not in values[key]:  # database URLs stay as written
             values[key] = os.path.normpath(base / values[key])
     if "crm" in values:
         values["crm"] = {table: os.path.normpath(base / file) for table, file in values["crm"].items()}

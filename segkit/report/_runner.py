@@ -25,6 +25,7 @@ import nbformat
 import pandas as pd
 
 from .._errors import ParameterError, SegkitError
+from .._progress import progress_enabled
 from .._resources import notebooks_dir
 from ..engine._aggregates import as_of_date
 from ..i18n import LANGUAGES, check_currency
@@ -301,6 +302,8 @@ def _notebook_paths(notebooks: str | os.PathLike[str] | None) -> list[Path]:
 
 
 def _absolute(data: Any) -> Any:
+    if isinstance(data, str) and "://" in data:  # a database URL
+        return data
     return str(Path(data).resolve()) if isinstance(data, str | os.PathLike) else data
 
 
@@ -438,7 +441,7 @@ def _execute(source: Path, destination: Path, params: dict[str, Any], cwd: Path)
                 parameters=params,
                 cwd=str(cwd),
                 kernel_name="python3",
-                progress_bar=False,
+                progress_bar=progress_enabled(),  # per-cell bar in a terminal, silent in scheduled runs
                 log_output=False,
                 kernel_manager_class=manager_class,
             )
