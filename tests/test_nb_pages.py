@@ -148,3 +148,9 @@ def test_class_filler_and_channels_translate():
     shown = segkit.show_table(table, lang="ru").data
     assert shown.iloc[1, 0] == "нет класса"
     assert list(shown.iloc[:, 1]) == ["онлайн", "телефон"]
+
+
+def test_numeric_looking_customer_ids_are_shown_as_written():
+    table = pd.DataFrame({"revenue": [10.0, 2.5]}, index=pd.Index(["14646", "C00001"], name="customer_id"))
+    shown = segkit.show_table(table, lang="ru").data
+    assert list(shown.iloc[:, 0]) == ["14646", "C00001"]
