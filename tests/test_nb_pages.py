@@ -154,3 +154,9 @@ def test_numeric_looking_customer_ids_are_shown_as_written():
     table = pd.DataFrame({"revenue": [10.0, 2.5]}, index=pd.Index(["14646", "C00001"], name="customer_id"))
     shown = segkit.show_table(table, lang="ru").data
     assert list(shown.iloc[:, 0]) == ["14646", "C00001"]
+
+
+def test_period_codes_are_not_formatted_as_numbers():
+    table = pd.DataFrame({"cohort": ["2010-Q4", "2011-Q1"], "churn_rate": [0.1, 0.2]})
+    shown = segkit.show_table(table, lang="ru").data
+    assert list(shown.iloc[:, 0]) == ["2010-Q4", "2011-Q1"]

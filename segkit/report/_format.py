@@ -230,9 +230,14 @@ def _value_formatter(name: str, series: pd.Series, lang: str) -> Callable[[Any],
     def apply(value: Any) -> str:
         # A translated text is final; an untranslated one may carry English-formatted numbers and dates.
         out = translate(value, kinds, lang)
-        return out if out != str(value) else localize_text(value, lang)
+        if out != str(value) or _PERIOD_CODE.fullmatch(out):
+            return out  # a period code ("2010-Q4") is a name, not a number to format
+        return localize_text(value, lang)
 
     return apply
+
+
+_PERIOD_CODE = re.compile(r"\d{4}(-Q[1-4]|-W?\d{2})?")
 
 
 def _class_value(code: str, lang: str) -> str:
