@@ -127,7 +127,11 @@ def test_numeric_ticks_stay_numbers_under_translation():
     fig, ax = matplotlib.pyplot.subplots()
     ax.bar(["online", "store"], [0.2, 0.4])
     ax.set_yticks([0.0, 0.2, 0.4])
+    ax.plot([0, 1], [0.1, 0.3], label="store")
+    ax.legend(title="channel")
     localize_figure(fig, lang="ru")
+    assert ax.get_legend().get_title().get_text() == label("column", "channel", "ru")
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["магазин"]
     assert [tick.get_text() for tick in ax.get_xticklabels()] == ["онлайн", "магазин"]
     matplotlib.pyplot.close(fig)
 

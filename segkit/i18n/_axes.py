@@ -127,6 +127,7 @@ def localize_axes(ax: Any, *, lang: str = "en") -> Any:
             axis.set_ticks(axis.get_ticklocs(), [translate(text, _PLOT_KINDS, lang) for text in texts])
     legend = ax.get_legend()
     if legend is not None:
+        legend.set_title(translate(legend.get_title().get_text(), _PLOT_KINDS, lang))
         for text in legend.get_texts():
             text.set_text(translate(text.get_text(), _PLOT_KINDS, lang))
     # Annotations (heatmap cells, point labels): translated words, numbers in the locale's format.
