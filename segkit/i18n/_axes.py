@@ -13,7 +13,17 @@ __all__ = ["format_axes", "localize_axes", "localize_figure"]
 #: What a tick value can be: a plain number, a share shown as a percentage, money, or a matplotlib date.
 AXIS_FORMATS = ("number", "integer", "percent", "money", "date")
 # Plot texts can be plot labels, segment names (heatmap ticks), statuses or column names.
-_PLOT_KINDS = ("plot", "segment", "status", "persona_name", "ranking", "column", "xyz_class")
+_PLOT_KINDS = (
+    "plot",
+    "segment",
+    "status",
+    "persona_name",
+    "ranking",
+    "column",
+    "xyz_class",
+    "feature",
+    "channel",
+)
 
 
 def _formatter(kind: str, lang: str, currency: str | None, decimals: int | None) -> Any:
@@ -96,7 +106,7 @@ def localize_axes(ax: Any, *, lang: str = "en") -> Any:
         ``ax``.
     """
     from matplotlib.category import StrCategoryFormatter
-    from matplotlib.ticker import FixedFormatter
+    from matplotlib.ticker import FixedFormatter, FixedLocator
 
     lang = check_lang(lang)
     if lang == "en":
@@ -107,13 +117,17 @@ def localize_axes(ax: Any, *, lang: str = "en") -> Any:
     for axis in (ax.xaxis, ax.yaxis):
         # Only categorical ticks (segment names on a heatmap, bar labels) are words; numeric ticks keep
         # their formatter, which format_axes sets.
-        if not isinstance(axis.get_major_formatter(), FixedFormatter | StrCategoryFormatter):
+        # Fixed tick texts use a FixedFormatter before matplotlib 3.9 and a FuncFormatter over a
+        # FixedLocator since then.
+        fixed = isinstance(axis.get_major_locator(), FixedLocator)
+        if not (fixed or isinstance(axis.get_major_formatter(), FixedFormatter | StrCategoryFormatter)):
             continue
         texts = [tick.get_text() for tick in axis.get_ticklabels()]
         if texts and any(texts) and not all(_numeric(text) for text in texts):
             axis.set_ticks(axis.get_ticklocs(), [translate(text, _PLOT_KINDS, lang) for text in texts])
     legend = ax.get_legend()
     if legend is not None:
+        legend.set_title(translate(legend.get_title().get_text(), _PLOT_KINDS, lang))
         for text in legend.get_texts():
             text.set_text(translate(text.get_text(), _PLOT_KINDS, lang))
     # Annotations (heatmap cells, point labels): translated words, numbers in the locale's format.

@@ -116,6 +116,7 @@ _VALUE_KINDS: dict[str, tuple[str, ...]] = {
     "state_before": ("base_state",),
     "readiness": ("readiness",),
     "channel": ("channel",),
+    "top_channel": ("channel",),
     "recontact_basis": ("recontact_basis",),
     "recontact_status": ("recontact_status",),
     "part": ("clv_part",),
@@ -220,6 +221,8 @@ def _number_formatter(
 def _value_formatter(name: str, series: pd.Series, lang: str) -> Callable[[Any], str]:
     if name in ("name", "persona_name"):
         return lambda v: persona_label(v, lang)
+    if name == "customer_id":
+        return str  # an id is a name: "14646" must not become "14 646"
     if name in ("abc_class", "xyz_class", "cell"):
         return lambda v: _class_value(str(v), lang)
     kinds = _VALUE_KINDS.get(name, ("term",))
@@ -227,9 +230,14 @@ def _value_formatter(name: str, series: pd.Series, lang: str) -> Callable[[Any],
     def apply(value: Any) -> str:
         # A translated text is final; an untranslated one may carry English-formatted numbers and dates.
         out = translate(value, kinds, lang)
-        return out if out != str(value) else localize_text(value, lang)
+        if out != str(value) or _PERIOD_CODE.fullmatch(out):
+            return out  # a period code ("2010-Q4") is a name, not a number to format
+        return localize_text(value, lang)
 
     return apply
+
+
+_PERIOD_CODE = re.compile(r"\d{4}(-Q[1-4]|-W?\d{2})?")
 
 
 def _class_value(code: str, lang: str) -> str:
@@ -580,7 +588,10 @@ def _portrait(
     common = []
     for column in categorical:
         value = prof[column]
-        shown = f"«{label('segment', value, lang)}»" if column == "rfm_segment" else str(value)
+        if column == "rfm_segment":
+            shown = f"«{label('segment', value, lang)}»"
+        else:
+            shown = label("channel", value, lang) if column == "top_channel" else str(value)
         share = format_percent(prof[f"{column}_dominant_share"], 0, lang)
         common.append(f"{label('feature', column, lang)} {shown} ({share})")
     if common:
