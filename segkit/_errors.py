@@ -14,7 +14,21 @@ __all__ = ["DataContractError", "ParameterError", "SegkitError"]
 
 
 class SegkitError(Exception):
-    """Base class of every error segkit raises on purpose."""
+    """Base class of every error segkit raises on purpose.
+
+    ``message_key`` names a catalogue message that says the same in every report language, with
+    ``message_fields`` to fill it (see :func:`translatable`); errors without one are shown in English.
+    """
+
+    message_key: str | None = None
+    message_fields: dict[str, Any] = {}
+
+
+def translatable(error: SegkitError, key: str, **fields: Any) -> SegkitError:
+    """Attach the catalogue message ``key`` (and its fields) to ``error``, so report pages can show it translated."""
+    error.message_key = key
+    error.message_fields = fields
+    return error
 
 
 class DataContractError(SegkitError, ValueError):

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._errors import DataContractError, SegkitError, check_choice, data_error, format_examples
+from .._errors import DataContractError, SegkitError, check_choice, data_error, format_examples, translatable
 from ..engine import known_customers
 from ..io import Transactions, read_transactions
 
@@ -259,19 +259,23 @@ class CRM:
         for name in names:
             if name == "transactions":
                 if not self.has(name):
-                    raise MissingTableError(
+                    error = MissingTableError(
                         f"{analysis} needs the transactions (orders) of the CRM customers, which were not "
                         "given. Pass transactions= to segkit.read_crm (in a report: --data FILE)."
                     )
+                    raise translatable(error, "error.crm_transactions_missing")
                 out.append(self.transactions.data)
                 continue
             if name not in CRM_TABLES:
                 check_choice("table", name, [*CRM_TABLES, "transactions"])
             if not self.has(name):
-                raise MissingTableError(
+                error = MissingTableError(
                     f"{analysis} needs the CRM table {name!r}, which was not given (present: "
                     f"{', '.join(self.names) or 'none'}). Pass it to segkit.read_crm({{{name!r}: path}}) "
                     f"(in a report: --crm {name}=FILE)."
+                )
+                raise translatable(
+                    error, "error.crm_table_missing", table=name, option=name, present=self.names
                 )
             out.append(self.tables[name].data)
         return out

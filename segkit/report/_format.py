@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from .._errors import ParameterError
 from ..i18n import (
@@ -169,6 +170,18 @@ class HtmlBlock:
         return self.text
 
 
+class FormattedTable(Styler):
+    """The Styler :func:`show_table` returns: its plain-text form names the table's size, not a memory address.
+
+    Notebooks keep a plain-text copy of every output beside the HTML; pandas' default
+    ``<Styler at 0x...>`` would make two runs of the same report differ.
+    """
+
+    def __repr__(self) -> str:
+        rows, columns = self.data.shape
+        return f"<table: {rows} x {columns}>"
+
+
 def column_label(name: Any, lang: str = "en") -> str:
     """The human name of a result column (``"share_customers"`` -> ``"Share of customers"``).
 
@@ -275,6 +288,9 @@ def _safe(formatter: Callable[[Any], str], lang: str) -> Callable[[Any], str]:
     return apply
 
 
+_AXIS_KINDS = {"state": "base_state", "status": "status", "segment": "segment"}
+
+
 def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     if isinstance(out.columns, pd.MultiIndex):
@@ -317,6 +333,10 @@ def format_table(
             isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1
         ):
             raise ParameterError(f"{name} must be a whole number >= 1 or None (no limit); got {limit!r}.")
+    # Columns that are the values of one vocabulary (an unstacked status or base state) use that vocabulary
+    # first: "active" is a status ("активный") but, as a base state, a current client ("текущий клиент").
+    axis_kind = _AXIS_KINDS.get(frame.columns.name) if frame.columns.nlevels == 1 else None
+    from_axis = {str(c) for c in frame.columns} if axis_kind else set()
     flat = _flatten(frame)
     n_columns = len(flat.columns)
     if max_columns is not None and n_columns > max_columns:
@@ -329,7 +349,8 @@ def format_table(
         # Identifier columns keep their values; everything else takes the table-wide format, if any.
         own = None if column in ("customer_id", "cohort", "period", "segment", "group", "k") else kind_format
         fmt = _safe(_cell_formatter(column, flat[column], own, lang, currency), lang)
-        out[column_label(column, lang)] = [fmt(v) for v in series.tolist()]
+        header = translate(column, (axis_kind,), lang) if column in from_axis else column_label(column, lang)
+        out[header] = [fmt(v) for v in series.tolist()]
     notes = []
     if len(flat.columns) < n_columns:
         shown_cols = {
@@ -421,7 +442,7 @@ def show_table(
         download=download,
     )
     digest = hashlib.sha1(pd.util.hash_pandas_object(out, index=False).to_numpy().tobytes()).hexdigest()[:8]
-    styler = out.style
+    styler = FormattedTable(out)
     styler.set_uuid(f"sk{digest}")  # a stable id: identical tables give identical HTML on every run
     styler.hide(axis="index")
     styler.set_table_attributes('class="segkit-table"')
@@ -590,8 +611,12 @@ def _portrait(
         value = prof[column]
         if column == "rfm_segment":
             shown = f"«{label('segment', value, lang)}»"
+        elif column == "top_channel":
+            shown = label("channel", value, lang)
+        elif column.startswith(("abc", "xyz")):
+            shown = _class_value(str(value), lang)
         else:
-            shown = label("channel", value, lang) if column == "top_channel" else str(value)
+            shown = str(value)
         share = format_percent(prof[f"{column}_dominant_share"], 0, lang)
         common.append(f"{label('feature', column, lang)} {shown} ({share})")
     if common:

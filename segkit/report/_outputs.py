@@ -128,7 +128,9 @@ def skipped_note(info: dict[str, str], *, lang: str = "en") -> str:
     """The HTML note that stands for a skipped section in the code-free copy, in the page's language."""
     lang = check_lang(lang)
     reason = label("warning", info.get("reason", ""), lang)
-    if lang != "en" and reason == info.get("reason", ""):
+    if info.get("shown") and info.get("lang") == lang:
+        reason = info["shown"]  # the section already said it in this language
+    elif lang != "en" and reason == info.get("reason", ""):
         # An analysis message without a catalogue twin stays off a page in another language.
         reason = t("section.reason_elsewhere", lang, file="run.json")
     reason = localize_text(reason, lang)

@@ -47,6 +47,9 @@ _REPR = re.compile(
 _GENERIC_TITLES = {"notebook", "untitled", "document", "jupyter notebook"}
 # Five or more English words in a row: narrative or a label the catalogue does not know.
 _ENGLISH_RUN = re.compile(r"\b[A-Za-z][a-z']*(?:[ ,;:()-]+[A-Za-z][a-z']*){4,}")
+_OPTION = re.compile(r"(?<![\w-])--[a-z][\w-]*(?:=\S*|\s+[\w.-]+=\S*)?")
+_NOTATION = re.compile(r"[A-Z]\(\w+\)")
+_QUOTED_LATIN = re.compile(r"«[^«»А-Яа-яЁё]*»")
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|\b\w+Error: |\bException: ")
 
 
@@ -120,12 +123,17 @@ def screenshot_report(report_dir: str | Path, out_dir: str | Path, **options: ob
 
 
 class _Text(HTMLParser):
-    """The visible text of a page, its ``<title>``, and the text inside ``<pre>`` blocks."""
+    """The visible text of a page, its ``<title>``, and the text inside ``<pre>`` blocks.
+
+    ``prose`` is the visible text without inline ``<code>``: parameter names, file names and column codes
+    are written as the user types them, in any language.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.title = ""
         self.parts: list[str] = []
+        self.prose: list[str] = []
         self.pre: list[str] = []
         self._stack: list[str] = []
 
@@ -147,6 +155,8 @@ class _Text(HTMLParser):
         self.parts.append(data)
         if "pre" in self._stack:
             self.pre.append(data)
+        if "code" not in self._stack or "pre" in self._stack:
+            self.prose.append(data)
 
 
 @functools.cache
@@ -156,6 +166,8 @@ def _english_texts() -> tuple[tuple[str, re.Pattern[str]], ...]:
     out = []
     for key, text in en.items():
         if "{" in text or text == ru[key] or len(text) < 4 or not re.search(r"[A-Za-z]{3}", text):
+            continue
+        if _NOTATION.fullmatch(text):  # formula notation such as P(alive) reads the same in Russian texts
             continue
         # Whole phrases only, not inside identifiers or file names (04_cohorts_churn, cohorts.csv); a single
         # word must match its case, so a lowercase code such as a parameter name is not taken for a label.
@@ -196,6 +208,10 @@ def check_html(page: str, *, lang: str = "en") -> list[str]:
     if _TRACEBACK.search(text):
         problems.append(t("check.traceback", lang))
     if lang == "ru":
+        # A quoted title without Cyrillic (a cited paper: «Counting your customers the easy way») is a name.
+        # Command-line options (--crm leads=FILE, --param k_max=3) are typed as they are, in any language.
+        text = _QUOTED_LATIN.sub("«»", re.sub(r"\s+", " ", html.unescape(" ".join(parser.prose))))
+        text = _OPTION.sub("", text)
         seen: list[str] = []
         for phrase, pattern in _english_texts():
             if pattern.search(text) and not any(phrase.lower() in s.lower() for s in seen):

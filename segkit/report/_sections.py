@@ -10,11 +10,14 @@ from __future__ import annotations
 from types import TracebackType
 
 from .._errors import SegkitError
-from ..i18n import check_lang, t
+from ..i18n import check_lang, label, t
 
 __all__ = ["section", "skipped_sections"]
 
 _SKIPPED: list[dict[str, str]] = []
+# Fields of an error's catalogue message that name things in words (translated); the others, such as a
+# command-line option, are shown as they are.
+_TERM_FIELDS = {"table", "present"}
 
 
 class section:
@@ -62,29 +65,57 @@ class section:
             return False
         self.ok = False
         self.reason = str(exc)
-        _SKIPPED.append({"section": self.title, "reason": self.reason, "hint": self.hint or ""})
-        _show(self)
+        shown = _shown_reason(exc, self.lang)
+        # "shown" is the reason as the reader saw it, in "lang"; "reason" the full text for the run log.
+        info = {"section": self.title, "reason": self.reason, "hint": self.hint or ""}
+        info.update(shown=shown, lang=self.lang)
+        _SKIPPED.append(info)
+        _show(self, info)
         return True
 
 
+def _shown_reason(exc: SegkitError, lang: str) -> str:
+    """The reason in the reader's language: the error's catalogue message, else (outside English) a pointer.
+
+    An English error text on a Russian page would be unreadable for its reader; the full text still goes
+    to the run log and ``run.json`` through :func:`skipped_sections`.
+    """
+    if lang == "en":
+        return str(exc)
+    if exc.message_key is None:
+        return t("section.reason_elsewhere", lang, file="run.json")
+    fields = dict(exc.message_fields)
+    for name in _TERM_FIELDS & set(fields):
+        value = fields[name]
+        if isinstance(value, (list, tuple)):
+            fields[name] = ", ".join(label("term", v, lang) for v in value) or t("common.none", lang)
+        else:
+            fields[name] = label("term", value, lang)
+    return t(exc.message_key, lang, **fields)
+
+
 def skipped_sections() -> list[dict[str, str]]:
-    """The sections skipped so far in this kernel, in order (the runner reads them into the report log)."""
+    """The sections skipped so far in this kernel, in order (the runner reads them into the report log).
+
+    Each entry has ``section``, ``reason`` (the full message), ``hint``, and ``shown``: the reason as the
+    page showed it, in the section's ``lang``.
+    """
     return list(_SKIPPED)
 
 
-def _show(s: section) -> None:
+def _show(s: section, info: dict[str, str]) -> None:
+    reason = info["shown"]
     heading = t("section.skipped", s.lang, title=s.title)
     change = t("warning.what_to_change", s.lang, hint=s.hint) if s.hint else ""
-    text = f"{heading} {s.reason}" + (f" {change}" if change else "")
+    text = f"{heading} {reason}" + (f" {change}" if change else "")
     try:
         from IPython import get_ipython
         from IPython.display import Markdown, display
 
         if get_ipython() is not None:
             # The metadata lets `segkit report` list skipped sections in its log and index without parsing text.
-            info = {"section": s.title, "reason": s.reason, "hint": s.hint or ""}
             display(
-                Markdown(f"**{heading}** {s.reason}" + (f"\n\n{change}" if change else "")),
+                Markdown(f"**{heading}** {reason}" + (f"\n\n{change}" if change else "")),
                 metadata={"segkit": {"skipped_section": info}},
             )
             return
