@@ -169,6 +169,8 @@ def test_failures_and_skipped_sections(workspace: dict[str, Path]) -> None:
             "section": "Big customers",
             "reason": "no customer has 9 orders",
             "hint": "--param min_orders=1 (now 9)",
+            "shown": "no customer has 9 orders",
+            "lang": "en",
         },
     )
     assert any(

@@ -263,7 +263,7 @@ class CRM:
                         f"{analysis} needs the transactions (orders) of the CRM customers, which were not "
                         "given. Pass transactions= to segkit.read_crm (in a report: --data FILE)."
                     )
-                    raise translatable(error, "error.crm_transactions_missing")
+                    raise translatable(error, "error.crm_transactions_missing", option="--data FILE")
                 out.append(self.transactions.data)
                 continue
             if name not in CRM_TABLES:
@@ -275,7 +275,11 @@ class CRM:
                     f"(in a report: --crm {name}=FILE)."
                 )
                 raise translatable(
-                    error, "error.crm_table_missing", table=name, option=name, present=self.names
+                    error,
+                    "error.crm_table_missing",
+                    table=name,
+                    option=f"--crm {name}=FILE",
+                    present=self.names,
                 )
             out.append(self.tables[name].data)
         return out
