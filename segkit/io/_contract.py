@@ -185,8 +185,9 @@ def _fmt_ts(ts: pd.Timestamp | None) -> str:
 class Transactions:
     """The canonical transactions table and its data-quality report.
 
-    The table is held as Arrow; :meth:`to_ibis` opens it in the engine and :attr:`data` shows it as pandas
-    (made on first use).
+    The table is held as Arrow, or as an engine table (an Ibis table on the backend where the data lives:
+    DuckDB, a SQL warehouse, Spark); :meth:`to_ibis` opens it in the engine and :attr:`data` shows it as
+    pandas (made on first use; for an engine table that collects every row, so analyses never use it).
 
     Attributes
     ----------
@@ -204,36 +205,45 @@ class Transactions:
         quality: QualityReport | None = None,
         *,
         table: pa.Table | None = None,
+        engine: Any = None,
     ) -> None:
-        if data is None and table is None:
-            raise ParameterError("Transactions needs data= (a pandas frame) or table= (an Arrow table).")
+        if data is None and table is None and engine is None:
+            raise ParameterError(
+                "Transactions needs data= (a pandas frame), table= (an Arrow table) or engine= (an Ibis table)."
+            )
         self._data = data
         self._arrow = table
         self.quality = quality
-        self._engine_table: Any = None
+        self._engine_table: Any = engine
+        self._from_engine = data is None and table is None
 
     @property
     def data(self) -> pd.DataFrame:
         """The canonical table as pandas (string ids, ``datetime64[ns]`` dates)."""
         if self._data is None:
-            self._data = _to_pandas(self._arrow)
+            self._data = _to_pandas(self.to_arrow())
         return self._data
 
     @data.setter
     def data(self, frame: pd.DataFrame) -> None:
-        self._data, self._arrow, self._engine_table = frame, None, None
+        self._data, self._arrow, self._engine_table, self._from_engine = frame, None, None, False
 
     @property
     def columns(self) -> list[str]:
         """Names of the canonical table's columns."""
         if self._arrow is not None:
             return list(self._arrow.column_names)
-        return list(self._data.columns)
+        if self._data is not None:
+            return list(self._data.columns)
+        return list(self._engine_table.columns)
 
     def to_arrow(self) -> pa.Table:
-        """The canonical table as Arrow."""
+        """The canonical table as Arrow (collected from the engine when the data lives there)."""
         if self._arrow is None:
-            self._arrow = pa.Table.from_pandas(self._data, preserve_index=False)
+            if self._data is not None:
+                self._arrow = pa.Table.from_pandas(self._data, preserve_index=False)
+            else:
+                self._arrow = self._engine_table.to_pyarrow()
         return self._arrow
 
     def to_ibis(self) -> Any:
@@ -243,7 +253,13 @@ class Transactions:
         return self._engine_table
 
     def __len__(self) -> int:
-        return self._arrow.num_rows if self._arrow is not None else len(self._data)
+        if self._arrow is not None:
+            return self._arrow.num_rows
+        if self._data is not None:
+            return len(self._data)
+        if self.quality is not None:
+            return self.quality.rows_kept
+        return int(self._engine_table.count().execute())
 
     def has(self, column: str) -> bool:
         """Whether the optional canonical ``column`` (e.g. ``"margin"``) is present."""
@@ -260,7 +276,11 @@ class Transactions:
             return self.quality.default_as_of
         if len(self) == 0:
             raise DataContractError("The transactions table is empty: there is no date to report as of.")
-        return self.data["order_date"].max().normalize() + pd.Timedelta(days=1)
+        if self._data is None and self._arrow is None:
+            last = pd.Timestamp(self._engine_table.order_date.max().execute())
+        else:
+            last = self.data["order_date"].max()
+        return last.normalize() + pd.Timedelta(days=1)
 
     def __repr__(self) -> str:
         q = self.quality
