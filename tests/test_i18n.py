@@ -704,6 +704,50 @@ def test_generated_texts_are_relocalized():
     assert label("measure", "dropped: missing customer_id", "ru") == "отброшено: нет кода клиента"
 
 
+@pytest.mark.parametrize(
+    "value", [0, 7, 0.125, 12.345, 999.5, 1234.5, -1234.5, 0.001, 1234567.891, 10_000, 2_500_000]
+)
+@pytest.mark.parametrize("decimals", [0, 1, 2, 3])
+def test_localizing_russian_numbers_again_changes_nothing(value, decimals):
+    # A text that already went through the locale formats (NBSP groups, decimal commas) must survive a second
+    # pass: the report localizes plot annotations and table cells that can hold such texts.
+    plain = format_number(value, decimals, "ru")
+    # A lone "12,345" cannot tell English thousands from three Russian decimals: it is read as English.
+    ambiguous = decimals == 3 and abs(value) >= 1 and NBSP not in plain
+    for text in (
+        *([] if ambiguous else [plain]),
+        format_percent(value / 100, decimals, "ru"),
+        format_money(value, "RUB", decimals, "ru"),
+    ):
+        assert localize_text(text, "ru") == text
+        assert localize_text(f"{text} и {text} ({text})", "ru") == f"{text} и {text} ({text})"
+
+
+@pytest.mark.parametrize(
+    ("english", "russian"),
+    [
+        ("1,234.50", f"1{NBSP}234,50"),
+        ("0.125", "0,125"),
+        ("12,345 rows dropped", f"12{NBSP}345 rows dropped"),
+        ("-5.5 (12.5%)", f"-5,5 (12,5{NBSP}%)"),
+        ("0.25-0.50", "0,25-0,50"),
+        ("as of 2024-12-31", "as of 31.12.2024"),
+        ("10,000", f"10{NBSP}000"),
+    ],
+)
+def test_english_numbers_are_localized_once(english, russian):
+    assert localize_text(english, "ru") == russian
+    assert localize_text(russian, "ru") == russian
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["01.07.2024", "в 31.12.2024 19:37", "2024-01", "cohort 2024-Q3", "since 2024", "007", "v1.2.3", "0,125"],
+)
+def test_codes_dates_and_years_are_not_numbers(text):
+    assert localize_text(text, "ru") == text
+
+
 def test_axes_formats_and_labels():
     import matplotlib.pyplot as plt
 
