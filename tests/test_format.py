@@ -83,6 +83,48 @@ def test_columns_are_formatted_by_meaning():
     assert en.iloc[0].tolist() == ["Champions", "1,234", "18.0%", "$1,234.50", "0.12", "yes", "2024-07-01"]
 
 
+def test_share_and_money_columns_can_be_declared_by_the_caller():
+    frame = pd.DataFrame(
+        {"customer_id": ["007", "12"], "p_alive": [0.8125, np.nan], "clv": [15250.4, -0.2], "orders": [3, 1]},
+    ).set_index("customer_id")
+    out, _ = format_table(
+        frame, lang="ru", currency="RUB", shares=["p_alive"], money=["clv"], money_decimals=0
+    )
+    assert out.to_dict("list") == {
+        "Клиент": ["007", "12"],
+        "Вероятность, что клиент активен": [f"81,3{NBSP}%", "—"],
+        "Пожизненная ценность клиента (CLV)": [f"15{NBSP}250{NBSP}₽", f"0{NBSP}₽"],
+        "Заказы": ["3", "1"],
+    }
+    # Undeclared, the same numbers are plain: the names do not say they are shares or money.
+    plain, _ = format_table(frame, lang="en")
+    assert plain["Customer lifetime value (CLV)"].tolist() == ["15,250.40", "-0.20"]
+    # A single name may be given as a string; the money default is two decimals.
+    cents, _ = format_table(frame, lang="en", currency="USD", money="clv")
+    assert cents["Customer lifetime value (CLV)"].tolist() == ["$15,250.40", "-$0.20"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"shares": ["conversion"]}, r"shares= names the column 'conversion'.*p_alive"),
+        ({"money": ["segment"]}, r"money= needs numeric columns; 'segment' holds"),
+        ({"shares": ["p_alive"], "money": ["p_alive"]}, "both shares= and money="),
+        ({"money": ["clv"], "money_decimals": 0.5}, "money_decimals"),
+    ],
+)
+def test_declared_columns_are_checked(options, message):
+    frame = pd.DataFrame({"segment": ["Lost"], "p_alive": [0.5], "clv": [10.0]})
+    with pytest.raises(segkit.ParameterError, match=message):
+        show_table(frame, **options)
+
+
+def test_generated_column_names_follow_the_locale():
+    bands = pd.DataFrame({"0.00-0.25": [0.5], "0.25-0.50": [0.25]}, index=pd.Index(["active"], name="status"))
+    out, _ = format_table(bands, lang="ru")
+    assert list(out.columns) == ["Статус", "0,00-0,25", "0,25-0,50"]
+
+
 def test_a_plain_row_number_is_dropped_and_a_named_index_kept():
     out, _ = format_table(pd.DataFrame({"customers": [1, 2]}), lang="en")
     assert list(out.columns) == ["Customers"]

@@ -218,12 +218,17 @@ def _is_money(name: str, kind_format: str | None) -> bool:
 
 
 def _number_formatter(
-    name: str, series: pd.Series, kind_format: str | None, lang: str, currency: str | None
+    name: str,
+    series: pd.Series,
+    kind_format: str | None,
+    lang: str,
+    currency: str | None,
+    money_decimals: int = 2,
 ) -> Callable[[Any], str]:
     if _is_percent(name, kind_format):
         return lambda v: format_percent(v, 1, lang)
     if _is_money(name, kind_format):
-        return lambda v: format_money(v, currency, 2, lang)
+        return lambda v: format_money(v, currency, money_decimals, lang)
     values = pd.to_numeric(series, errors="coerce").dropna().to_numpy(dtype=float)
     whole = kind_format == "integer" or bool(values.size == 0 or np.all(np.isclose(values, np.round(values))))
     if name.endswith(("_days", "_index")) or "_days_" in name or (whole and name not in _DECIMALS):
@@ -262,14 +267,19 @@ def _class_value(code: str, lang: str) -> str:
 
 
 def _cell_formatter(
-    name: str, series: pd.Series, kind_format: str | None, lang: str, currency: str | None
+    name: str,
+    series: pd.Series,
+    kind_format: str | None,
+    lang: str,
+    currency: str | None,
+    money_decimals: int = 2,
 ) -> Callable[[Any], str]:
     if pd.api.types.is_bool_dtype(series):
         return lambda v: t("common.yes" if v else "common.no", lang)
     if pd.api.types.is_datetime64_any_dtype(series):
         return lambda v: format_date(v, lang)
     if pd.api.types.is_numeric_dtype(series):
-        return _number_formatter(name, series, kind_format, lang, currency)
+        return _number_formatter(name, series, kind_format, lang, currency, money_decimals)
     return _value_formatter(name, series, lang)
 
 
@@ -315,6 +325,9 @@ def format_table(
     max_rows: int | None = _DEFAULT_MAX_ROWS,
     max_columns: int | None = None,
     download: str | None = None,
+    shares: Sequence[str] = (),
+    money: Sequence[str] = (),
+    money_decimals: int = 2,
 ) -> tuple[pd.DataFrame, str | None]:
     """The table as text cells in the reader's language, and the note to show under it (or ``None``).
 
@@ -338,6 +351,9 @@ def format_table(
     axis_kind = _AXIS_KINDS.get(frame.columns.name) if frame.columns.nlevels == 1 else None
     from_axis = {str(c) for c in frame.columns} if axis_kind else set()
     flat = _flatten(frame)
+    declared = _declared_formats(flat, shares=shares, money=money)
+    if isinstance(money_decimals, bool) or not isinstance(money_decimals, numbers.Integral):
+        raise ParameterError(f"money_decimals must be a whole number from 0 to 10; got {money_decimals!r}.")
     n_columns = len(flat.columns)
     if max_columns is not None and n_columns > max_columns:
         flat = flat.iloc[:, : int(max_columns)]
@@ -348,8 +364,11 @@ def format_table(
         series = shown[column]
         # Identifier columns keep their values; everything else takes the table-wide format, if any.
         own = None if column in ("customer_id", "cohort", "period", "segment", "group", "k") else kind_format
-        fmt = _safe(_cell_formatter(column, flat[column], own, lang, currency), lang)
+        own = declared.get(column, own)
+        fmt = _safe(_cell_formatter(column, flat[column], own, lang, currency, money_decimals), lang)
         header = translate(column, (axis_kind,), lang) if column in from_axis else column_label(column, lang)
+        if header == column:
+            header = localize_text(column, lang)  # a generated name such as the band "0.25-0.50"
         out[header] = [fmt(v) for v in series.tolist()]
     notes = []
     if len(flat.columns) < n_columns:
@@ -368,6 +387,30 @@ def format_table(
     elif total == 0:
         notes.append(t("table.empty", lang))
     return out, " ".join(notes) or None
+
+
+def _declared_formats(flat: pd.DataFrame, *, shares: Sequence[str], money: Sequence[str]) -> dict[str, str]:
+    """The caller's column formats (``shares=``, ``money=``), checked against the table's numeric columns."""
+    out: dict[str, str] = {}
+    for option, names, fmt in (("shares", shares, "percent"), ("money", money, "money")):
+        if isinstance(names, str):
+            names = [names]
+        for name in names:
+            if name not in flat.columns:
+                raise ParameterError(
+                    f"{option}= names the column {name!r}, which the table does not have; its columns are "
+                    f"{list(flat.columns)}."
+                )
+            if not pd.api.types.is_numeric_dtype(flat[name]) or pd.api.types.is_bool_dtype(flat[name]):
+                examples = flat[name].dropna().astype(str).head(3).tolist()
+                raise ParameterError(
+                    f"{option}= needs numeric columns; {name!r} holds {flat[name].dtype} values such as "
+                    f"{examples}. Pass the numbers, not texts already formatted."
+                )
+            if out.get(name, fmt) != fmt:
+                raise ParameterError(f"The column {name!r} is named in both shares= and money=; choose one.")
+            out[name] = fmt
+    return out
 
 
 def _check_kind(kind: str | None) -> str | None:
@@ -390,6 +433,9 @@ def show_table(
     max_rows: int | None = _DEFAULT_MAX_ROWS,
     max_columns: int | None = None,
     download: str | None = None,
+    shares: Sequence[str] = (),
+    money: Sequence[str] = (),
+    money_decimals: int = 2,
 ) -> Any:
     """A result table, formatted for a reader: a pandas ``Styler`` (shown as HTML in notebooks and reports).
 
@@ -413,6 +459,14 @@ def show_table(
         Columns shown (the first ones, after the index columns); for wide matrices such as cohort tables.
     download : str, optional
         The file holding the full table, named in the note.
+    shares : sequence of str, optional
+        Columns holding shares (fractions: 0.25 is 25 %) that the column names do not reveal, such as
+        ``p_alive`` or ``conversion``; shown as percentages.
+    money : sequence of str, optional
+        Columns holding amounts of money that the column names do not reveal (``clv``,
+        ``expected_revenue``); shown with ``currency``.
+    money_decimals : int, default 2
+        Decimal places of money (0 for forecasts such as CLV, shown in whole units).
 
     Returns
     -------
@@ -431,6 +485,14 @@ def show_table(
     >>> styler.data.to_dict("list")  # doctest: +NORMALIZE_WHITESPACE
     {'Сегмент': ['Под угрозой оттока', 'Потерянные'], 'Клиенты': ['1\\xa0200', '30'],
      'Доля клиентов': ['97,5\\xa0%', '2,5\\xa0%'], 'Выручка': ['1\\xa0234,50\\xa0₽', '0,00\\xa0₽']}
+
+    Columns whose names do not say what they hold are declared:
+
+    >>> clv = pd.DataFrame({"customer_id": ["007"], "p_alive": [0.8123], "clv": [15250.4]})
+    >>> styler = show_table(clv, shares=["p_alive"], money=["clv"], money_decimals=0, currency="USD")
+    >>> styler.data.to_dict("list")  # doctest: +NORMALIZE_WHITESPACE
+    {'Customer': ['007'], 'Probability still active (P alive)': ['81.2%'],
+     'Customer lifetime value (CLV)': ['$15,250']}
     """
     out, note = format_table(
         frame,
@@ -440,6 +502,9 @@ def show_table(
         max_rows=max_rows,
         max_columns=max_columns,
         download=download,
+        shares=shares,
+        money=money,
+        money_decimals=money_decimals,
     )
     digest = hashlib.sha1(pd.util.hash_pandas_object(out, index=False).to_numpy().tobytes()).hexdigest()[:8]
     styler = FormattedTable(out)
