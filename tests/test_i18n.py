@@ -748,6 +748,73 @@ def test_codes_dates_and_years_are_not_numbers(text):
     assert localize_text(text, "ru") == text
 
 
+def _drawn_ticks(axis) -> list[str]:
+    axis.axes.figure.canvas.draw()
+    return [tick.get_text() for tick in axis.get_ticklabels() if tick.get_text()]
+
+
+def test_polar_axes_are_localized():
+    import matplotlib.pyplot as plt
+
+    crm = segkit.load_sample_crm()
+    loyalty = segkit.loyalty_scores(crm, as_of=segkit.crm_as_of(crm, None))
+    ax = segkit.plot_loyalty_radar(loyalty)
+    ax.set_yticks([0, 12.5, 25])  # radii with decimals
+    segkit.localize_figure(ax.figure, lang="ru")
+    spokes = _drawn_ticks(ax.xaxis)
+    assert spokes == [label("loyalty_type", kind, "ru") for kind in loyalty.types]
+    assert "финансовая" in spokes
+    assert _drawn_ticks(ax.yaxis) == ["12,5", "25,0"]  # the centre has no label
+    plt.close(ax.figure)
+
+
+def test_colour_bar_ticks_are_localized():
+    import matplotlib.pyplot as plt
+
+    tx = segkit.load_report_data()
+    for ax in (
+        segkit.plot_abc_xyz_heatmap(segkit.abc_xyz(tx, as_of=segkit.as_of_date(tx, None)), by="revenue"),
+        segkit.plot_retention_heatmap(segkit.cohorts(tx)),
+    ):
+        fig = segkit.localize_figure(ax.figure, lang="ru")
+        colour_bar = fig.axes[-1]
+        ticks = _drawn_ticks(colour_bar.yaxis)
+        assert ticks, "the colour bar has tick labels"
+        # No English decimal point or thousands comma; percentages with the no-break space.
+        assert not [t for t in ticks if re.search(r"\d[.,]\d{3}\b|\d\.\d", t)], ticks
+        assert all(t.endswith(f"{NBSP}%") for t in ticks) or any(NBSP in t for t in ticks), ticks
+        # The cell annotations too: "12,345\n(4.5%)" becomes "12 345\n(4,5 %)".
+        assert not [a.get_text() for a in ax.texts if re.search(r"\d\.\d", a.get_text())]
+        plt.close(fig)
+
+
+def test_survival_legend_names_the_groups_in_the_language():
+    import matplotlib.pyplot as plt
+
+    tx = segkit.load_report_data()
+    channel = tx.data.groupby("customer_id")["channel"].first()
+    result = segkit.survival_curves(tx, by=channel, as_of=segkit.as_of_date(tx, None))
+    ax = segkit.plot_survival(result)
+    segkit.localize_figure(ax.figure, lang="ru")
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend and all(re.fullmatch(r"[а-яё ]+ \(клиентов: [\d\u00a0]+\)", text) for text in legend), (
+        legend
+    )
+    plt.close(ax.figure)
+
+
+def test_localizing_a_figure_twice_changes_nothing():
+    import matplotlib.pyplot as plt
+
+    tx = segkit.load_report_data()
+    ax = segkit.plot_abc_xyz_heatmap(segkit.abc_xyz(tx, as_of=segkit.as_of_date(tx, None)), by="revenue")
+    fig = segkit.localize_figure(ax.figure, lang="ru")
+    once = [a.get_text() for a in ax.texts] + _drawn_ticks(fig.axes[-1].yaxis)
+    segkit.localize_figure(fig, lang="ru")
+    assert [a.get_text() for a in ax.texts] + _drawn_ticks(fig.axes[-1].yaxis) == once
+    plt.close(fig)
+
+
 def test_axes_formats_and_labels():
     import matplotlib.pyplot as plt
 
