@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import numpy as np
@@ -18,6 +19,7 @@ from segkit.report import (
     pages_html,
     parameters_html,
     persona_cards,
+    persona_descriptions,
     report_title,
     segment_cards,
     show_table,
@@ -213,6 +215,26 @@ def test_persona_cards(sample):
     assert re.search(r"\d", repr(english))
     with pytest.raises(segkit.ParameterError, match="fitted"):
         persona_cards(segkit.Personas())
+
+
+def test_persona_descriptions_follow_the_language(sample, tmp_path):
+    model = segkit.personas(sample["tx"], as_of=sample["as_of"], n_resamples=0)
+    russian = persona_descriptions(model, lang="ru", currency="RUB")
+    assert russian.index.equals(model.descriptions_.index) and russian.name == "description"
+    page = "".join(f"<p>{html.escape(text)}</p>" for text in russian)
+    assert check_html(_page(page, "Портреты"), lang="ru") == []
+    # The downloaded profiles say what the page's cards say.
+    cards = persona_cards(model, lang="ru", currency="RUB").html
+    for text in russian:
+        assert html.escape(text.split(". ")[1]) in cards
+    path = segkit.export_csv(model.profiles_.assign(description=russian), tmp_path / "p.csv", lang="ru")
+    written = pd.read_csv(path, sep=";", encoding="utf-8-sig")["description"]
+    assert written.tolist() == russian.tolist()
+    # The estimator's own descriptions stay English.
+    assert model.descriptions_.str.contains("customers").all()
+    assert persona_descriptions(model, lang="en").str.match(r"[\d,]+ customers \(\d+% of the base\)").all()
+    with pytest.raises(segkit.ParameterError, match="fitted"):
+        persona_descriptions(segkit.Personas())
 
 
 def test_index_parts_are_in_the_chosen_language():

@@ -49,6 +49,7 @@ __all__ = [
     "pages_html",
     "parameters_html",
     "persona_cards",
+    "persona_descriptions",
     "report_title",
     "segment_cards",
     "show_table",
@@ -622,6 +623,46 @@ def persona_cards(model: Any, *, lang: str = "en", currency: str | None = None) 
             f"{persona + 1}. {name}\n" + "\n".join(portrait) + f"\n{t('card.approach', lang)}: {approach}"
         )
     return _cards_block(cards, texts)
+
+
+def persona_descriptions(model: Any, *, lang: str = "en", currency: str | None = None) -> pd.Series:
+    """Each persona's portrait in words, in ``lang``: the texts of :func:`persona_cards`, one line per persona.
+
+    For the ``description`` column of ``persona_profiles.csv``, so the file a reader downloads says what the
+    page says. The estimator's own ``descriptions_`` stay in English.
+
+    Parameters
+    ----------
+    model : Personas
+        A fitted :class:`segkit.Personas`.
+    lang : {"en", "ru"}
+        The language.
+    currency : str, optional
+        ISO 4217 code for money (the average order).
+
+    Returns
+    -------
+    Series
+        ``description`` by persona number, as ``model.descriptions_``.
+
+    Examples
+    --------
+    >>> import segkit
+    >>> model = segkit.personas(segkit.load_report_data(), k_range=(3, 3), n_resamples=0)
+    >>> segkit.persona_descriptions(model, lang="ru", currency="RUB").iloc[0]  # doctest: +ELLIPSIS
+    'Клиентов: ... базы), на них приходится ... выручки. ...'
+    """
+    lang = check_lang(lang)
+    currency = check_currency(currency)
+    if not hasattr(model, "profiles_"):
+        raise ParameterError("persona_descriptions needs a fitted segkit.Personas; call .fit(data) first.")
+    profiles = model.profiles_
+    categorical = profiles.attrs.get("categorical", [])
+    texts = [
+        " ".join(_portrait(profiles.loc[p], model.zscores_.loc[p], categorical, lang, currency))
+        for p in profiles.index
+    ]
+    return pd.Series(texts, index=profiles.index, name="description")
 
 
 def _count(value: float, lang: str) -> str:
