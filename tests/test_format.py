@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import segkit
-from segkit.i18n import catalogue_keys
+from segkit.i18n import catalogue_keys, label
 from segkit.report import (
     column_label,
     downloads_html,
@@ -119,6 +119,21 @@ def test_declared_columns_are_checked(options, message):
     frame = pd.DataFrame({"segment": ["Lost"], "p_alive": [0.5], "clv": [10.0]})
     with pytest.raises(segkit.ParameterError, match=message):
         show_table(frame, **options)
+
+
+def test_score_edges_are_whole_days_and_orders_and_money(sample):
+    result = segkit.rfm(sample["tx"], as_of=sample["as_of"], recency="days")
+    out, _ = format_table(result.thresholds_, lang="ru", currency="RUB", max_rows=None)
+    rows = {dim: out.loc[out["Измерение"] == label("dimension", dim, "ru")] for dim in result.breakpoints_}
+    assert rows["recency"]["До"].tolist()[:4] == ["30", "89", "180", "365"]  # the day bands, no "30,00"
+    assert all(re.fullmatch(r"\d+", v) for v in rows["frequency"][["От", "До"]].to_numpy().ravel())
+    assert all(v.endswith(f"{NBSP}₽") for v in rows["monetary"][["От", "До"]].to_numpy().ravel())
+    en, _ = format_table(result.thresholds_, lang="en", max_rows=None)
+    assert en["From"].tolist()[0] == "1" and re.fullmatch(r"\d+\.\d\d", en["To"].tolist()[-1])
+    # Any other table keeps one format per column.
+    edges = pd.DataFrame({"dimension": ["width", "height"], "min": [1.0, 1.5], "max": [2.5, 3.0]})
+    other, _ = format_table(edges, lang="en")
+    assert other.iloc[0].tolist()[1:] == ["1.00", "2.50"]
 
 
 def test_generated_column_names_follow_the_locale():

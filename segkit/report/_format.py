@@ -367,10 +367,16 @@ def format_table(
         own = None if column in ("customer_id", "cohort", "period", "segment", "group", "k") else kind_format
         own = declared.get(column, own)
         fmt = _safe(_cell_formatter(column, flat[column], own, lang, currency, money_decimals), lang)
+        by_row = _dimension_formats(flat, column, declared, lang, currency, money_decimals)
         header = translate(column, (axis_kind,), lang) if column in from_axis else column_label(column, lang)
         if header == column:
             header = localize_text(column, lang)  # a generated name such as the band "0.25-0.50"
-        out[header] = [fmt(v) for v in series.tolist()]
+        if by_row is None:
+            out[header] = [fmt(v) for v in series.tolist()]
+        else:
+            out[header] = [
+                _safe(by_row[i], lang)(v) for i, v in zip(shown.index, series.tolist(), strict=True)
+            ]
     notes = []
     if len(flat.columns) < n_columns:
         shown_cols = {
@@ -388,6 +394,35 @@ def format_table(
     elif total == 0:
         notes.append(t("table.empty", lang))
     return out, " ".join(notes) or None
+
+
+# Threshold tables (RFM score edges) hold one row per dimension and score: days and orders are whole numbers,
+# the monetary edges are money.
+_DIMENSION_FORMATS = {"recency": "integer", "frequency": "integer", "monetary": "money"}
+_EDGE_COLUMNS = ("min", "max")
+
+
+def _dimension_formats(
+    flat: pd.DataFrame,
+    column: str,
+    declared: Mapping[str, str],
+    lang: str,
+    currency: str | None,
+    money_decimals: int,
+) -> dict[Any, Callable[[Any], str]] | None:
+    """Per-row formatters of an edge column in a table with a ``dimension`` column, else ``None``."""
+    if (
+        column not in _EDGE_COLUMNS
+        or column in declared
+        or "dimension" not in flat.columns
+        or not pd.api.types.is_numeric_dtype(flat[column])
+        or not flat["dimension"].isin(list(_DIMENSION_FORMATS)).all()
+    ):
+        return None
+    return {
+        i: _number_formatter(column, flat[column], _DIMENSION_FORMATS[dim], lang, currency, money_decimals)
+        for i, dim in flat["dimension"].items()
+    }
 
 
 def _declared_formats(flat: pd.DataFrame, *, shares: Sequence[str], money: Sequence[str]) -> dict[str, str]:
