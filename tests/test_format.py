@@ -136,6 +136,17 @@ def test_score_edges_are_whole_days_and_orders_and_money(sample):
     assert other.iloc[0].tolist()[1:] == ["1.00", "2.50"]
 
 
+def test_numbers_align_right_and_words_left():
+    frame = pd.DataFrame({"method": ["cumulative share"], "customers": [1234], "share_customers": [0.5]})
+    html_text = show_table(frame, lang="ru").to_html()
+    align = {}
+    for selectors, props in re.findall(r"([^{}]+)\{([^{}]*)\}", html_text):
+        found = re.search(r"text-align: (\w+)", props)
+        for cell in re.findall(r"_row0_(col\d)\b", selectors):
+            align[cell] = found.group(1) if found else align.get(cell)
+    assert align == {"col0": "left", "col1": "right", "col2": "right"}
+
+
 def test_generated_column_names_follow_the_locale():
     bands = pd.DataFrame({"0.00-0.25": [0.5], "0.25-0.50": [0.25]}, index=pd.Index(["active"], name="status"))
     out, _ = format_table(bands, lang="ru")

@@ -551,6 +551,10 @@ def show_table(
     numeric = [c for c in out.columns if _looks_numeric(out[c])]
     if numeric:
         styler.set_properties(subset=numeric, **{"text-align": "right", "white-space": "nowrap"})
+    # Words read from the left; JupyterLab's page style would otherwise right-align every cell.
+    words = [c for c in out.columns if c not in numeric]
+    if words:
+        styler.set_properties(subset=words, **{"text-align": "left"})
     if note:
         styler.set_caption(note)
     return styler
