@@ -299,3 +299,9 @@ def test_every_catalogue_text_is_reachable_from_the_format_layer():
         assert page_description(name, "ru")
     for name, key in LISTS.items():
         assert f"messages.{key}" in keys and list_title(name, "ru") != name
+
+
+def test_sample_categories_are_named_in_the_language():
+    frame = pd.DataFrame({"top_category": ["home", "garden tools"], "top_category_share": [0.5, 0.25]})
+    out, _ = format_table(frame, lang="ru")
+    assert out["Любимая категория"].tolist() == ["товары для дома", "garden tools"]  # other data: as given

@@ -119,6 +119,8 @@ _VALUE_KINDS: dict[str, tuple[str, ...]] = {
     "readiness": ("readiness",),
     "channel": ("channel",),
     "top_channel": ("channel",),
+    "top_category": ("category",),
+    "category": ("category",),
     "recontact_basis": ("recontact_basis",),
     "recontact_status": ("recontact_status",),
     "part": ("clv_part",),
@@ -756,8 +758,8 @@ def _portrait(
         value = prof[column]
         if column == "rfm_segment":
             shown = f"«{label('segment', value, lang)}»"
-        elif column == "top_channel":
-            shown = label("channel", value, lang)
+        elif column in ("top_channel", "top_category"):
+            shown = label(column[len("top_") :], value, lang)
         elif column.startswith(("abc", "xyz")):
             shown = _class_value(str(value), lang)
         else:
