@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 
 import segkit
-from segkit.i18n import catalogue_keys
+from segkit.i18n import catalogue_keys, label
 from segkit.report import (
     column_label,
     downloads_html,
@@ -18,6 +19,7 @@ from segkit.report import (
     pages_html,
     parameters_html,
     persona_cards,
+    persona_descriptions,
     report_title,
     segment_cards,
     show_table,
@@ -81,6 +83,74 @@ def test_columns_are_formatted_by_meaning():
     assert note is None
     en, _ = format_table(frame, lang="en", currency="USD")
     assert en.iloc[0].tolist() == ["Champions", "1,234", "18.0%", "$1,234.50", "0.12", "yes", "2024-07-01"]
+
+
+def test_share_and_money_columns_can_be_declared_by_the_caller():
+    frame = pd.DataFrame(
+        {"customer_id": ["007", "12"], "p_alive": [0.8125, np.nan], "clv": [15250.4, -0.2], "orders": [3, 1]},
+    ).set_index("customer_id")
+    out, _ = format_table(
+        frame, lang="ru", currency="RUB", shares=["p_alive"], money=["clv"], money_decimals=0
+    )
+    assert out.to_dict("list") == {
+        "Клиент": ["007", "12"],
+        "Вероятность, что клиент активен": [f"81,3{NBSP}%", "—"],
+        "Пожизненная ценность клиента (CLV)": [f"15{NBSP}250{NBSP}₽", f"0{NBSP}₽"],
+        "Заказы": ["3", "1"],
+    }
+    # Undeclared, the same numbers are plain: the names do not say they are shares or money.
+    plain, _ = format_table(frame, lang="en")
+    assert plain["Customer lifetime value (CLV)"].tolist() == ["15,250.40", "-0.20"]
+    # A single name may be given as a string; the money default is two decimals.
+    cents, _ = format_table(frame, lang="en", currency="USD", money="clv")
+    assert cents["Customer lifetime value (CLV)"].tolist() == ["$15,250.40", "-$0.20"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"shares": ["conversion"]}, r"shares= names the column 'conversion'.*p_alive"),
+        ({"money": ["segment"]}, r"money= needs numeric columns; 'segment' holds"),
+        ({"shares": ["p_alive"], "money": ["p_alive"]}, "both shares= and money="),
+        ({"money": ["clv"], "money_decimals": 0.5}, "money_decimals"),
+    ],
+)
+def test_declared_columns_are_checked(options, message):
+    frame = pd.DataFrame({"segment": ["Lost"], "p_alive": [0.5], "clv": [10.0]})
+    with pytest.raises(segkit.ParameterError, match=message):
+        show_table(frame, **options)
+
+
+def test_score_edges_are_whole_days_and_orders_and_money(sample):
+    result = segkit.rfm(sample["tx"], as_of=sample["as_of"], recency="days")
+    out, _ = format_table(result.thresholds_, lang="ru", currency="RUB", max_rows=None)
+    rows = {dim: out.loc[out["Измерение"] == label("dimension", dim, "ru")] for dim in result.breakpoints_}
+    assert rows["recency"]["До"].tolist()[:4] == ["30", "89", "180", "365"]  # the day bands, no "30,00"
+    assert all(re.fullmatch(r"\d+", v) for v in rows["frequency"][["От", "До"]].to_numpy().ravel())
+    assert all(v.endswith(f"{NBSP}₽") for v in rows["monetary"][["От", "До"]].to_numpy().ravel())
+    en, _ = format_table(result.thresholds_, lang="en", max_rows=None)
+    assert en["From"].tolist()[0] == "1" and re.fullmatch(r"\d+\.\d\d", en["To"].tolist()[-1])
+    # Any other table keeps one format per column.
+    edges = pd.DataFrame({"dimension": ["width", "height"], "min": [1.0, 1.5], "max": [2.5, 3.0]})
+    other, _ = format_table(edges, lang="en")
+    assert other.iloc[0].tolist()[1:] == ["1.00", "2.50"]
+
+
+def test_numbers_align_right_and_words_left():
+    frame = pd.DataFrame({"method": ["cumulative share"], "customers": [1234], "share_customers": [0.5]})
+    html_text = show_table(frame, lang="ru").to_html()
+    align = {}
+    for selectors, props in re.findall(r"([^{}]+)\{([^{}]*)\}", html_text):
+        found = re.search(r"text-align: (\w+)", props)
+        for cell in re.findall(r"_row0_(col\d)\b", selectors):
+            align[cell] = found.group(1) if found else align.get(cell)
+    assert align == {"col0": "left", "col1": "right", "col2": "right"}
+
+
+def test_generated_column_names_follow_the_locale():
+    bands = pd.DataFrame({"0.00-0.25": [0.5], "0.25-0.50": [0.25]}, index=pd.Index(["active"], name="status"))
+    out, _ = format_table(bands, lang="ru")
+    assert list(out.columns) == ["Статус", "0,00-0,25", "0,25-0,50"]
 
 
 def test_a_plain_row_number_is_dropped_and_a_named_index_kept():
@@ -173,6 +243,26 @@ def test_persona_cards(sample):
         persona_cards(segkit.Personas())
 
 
+def test_persona_descriptions_follow_the_language(sample, tmp_path):
+    model = segkit.personas(sample["tx"], as_of=sample["as_of"], n_resamples=0)
+    russian = persona_descriptions(model, lang="ru", currency="RUB")
+    assert russian.index.equals(model.descriptions_.index) and russian.name == "description"
+    page = "".join(f"<p>{html.escape(text)}</p>" for text in russian)
+    assert check_html(_page(page, "Портреты"), lang="ru") == []
+    # The downloaded profiles say what the page's cards say.
+    cards = persona_cards(model, lang="ru", currency="RUB").html
+    for text in russian:
+        assert html.escape(text.split(". ")[1]) in cards
+    path = segkit.export_csv(model.profiles_.assign(description=russian), tmp_path / "p.csv", lang="ru")
+    written = pd.read_csv(path, sep=";", encoding="utf-8-sig")["description"]
+    assert written.tolist() == russian.tolist()
+    # The estimator's own descriptions stay English.
+    assert model.descriptions_.str.contains("customers").all()
+    assert persona_descriptions(model, lang="en").str.match(r"[\d,]+ customers \(\d+% of the base\)").all()
+    with pytest.raises(segkit.ParameterError, match="fitted"):
+        persona_descriptions(segkit.Personas())
+
+
 def test_index_parts_are_in_the_chosen_language():
     figures = {
         "customers": 2000,
@@ -209,3 +299,9 @@ def test_every_catalogue_text_is_reachable_from_the_format_layer():
         assert page_description(name, "ru")
     for name, key in LISTS.items():
         assert f"messages.{key}" in keys and list_title(name, "ru") != name
+
+
+def test_sample_categories_are_named_in_the_language():
+    frame = pd.DataFrame({"top_category": ["home", "garden tools"], "top_category_share": [0.5, 0.25]})
+    out, _ = format_table(frame, lang="ru")
+    assert out["Любимая категория"].tolist() == ["товары для дома", "garden tools"]  # other data: as given

@@ -658,10 +658,11 @@ def test_every_plot_text_translates(plots):
         if same:
             untranslated[name] = same
     assert untranslated == {}
-    # Heatmap cells are relocalized numbers ("36%" -> "36 %").
+    # Heatmap cells are relocalized numbers ("36%" -> "36 %"), or bare percentages ("36") when the cells are
+    # narrow (many periods).
     cells = [text.get_text() for text in plots["retention_heatmap"].texts if text.get_text()]
     assert cells and all("." not in cell for cell in cells)
-    assert any(NBSP + "%" in cell for cell in cells)
+    assert all(re.fullmatch(rf"\d+({NBSP}%)?", cell) for cell in cells)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -702,6 +703,117 @@ def test_generated_texts_are_relocalized():
     assert localize_text("C00441", "ru") == "C00441"
     assert label("measure", "customers making 80 % of revenue", "ru") == "клиентов дают 80 % выручки"
     assert label("measure", "dropped: missing customer_id", "ru") == "отброшено: нет кода клиента"
+
+
+@pytest.mark.parametrize(
+    "value", [0, 7, 0.125, 12.345, 999.5, 1234.5, -1234.5, 0.001, 1234567.891, 10_000, 2_500_000]
+)
+@pytest.mark.parametrize("decimals", [0, 1, 2, 3])
+def test_localizing_russian_numbers_again_changes_nothing(value, decimals):
+    # A text that already went through the locale formats (NBSP groups, decimal commas) must survive a second
+    # pass: the report localizes plot annotations and table cells that can hold such texts.
+    plain = format_number(value, decimals, "ru")
+    # A lone "12,345" cannot tell English thousands from three Russian decimals: it is read as English.
+    ambiguous = decimals == 3 and abs(value) >= 1 and NBSP not in plain
+    for text in (
+        *([] if ambiguous else [plain]),
+        format_percent(value / 100, decimals, "ru"),
+        format_money(value, "RUB", decimals, "ru"),
+    ):
+        assert localize_text(text, "ru") == text
+        assert localize_text(f"{text} и {text} ({text})", "ru") == f"{text} и {text} ({text})"
+
+
+@pytest.mark.parametrize(
+    ("english", "russian"),
+    [
+        ("1,234.50", f"1{NBSP}234,50"),
+        ("0.125", "0,125"),
+        ("12,345 rows dropped", f"12{NBSP}345 rows dropped"),
+        ("-5.5 (12.5%)", f"-5,5 (12,5{NBSP}%)"),
+        ("0.25-0.50", "0,25-0,50"),
+        ("as of 2024-12-31", "as of 31.12.2024"),
+        ("10,000", f"10{NBSP}000"),
+    ],
+)
+def test_english_numbers_are_localized_once(english, russian):
+    assert localize_text(english, "ru") == russian
+    assert localize_text(russian, "ru") == russian
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["01.07.2024", "в 31.12.2024 19:37", "2024-01", "cohort 2024-Q3", "since 2024", "007", "v1.2.3", "0,125"],
+)
+def test_codes_dates_and_years_are_not_numbers(text):
+    assert localize_text(text, "ru") == text
+
+
+def _drawn_ticks(axis) -> list[str]:
+    axis.axes.figure.canvas.draw()
+    return [tick.get_text() for tick in axis.get_ticklabels() if tick.get_text()]
+
+
+def test_polar_axes_are_localized():
+    import matplotlib.pyplot as plt
+
+    crm = segkit.load_sample_crm()
+    loyalty = segkit.loyalty_scores(crm, as_of=segkit.crm_as_of(crm, None))
+    ax = segkit.plot_loyalty_radar(loyalty)
+    ax.set_yticks([0, 12.5, 25])  # radii with decimals
+    segkit.localize_figure(ax.figure, lang="ru")
+    spokes = _drawn_ticks(ax.xaxis)
+    assert spokes == [label("loyalty_type", kind, "ru") for kind in loyalty.types]
+    assert "финансовая" in spokes
+    assert _drawn_ticks(ax.yaxis) == ["12,5", "25,0"]  # the centre has no label
+    plt.close(ax.figure)
+
+
+def test_colour_bar_ticks_are_localized():
+    import matplotlib.pyplot as plt
+
+    tx = segkit.load_report_data()
+    for ax in (
+        segkit.plot_abc_xyz_heatmap(segkit.abc_xyz(tx, as_of=segkit.as_of_date(tx, None)), by="revenue"),
+        segkit.plot_retention_heatmap(segkit.cohorts(tx)),
+    ):
+        fig = segkit.localize_figure(ax.figure, lang="ru")
+        colour_bar = fig.axes[-1]
+        ticks = _drawn_ticks(colour_bar.yaxis)
+        assert ticks, "the colour bar has tick labels"
+        # No English decimal point or thousands comma; percentages with the no-break space.
+        assert not [t for t in ticks if re.search(r"\d[.,]\d{3}\b|\d\.\d", t)], ticks
+        assert all(t.endswith(f"{NBSP}%") for t in ticks) or any(NBSP in t for t in ticks), ticks
+        # The cell annotations too: "12,345\n(4.5%)" becomes "12 345\n(4,5 %)".
+        assert not [a.get_text() for a in ax.texts if re.search(r"\d\.\d", a.get_text())]
+        plt.close(fig)
+
+
+def test_survival_legend_names_the_groups_in_the_language():
+    import matplotlib.pyplot as plt
+
+    tx = segkit.load_report_data()
+    channel = tx.data.groupby("customer_id")["channel"].first()
+    result = segkit.survival_curves(tx, by=channel, as_of=segkit.as_of_date(tx, None))
+    ax = segkit.plot_survival(result)
+    segkit.localize_figure(ax.figure, lang="ru")
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend and all(re.fullmatch(r"[а-яё ]+ \(клиентов: [\d\u00a0]+\)", text) for text in legend), (
+        legend
+    )
+    plt.close(ax.figure)
+
+
+def test_localizing_a_figure_twice_changes_nothing():
+    import matplotlib.pyplot as plt
+
+    tx = segkit.load_report_data()
+    ax = segkit.plot_abc_xyz_heatmap(segkit.abc_xyz(tx, as_of=segkit.as_of_date(tx, None)), by="revenue")
+    fig = segkit.localize_figure(ax.figure, lang="ru")
+    once = [a.get_text() for a in ax.texts] + _drawn_ticks(fig.axes[-1].yaxis)
+    segkit.localize_figure(fig, lang="ru")
+    assert [a.get_text() for a in ax.texts] + _drawn_ticks(fig.axes[-1].yaxis) == once
+    plt.close(fig)
 
 
 def test_axes_formats_and_labels():

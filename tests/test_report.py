@@ -8,20 +8,13 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from _nbparams import notebook_parameters  # tests/ is on sys.path
 
 import segkit
 from segkit import cli
 from segkit.report import ReportExistsError
 
-PARAMETERS = """data_path = None
-columns = {}
-read_options = {}
-as_of = None
-output_dir = None
-reports_root = None
-greeting = "hello"
-min_orders = 5
-"""
+PARAMETERS = notebook_parameters(greeting="hello", min_orders=5)
 
 GOOD = """import segkit
 from pathlib import Path

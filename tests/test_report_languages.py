@@ -14,21 +14,13 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from _nbparams import notebook_parameters  # tests/ is on sys.path
 
 import segkit
 from segkit import cli
 from segkit.report._screenshots import check_html, check_report, find_chromium, rendered_dom, screenshot
 
-PARAMETERS = """data_path = None
-columns = {}
-read_options = {}
-as_of = None
-output_dir = None
-reports_root = None
-lang = "en"
-currency = None
-min_orders = 50
-"""
+PARAMETERS = notebook_parameters(lang="en", currency=None, min_orders=50)
 
 BODY = """import segkit
 from pathlib import Path

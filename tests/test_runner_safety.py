@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from _nbparams import notebook_parameters  # tests/ is on sys.path
 
 import segkit
 from segkit import cli
@@ -21,18 +22,7 @@ from segkit.report import ReportBusyError, ReportExistsError
 from segkit.report._mask import mask_key, mask_transactions, pseudonym
 from segkit.report._staging import _host, remove_stale, report_lock
 
-PARAMETERS = """data_path = None
-columns = {}
-read_options = {}
-as_of = None
-output_dir = None
-reports_root = None
-k_max = 7
-horizon_days = 90
-ratio = 0.5
-period = "month"
-features = None
-"""
+PARAMETERS = notebook_parameters(k_max=7, horizon_days=90, ratio=0.5, period="month", features=None)
 
 # A light notebook (no segkit import) that waits for a file, so a test can act while the run is under way.
 WAITING = """import time

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .._errors import check_choice
@@ -23,6 +24,11 @@ _PLOT_KINDS = (
     "xyz_class",
     "feature",
     "channel",
+    "loyalty_type",
+)
+# An English tick text as matplotlib's number formatters write it: "0.25", "−1,500", "20%".
+_TICK_NUMBER = re.compile(
+    r"(?P<minus>[-\u2212]?)(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<decimals>\d+))?)(?P<percent>%?)"
 )
 
 
@@ -94,16 +100,82 @@ def format_axes(
     return ax
 
 
+def _locale_tick(text: str, lang: str) -> str:
+    match = _TICK_NUMBER.fullmatch(text.strip())
+    if match is None:
+        return text  # not a plain number: a date, a word, mathtext such as 10^3
+    decimals = len(match.group("decimals") or "")
+    out = format_number(float(match.group("number").replace(",", "")), decimals, lang)
+    if match.group("minus") and out.strip("0,") != "":
+        out = "\u2212" + out  # matplotlib's minus sign
+    return f"{out}\u00a0%" if match.group("percent") else out
+
+
+def _locale_formatter(base: Any, lang: str) -> Any:
+    """A tick formatter writing the numbers of ``base`` (matplotlib's own formatters) in ``lang``'s format."""
+    from matplotlib.ticker import Formatter
+
+    class LocaleFormatter(Formatter):
+        # Delegating keeps what the base formatter decides from all ticks at once (decimals, offset).
+        def __init__(self) -> None:
+            self.base = base
+
+        def set_axis(self, axis: Any) -> None:
+            super().set_axis(axis)
+            self.base.set_axis(axis)
+
+        def set_locs(self, locs: Any) -> None:
+            self.base.set_locs(locs)
+
+        def __call__(self, x: Any, pos: Any = None) -> str:
+            return _locale_tick(self.base(x, pos), lang)
+
+        def format_ticks(self, values: Any) -> list[str]:
+            return [_locale_tick(text, lang) for text in self.base.format_ticks(values)]
+
+        def get_offset(self) -> str:
+            return _locale_tick(self.base.get_offset(), lang)
+
+        def format_data_short(self, value: Any) -> str:
+            return self.base.format_data_short(value)
+
+    return LocaleFormatter()
+
+
+def _localize_numeric_ticks(axis: Any, lang: str) -> None:
+    from matplotlib.ticker import FormatStrFormatter, PercentFormatter, ScalarFormatter, StrMethodFormatter
+
+    formatter = axis.get_major_formatter()
+    # Only matplotlib's number formatters: format_axes' formatters and fixed tick texts are already final.
+    if isinstance(formatter, ScalarFormatter | PercentFormatter | StrMethodFormatter | FormatStrFormatter):
+        axis.set_major_formatter(_locale_formatter(formatter, lang))
+
+
 def localize_axes(ax: Any, *, lang: str = "en") -> Any:
     """Translate the title, axis labels, legend and categorical tick labels of ``ax`` into ``lang``.
 
     The texts segkit's plot functions write are in the catalogue (vocabulary ``plot``); segment, status and
-    persona names on ticks and in legends are translated too. Unknown texts stay as they are.
+    persona names on ticks and in legends are translated too. Unknown texts stay as they are. Numeric ticks
+    left to matplotlib's formatters (colour bars, the radius of a polar plot) take the locale's decimal mark,
+    thousands separator and percent sign.
 
     Returns
     -------
     matplotlib Axes
         ``ax``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from segkit.i18n import localize_axes
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 2.5])
+    >>> ax = localize_axes(ax, lang="ru")
+    >>> ax.yaxis.get_major_formatter().format_ticks([0, 0.5, 1.0, 1.5])
+    ['0,0', '0,5', '1,0', '1,5']
+    >>> plt.close(fig)
     """
     from matplotlib.category import StrCategoryFormatter
     from matplotlib.ticker import FixedFormatter, FixedLocator
@@ -125,6 +197,8 @@ def localize_axes(ax: Any, *, lang: str = "en") -> Any:
         texts = [tick.get_text() for tick in axis.get_ticklabels()]
         if texts and any(texts) and not all(_numeric(text) for text in texts):
             axis.set_ticks(axis.get_ticklocs(), [translate(text, _PLOT_KINDS, lang) for text in texts])
+    for axis in (ax.xaxis, ax.yaxis):
+        _localize_numeric_ticks(axis, lang)
     legend = ax.get_legend()
     if legend is not None:
         legend.set_title(translate(legend.get_title().get_text(), _PLOT_KINDS, lang))

@@ -28,14 +28,15 @@ __all__ = ["LANGUAGES", "catalogue_keys", "check_lang", "label", "persona_label"
 #: The languages every text exists in; the first is the default.
 LANGUAGES = ("en", "ru")
 _DIR = Path(__file__).resolve().parent / "catalogue"
-# A captured field is translated through this vocabulary when it has an entry there (field name -> kind).
-_FIELD_KINDS = {
+# A captured field is translated through these vocabularies when one has an entry for it (field -> kinds).
+_FIELD_KINDS: dict[str, str | tuple[str, ...]] = {
     "reason": "term",
     "option": "term",
     "period": "period",
     "feature": "feature",
     "title": "plot",
-    "group": "base",
+    # Groups of curves and bars: base types, acquisition channels, segments, statuses.
+    "group": ("base", "channel", "segment", "status"),
     "what": "of_value",
     "period2": "period",
     "method": "abc_method",
@@ -204,9 +205,8 @@ def _template_regex(template: str) -> re.Pattern[str]:
 def _field(name: str, value: str, lang: str) -> str:
     from ._formats import localize_text
 
-    kind = _FIELD_KINDS.get(name)
-    if kind is not None:
-        value = label(kind, value, lang)
+    kinds = _FIELD_KINDS.get(name, ())
+    value = translate(value, (kinds,) if isinstance(kinds, str) else kinds, lang)
     return localize_text(value, lang)
 
 

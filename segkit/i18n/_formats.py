@@ -183,13 +183,46 @@ def format_date(value: Any, lang: str = "en", *, time: bool | None = None) -> st
     return f"{day} {ts.strftime('%H:%M')}" if with_time else day
 
 
-# English-formatted numbers inside generated texts: "1,422,375.93", "27.5%", "151 (7.5%)".
-_EN_NUMBER = re.compile(r"(?<![\w.,])(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+\.\d+|-?\d+)(%?)(?![\w.,]\d)")
-_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?")
+# A run of digits with the separators either language writes inside it ("1,234.50", "1\u00a0234,50",
+# "01.07.2024"), a minus sign before it and a percent sign after it; each run is read as a whole, so a
+# number is never re-written in parts.
+_NUMBER_RUN = re.compile(r"(?P<sign>-)?(?P<run>\d(?:[\d.,]|\u00a0(?=\d))*\d|\d)(?P<percent>%?)")
+_EN_GROUPED = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+")
+_EN_DECIMAL = re.compile(r"(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)\.\d+")
+_ISO_DATE = re.compile(r"(?<![\w./-])\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?(?![\w-])")
+# Kit convention: a bare four-digit number from 1900 to 2099 is a year, written without a group separator.
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+
+
+def _read_run(run: str) -> tuple[str, float | None, int]:
+    """How a run of digits is written: ``("en", value, decimals)``, ``("ru", ...)`` or ``("keep", ...)``.
+
+    ``"ambiguous"`` is "12,345": English thousands or a Russian number with three decimals.
+    """
+    if "\u00a0" in run or (run.count(",") == 1 and "." not in run and not _EN_GROUPED.fullmatch(run)):
+        return "ru", None, 0  # no-break space groups or a decimal comma: already localized
+    if (
+        re.fullmatch(r"0\d+.*", run)
+        or run.count(".") > 1
+        or (run.count(",") > 1 and "." not in run and not _EN_GROUPED.fullmatch(run))
+    ):
+        return "keep", None, 0  # a code, a date or a version ("007", "01.07.2024", "1.2.3")
+    if _EN_DECIMAL.fullmatch(run):
+        return "en", float(run.replace(",", "")), len(run.split(".")[1])
+    if _EN_GROUPED.fullmatch(run):
+        return ("ambiguous" if run.count(",") == 1 else "en"), float(run.replace(",", "")), 0
+    if run.isdigit():
+        return ("keep" if _YEAR.fullmatch(run) else "en"), float(run), 0
+    return "keep", None, 0
 
 
 def localize_text(text: Any, lang: str = "en") -> str:
     """Re-write the English-formatted numbers and ISO dates inside a generated text for ``lang``.
+
+    Numbers already in the target format are left as they are, so localizing twice changes nothing; codes,
+    dates and versions (``C00441``, ``007``, ``01.07.2024``, ``2024-01``) and years are not numbers. A lone
+    ``12,345`` is read as English thousands unless a no-break space follows it (``12,345\\xa0%``) or the text
+    holds other Russian-formatted numbers.
 
     Examples
     --------
@@ -198,21 +231,43 @@ def localize_text(text: Any, lang: str = "en") -> str:
     '151 (7,5\\xa0%)'
     >>> localize_text("2024-12-31 19:37:16", lang="ru")
     '31.12.2024 19:37'
+    >>> localize_text(localize_text("1,234.5 and 0.125", lang="ru"), lang="ru")
+    '1\\xa0234,5 and 0,125'
     """
     lang = check_lang(lang)
     text = str(text)
     if lang == "en":
         return text
-    if _DATE_TEXT.fullmatch(text.strip()):
-        return format_date(text.strip(), lang)
+    text = _ISO_DATE.sub(lambda m: format_date(m.group(0), lang), text)
+    # A Russian number is followed by a no-break space before its "%" or currency sign; English writes "12.5%".
+    russian = any(
+        _read_run(m.group("run"))[0] == "ru" or text.startswith(NBSP, m.end())
+        for m in _NUMBER_RUN.finditer(text)
+    )
 
     def number(match: re.Match[str]) -> str:
-        raw, percent = match.group(1), match.group(2)
-        decimals = len(raw.split(".")[1]) if "." in raw else 0
-        out = _number(float(raw.replace(",", "")), decimals, lang)
-        return f"{out}{NBSP}%" if percent else out
+        start, sign, run, percent = (
+            match.start(),
+            match.group("sign"),
+            match.group("run"),
+            match.group("percent"),
+        )
+        before = text[start - 1] if start else ""
+        if sign and (before.isalnum() or before == "_"):
+            start, sign = start + 1, None  # a hyphen ("2024-01", "0.25-0.50"), not a minus
+            before = "-"
+        if before and (before.isalnum() or before in "_.,"):
+            return match.group(0)  # part of a code or a word ("C00441", "v2")
+        how, value, decimals = _read_run(run)
+        if how == "ambiguous" and text.startswith(NBSP, match.end()):
+            how = "ru"
+        if how in ("ru", "keep") or (how == "ambiguous" and russian) or value is None:
+            return match.group(0)
+        head = match.group(0)[: start - match.start()]
+        out = _number(-value if sign else value, decimals, lang)
+        return f"{head}{out}{NBSP}%" if percent else f"{head}{out}"
 
-    return _EN_NUMBER.sub(number, text)
+    return _NUMBER_RUN.sub(number, text)
 
 
 def is_number(value: Any) -> bool:

@@ -92,9 +92,13 @@ def plot_retention_heatmap(
     ax = _axes(ax, (min(2 + 0.45 * matrix.shape[1], 12), min(1.5 + 0.3 * len(matrix), 8)))
     share = kind in _SHARE_KINDS
     fmt = ".0%" if share else (".0f" if kind in ("active", "ltv") else ",.0f")
+    cells: Any = annot and matrix.shape[1] <= 30
+    if cells and share and matrix.shape[1] > 15:
+        # Narrow cells: percentages without the sign ("36" for 36 %); the colour bar shows the unit.
+        cells, fmt = (matrix * 100).to_numpy(), ".0f"
     sns.heatmap(
         matrix.set_axis(period_label(matrix.index, res.period)),
-        annot=annot and matrix.shape[1] <= 30,
+        annot=cells,
         fmt=fmt,
         cmap="YlGnBu",
         vmin=0,

@@ -120,7 +120,8 @@ class Personas(ClusterMixin, BaseEstimator):
     zscores_ : DataFrame
         Persona x numeric feature: mean of the prepared (log, standardised) feature, the base being 0.
     names_, descriptions_, approach_ : Series
-        Generated name, one-paragraph description and recommended approach per persona.
+        Generated name, one-paragraph description and recommended approach per persona, in English
+        (:func:`segkit.persona_descriptions` writes the descriptions in a report's language).
     stability_ : float
         Mean adjusted Rand index between the main clustering and the bootstrap refits (NaN when
         ``n_resamples=0``); ``stability_runs_`` lists each run.

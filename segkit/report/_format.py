@@ -49,6 +49,7 @@ __all__ = [
     "pages_html",
     "parameters_html",
     "persona_cards",
+    "persona_descriptions",
     "report_title",
     "segment_cards",
     "show_table",
@@ -118,6 +119,8 @@ _VALUE_KINDS: dict[str, tuple[str, ...]] = {
     "readiness": ("readiness",),
     "channel": ("channel",),
     "top_channel": ("channel",),
+    "top_category": ("category",),
+    "category": ("category",),
     "recontact_basis": ("recontact_basis",),
     "recontact_status": ("recontact_status",),
     "part": ("clv_part",),
@@ -218,12 +221,17 @@ def _is_money(name: str, kind_format: str | None) -> bool:
 
 
 def _number_formatter(
-    name: str, series: pd.Series, kind_format: str | None, lang: str, currency: str | None
+    name: str,
+    series: pd.Series,
+    kind_format: str | None,
+    lang: str,
+    currency: str | None,
+    money_decimals: int = 2,
 ) -> Callable[[Any], str]:
     if _is_percent(name, kind_format):
         return lambda v: format_percent(v, 1, lang)
     if _is_money(name, kind_format):
-        return lambda v: format_money(v, currency, 2, lang)
+        return lambda v: format_money(v, currency, money_decimals, lang)
     values = pd.to_numeric(series, errors="coerce").dropna().to_numpy(dtype=float)
     whole = kind_format == "integer" or bool(values.size == 0 or np.all(np.isclose(values, np.round(values))))
     if name.endswith(("_days", "_index")) or "_days_" in name or (whole and name not in _DECIMALS):
@@ -262,14 +270,19 @@ def _class_value(code: str, lang: str) -> str:
 
 
 def _cell_formatter(
-    name: str, series: pd.Series, kind_format: str | None, lang: str, currency: str | None
+    name: str,
+    series: pd.Series,
+    kind_format: str | None,
+    lang: str,
+    currency: str | None,
+    money_decimals: int = 2,
 ) -> Callable[[Any], str]:
     if pd.api.types.is_bool_dtype(series):
         return lambda v: t("common.yes" if v else "common.no", lang)
     if pd.api.types.is_datetime64_any_dtype(series):
         return lambda v: format_date(v, lang)
     if pd.api.types.is_numeric_dtype(series):
-        return _number_formatter(name, series, kind_format, lang, currency)
+        return _number_formatter(name, series, kind_format, lang, currency, money_decimals)
     return _value_formatter(name, series, lang)
 
 
@@ -315,6 +328,9 @@ def format_table(
     max_rows: int | None = _DEFAULT_MAX_ROWS,
     max_columns: int | None = None,
     download: str | None = None,
+    shares: Sequence[str] = (),
+    money: Sequence[str] = (),
+    money_decimals: int = 2,
 ) -> tuple[pd.DataFrame, str | None]:
     """The table as text cells in the reader's language, and the note to show under it (or ``None``).
 
@@ -338,6 +354,9 @@ def format_table(
     axis_kind = _AXIS_KINDS.get(frame.columns.name) if frame.columns.nlevels == 1 else None
     from_axis = {str(c) for c in frame.columns} if axis_kind else set()
     flat = _flatten(frame)
+    declared = _declared_formats(flat, shares=shares, money=money)
+    if isinstance(money_decimals, bool) or not isinstance(money_decimals, numbers.Integral):
+        raise ParameterError(f"money_decimals must be a whole number from 0 to 10; got {money_decimals!r}.")
     n_columns = len(flat.columns)
     if max_columns is not None and n_columns > max_columns:
         flat = flat.iloc[:, : int(max_columns)]
@@ -348,9 +367,18 @@ def format_table(
         series = shown[column]
         # Identifier columns keep their values; everything else takes the table-wide format, if any.
         own = None if column in ("customer_id", "cohort", "period", "segment", "group", "k") else kind_format
-        fmt = _safe(_cell_formatter(column, flat[column], own, lang, currency), lang)
+        own = declared.get(column, own)
+        fmt = _safe(_cell_formatter(column, flat[column], own, lang, currency, money_decimals), lang)
+        by_row = _dimension_formats(flat, column, declared, lang, currency, money_decimals)
         header = translate(column, (axis_kind,), lang) if column in from_axis else column_label(column, lang)
-        out[header] = [fmt(v) for v in series.tolist()]
+        if header == column:
+            header = localize_text(column, lang)  # a generated name such as the band "0.25-0.50"
+        if by_row is None:
+            out[header] = [fmt(v) for v in series.tolist()]
+        else:
+            out[header] = [
+                _safe(by_row[i], lang)(v) for i, v in zip(shown.index, series.tolist(), strict=True)
+            ]
     notes = []
     if len(flat.columns) < n_columns:
         shown_cols = {
@@ -368,6 +396,59 @@ def format_table(
     elif total == 0:
         notes.append(t("table.empty", lang))
     return out, " ".join(notes) or None
+
+
+# Threshold tables (RFM score edges) hold one row per dimension and score: days and orders are whole numbers,
+# the monetary edges are money.
+_DIMENSION_FORMATS = {"recency": "integer", "frequency": "integer", "monetary": "money"}
+_EDGE_COLUMNS = ("min", "max")
+
+
+def _dimension_formats(
+    flat: pd.DataFrame,
+    column: str,
+    declared: Mapping[str, str],
+    lang: str,
+    currency: str | None,
+    money_decimals: int,
+) -> dict[Any, Callable[[Any], str]] | None:
+    """Per-row formatters of an edge column in a table with a ``dimension`` column, else ``None``."""
+    if (
+        column not in _EDGE_COLUMNS
+        or column in declared
+        or "dimension" not in flat.columns
+        or not pd.api.types.is_numeric_dtype(flat[column])
+        or not flat["dimension"].isin(list(_DIMENSION_FORMATS)).all()
+    ):
+        return None
+    return {
+        i: _number_formatter(column, flat[column], _DIMENSION_FORMATS[dim], lang, currency, money_decimals)
+        for i, dim in flat["dimension"].items()
+    }
+
+
+def _declared_formats(flat: pd.DataFrame, *, shares: Sequence[str], money: Sequence[str]) -> dict[str, str]:
+    """The caller's column formats (``shares=``, ``money=``), checked against the table's numeric columns."""
+    out: dict[str, str] = {}
+    for option, names, fmt in (("shares", shares, "percent"), ("money", money, "money")):
+        if isinstance(names, str):
+            names = [names]
+        for name in names:
+            if name not in flat.columns:
+                raise ParameterError(
+                    f"{option}= names the column {name!r}, which the table does not have; its columns are "
+                    f"{list(flat.columns)}."
+                )
+            if not pd.api.types.is_numeric_dtype(flat[name]) or pd.api.types.is_bool_dtype(flat[name]):
+                examples = flat[name].dropna().astype(str).head(3).tolist()
+                raise ParameterError(
+                    f"{option}= needs numeric columns; {name!r} holds {flat[name].dtype} values such as "
+                    f"{examples}. Pass the numbers, not texts already formatted."
+                )
+            if out.get(name, fmt) != fmt:
+                raise ParameterError(f"The column {name!r} is named in both shares= and money=; choose one.")
+            out[name] = fmt
+    return out
 
 
 def _check_kind(kind: str | None) -> str | None:
@@ -390,6 +471,9 @@ def show_table(
     max_rows: int | None = _DEFAULT_MAX_ROWS,
     max_columns: int | None = None,
     download: str | None = None,
+    shares: Sequence[str] = (),
+    money: Sequence[str] = (),
+    money_decimals: int = 2,
 ) -> Any:
     """A result table, formatted for a reader: a pandas ``Styler`` (shown as HTML in notebooks and reports).
 
@@ -413,6 +497,14 @@ def show_table(
         Columns shown (the first ones, after the index columns); for wide matrices such as cohort tables.
     download : str, optional
         The file holding the full table, named in the note.
+    shares : sequence of str, optional
+        Columns holding shares (fractions: 0.25 is 25 %) that the column names do not reveal, such as
+        ``p_alive`` or ``conversion``; shown as percentages.
+    money : sequence of str, optional
+        Columns holding amounts of money that the column names do not reveal (``clv``,
+        ``expected_revenue``); shown with ``currency``.
+    money_decimals : int, default 2
+        Decimal places of money (0 for forecasts such as CLV, shown in whole units).
 
     Returns
     -------
@@ -431,6 +523,14 @@ def show_table(
     >>> styler.data.to_dict("list")  # doctest: +NORMALIZE_WHITESPACE
     {'Сегмент': ['Под угрозой оттока', 'Потерянные'], 'Клиенты': ['1\\xa0200', '30'],
      'Доля клиентов': ['97,5\\xa0%', '2,5\\xa0%'], 'Выручка': ['1\\xa0234,50\\xa0₽', '0,00\\xa0₽']}
+
+    Columns whose names do not say what they hold are declared:
+
+    >>> clv = pd.DataFrame({"customer_id": ["007"], "p_alive": [0.8123], "clv": [15250.4]})
+    >>> styler = show_table(clv, shares=["p_alive"], money=["clv"], money_decimals=0, currency="USD")
+    >>> styler.data.to_dict("list")  # doctest: +NORMALIZE_WHITESPACE
+    {'Customer': ['007'], 'Probability still active (P alive)': ['81.2%'],
+     'Customer lifetime value (CLV)': ['$15,250']}
     """
     out, note = format_table(
         frame,
@@ -440,6 +540,9 @@ def show_table(
         max_rows=max_rows,
         max_columns=max_columns,
         download=download,
+        shares=shares,
+        money=money,
+        money_decimals=money_decimals,
     )
     digest = hashlib.sha1(pd.util.hash_pandas_object(out, index=False).to_numpy().tobytes()).hexdigest()[:8]
     styler = FormattedTable(out)
@@ -450,6 +553,10 @@ def show_table(
     numeric = [c for c in out.columns if _looks_numeric(out[c])]
     if numeric:
         styler.set_properties(subset=numeric, **{"text-align": "right", "white-space": "nowrap"})
+    # Words read from the left; JupyterLab's page style would otherwise right-align every cell.
+    words = [c for c in out.columns if c not in numeric]
+    if words:
+        styler.set_properties(subset=words, **{"text-align": "left"})
     if note:
         styler.set_caption(note)
     return styler
@@ -559,6 +666,46 @@ def persona_cards(model: Any, *, lang: str = "en", currency: str | None = None) 
     return _cards_block(cards, texts)
 
 
+def persona_descriptions(model: Any, *, lang: str = "en", currency: str | None = None) -> pd.Series:
+    """Each persona's portrait in words, in ``lang``: the texts of :func:`persona_cards`, one line per persona.
+
+    For the ``description`` column of ``persona_profiles.csv``, so the file a reader downloads says what the
+    page says. The estimator's own ``descriptions_`` stay in English.
+
+    Parameters
+    ----------
+    model : Personas
+        A fitted :class:`segkit.Personas`.
+    lang : {"en", "ru"}
+        The language.
+    currency : str, optional
+        ISO 4217 code for money (the average order).
+
+    Returns
+    -------
+    Series
+        ``description`` by persona number, as ``model.descriptions_``.
+
+    Examples
+    --------
+    >>> import segkit
+    >>> model = segkit.personas(segkit.load_report_data(), k_range=(3, 3), n_resamples=0)
+    >>> segkit.persona_descriptions(model, lang="ru", currency="RUB").iloc[0]  # doctest: +ELLIPSIS
+    'Клиентов: ... базы), на них приходится ... выручки. ...'
+    """
+    lang = check_lang(lang)
+    currency = check_currency(currency)
+    if not hasattr(model, "profiles_"):
+        raise ParameterError("persona_descriptions needs a fitted segkit.Personas; call .fit(data) first.")
+    profiles = model.profiles_
+    categorical = profiles.attrs.get("categorical", [])
+    texts = [
+        " ".join(_portrait(profiles.loc[p], model.zscores_.loc[p], categorical, lang, currency))
+        for p in profiles.index
+    ]
+    return pd.Series(texts, index=profiles.index, name="description")
+
+
 def _count(value: float, lang: str) -> str:
     return format_number(value, 0 if float(value).is_integer() or value >= 10 else 1, lang)
 
@@ -611,8 +758,8 @@ def _portrait(
         value = prof[column]
         if column == "rfm_segment":
             shown = f"«{label('segment', value, lang)}»"
-        elif column == "top_channel":
-            shown = label("channel", value, lang)
+        elif column in ("top_channel", "top_category"):
+            shown = label(column[len("top_") :], value, lang)
         elif column.startswith(("abc", "xyz")):
             shown = _class_value(str(value), lang)
         else:

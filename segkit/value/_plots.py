@@ -116,6 +116,7 @@ def plot_pareto(
     y = np.r_[0.0, curve["cumulative_share"].to_numpy()]
     n = len(curve)
     classes = curve["abc_class"].to_numpy()
+    placed: list[tuple[float, int]] = []  # label centres and their rows
     for cls in ("A", "B", "C", "D"):
         members = np.flatnonzero(classes == cls)
         if members.size == 0:
@@ -123,9 +124,15 @@ def plot_pareto(
         lo, hi = members.min() / n, (members.max() + 1) / n
         ax.axvspan(lo, hi, color=CLASS_COLORS[cls], alpha=0.18, lw=0)
         share_value = float(curve["share"].to_numpy()[members].sum())
+        # Narrow or overlapping bands (group D spreads across the others) put their labels one row up.
+        centre = (lo + hi) / 2
+        row = min(
+            r for r in range(len(placed) + 1) if all(abs(c - centre) > 0.15 or pr != r for c, pr in placed)
+        )
+        placed.append((centre, row))
         ax.text(
-            (lo + hi) / 2,
-            0.04,
+            centre,
+            0.04 + 0.14 * row,
             f"{cls}\n{members.size / n:.0%} cust.\n{share_value:.0%} {what}",
             ha="center",
             va="bottom",
