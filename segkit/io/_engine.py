@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, data_error, format_examples
+from .._progress import progress
 
 __all__ = ["EngineSource", "run_engine_contract", "typed_for_engine"]
 
@@ -34,6 +35,7 @@ _NUMBER_ROLES = ("amount", "quantity", "price", "margin", "cost")
 _TEXT_ROLES = ("product", "category", "channel")
 _DAY_NS = 86_400 * 10**9
 _names = itertools.count(1)
+_STEPS = 7  # queries of a typical pass (staging, counts, outlier bounds and facts, the table, its report)
 
 
 @dataclass
@@ -148,12 +150,60 @@ def _round2(x: Any) -> Any:
     return ibis.ifelse(fine, even, y) / 100
 
 
+#: Text the engine casts itself: ISO dates (``2024-07-01``, ``2024-07-01 10:30[:15[.250]]``) and plain numbers.
+_ISO_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?$"
+_NUMBER_TEXT = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def _cast_text(text: Any, pattern: str, to: str) -> Any:
+    """``text`` cast to ``to`` where it has the shape ``pattern`` (NULL elsewhere), on every backend.
+
+    The shape test comes first because a plain cast raises on the first bad value in PostgreSQL and in
+    Spark's ANSI mode; within the shape, ``try_cast`` keeps an impossible value such as month 13 apart.
+    """
+    import ibis
+
+    return ibis.ifelse(text.re_search(pattern), text.try_cast(to), ibis.null(to))
+
+
+_FORMAT_FIELDS = {
+    "d": "[0-9]{1,2}",
+    "m": "[0-9]{1,2}",
+    "Y": "[0-9]{4}",
+    "y": "[0-9]{2}",
+    "H": "[0-9]{1,2}",
+    "M": "[0-9]{1,2}",
+    "S": "[0-9]{1,2}",
+    "f": "[0-9]{1,9}",
+}
+
+
+def _format_pattern(date_format: str) -> str:
+    """A regular expression for the shape of a strptime layout.
+
+    Examples
+    --------
+    >>> _format_pattern("%d.%m.%Y")
+    '^[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}$'
+    """
+    out, i = [], 0
+    while i < len(date_format):
+        ch = date_format[i]
+        if ch == "%" and i + 1 < len(date_format):
+            out.append(_FORMAT_FIELDS.get(date_format[i + 1], ".+"))
+            i += 2
+            continue
+        out.append(ch if ch.isalnum() or ch == " " else f"[{ch}]")
+        i += 1
+    return "^" + "".join(out) + "$"
+
+
 def _number(col: Any, kind_text: bool) -> tuple[Any, Any, Any]:
     """(value as float64, missing, invalid) of a number column; text is cast where every value casts."""
     if kind_text:
         text = col.strip()
         missing = col.isnull() | text.lower().isin(_MISSING_TEXT)
-        value = text.try_cast("float64")
+        value = _cast_text(text, _NUMBER_TEXT, "float64")
     else:
         missing = col.isnull()
         value = col.cast("float64")
@@ -171,10 +221,14 @@ def _date(col: Any, date_format: str | None) -> tuple[Any, Any, Any, str]:
     text = (col if kind.is_string() else col.cast("string")).strip()
     missing = col.isnull() | text.lower().isin(_MISSING_TEXT)
     if date_format is not None:
-        value = text.as_timestamp(date_format)
+        import ibis
+
+        # Only values of the layout's shape are parsed: PostgreSQL's to_timestamp raises on the first other.
+        shaped = text.re_search(_format_pattern(date_format))
+        value = ibis.ifelse(shaped, text.as_timestamp(date_format), ibis.null("timestamp"))
         label = date_format
     else:
-        value = text.try_cast("timestamp")
+        value = _cast_text(text, _ISO_TEXT, "timestamp")
         label = "ISO text cast by the engine"
     return value, missing, ~missing & value.isnull(), label
 
@@ -202,7 +256,13 @@ class _EngineReader:
         return f"c{self.mapping[role]}"
 
     def execute(self, expr: Any) -> Any:
-        return expr.execute()
+        out = expr.execute()
+        self.step()
+        return out
+
+    def step(self) -> None:
+        if getattr(self, "bar", None) is not None:
+            self.bar.update(1)
 
     def first_rows(self, table: Any, where: Any, columns: list[str], limit: int = 5) -> dict[str, list]:
         """The first rows (source order when known) matching ``where``: a handful, for a message.
@@ -321,15 +381,20 @@ class _EngineReader:
             return expr
 
     def run(self) -> tuple[Any, Any]:
-        from ._contract import QualityReport
-
-        p = self.policy
         n = int(self.execute(self.t.count()))
         if n == 0:
             raise DataContractError(f"{self.src.label}: no data rows below the header.")
         if self.src.count_in_label:
             self.src.label = f"{self.src.label} ({n:,} rows)"
+        with progress(desc=f"Checking {self.src.label}", total=_STEPS, unit=" steps") as self.bar:
+            return self.checked(n)
+
+    def checked(self, n: int) -> tuple[Any, Any]:
+        from ._contract import QualityReport
+
+        p = self.policy
         s = self.flags(self.make_staged(self.staged()))
+        self.step()
         m = self.mapping
         drop_ph = p["placeholders"] == "drop"
         pre_inv = ~s.f_miss & ~(s.f_ph & drop_ph) if drop_ph else ~s.f_miss
@@ -441,6 +506,7 @@ class _EngineReader:
         self.options["decimal mark"] = "native numbers"
         canonical = self.canonical(kept)
         table = self.materialise(canonical)
+        self.step()
         quality = self.quality(table, n, dropped, n_dups, c, order_source, bounds, n_out, QualityReport)
         for message in self.warnings:
             warnings.warn(message, _warning_class(), stacklevel=4)
