@@ -355,9 +355,12 @@ def read_transactions(
 
     Parameters
     ----------
-    source : str, pathlib.Path, pandas.DataFrame, polars.DataFrame, polars.LazyFrame or pyarrow.Table
+    source : str, pathlib.Path, pandas/polars DataFrame, polars.LazyFrame, pyarrow.Table, ibis.Table or Spark
         A CSV/TXT file (optionally ``.gz``, ``.bz2``, ``.xz`` or ``.zip``), an Excel workbook
-        (``.xlsx``, ``.xlsm``, ``.xls``), a Parquet file, or a data frame.
+        (``.xlsx``, ``.xlsm``, ``.xls``), a Parquet file, a data frame, a database URL with ``table=`` or
+        ``query=``, an Ibis table, a PySpark DataFrame, or ``"spark://NAME"`` (a table or view of the active
+        Spark session). Typed sources (Parquet, database tables, Ibis tables, Spark) are checked by their
+        own engine and the result is an engine table there; see ``docs/cluster.md``.
     customer, date : str
         Source columns holding the customer id and the transaction date.
     amount : str, optional

@@ -287,7 +287,9 @@ class _EngineReader:
 
         t = self.t
         source_cols = [c for c in t.columns if c != _ROW]
-        if self.policy["duplicates"] == "drop":
+        if self.policy["duplicates"] == "drop" and self.src.kind == "duckdb" and self.src.ordered:
+            base = self.without_repeats(t, source_cols)
+        elif self.policy["duplicates"] == "drop":
             # Exact duplicates are equal in every source column: one group per distinct row, the first row kept.
             aggs = {"segkit_copies": t.count()}
             if self.src.ordered:
@@ -324,6 +326,30 @@ class _EngineReader:
         for attr, pos in m["attributes"].items():
             cols[attr] = base[f"c{pos}"]
         return base.select(**cols)
+
+    def without_repeats(self, t: Any, source_cols: list[str]) -> Any:
+        """The rows minus exact repeats of an earlier row, found by hashing each row in DuckDB.
+
+        Rows are hashed, and only rows whose hash repeats are compared column by column (a window over those
+        few): grouping all 10M rows by every column would hold the whole table in a hash table. A hash
+        collision can never drop a distinct row, because the comparison is on the values.
+        """
+        from .._backend import connection
+
+        con = connection()
+        name = f"segkit_repeats_{next(_names)}"
+        cols = ", ".join(f'"{c}"' for c in source_cols)
+        source = con.compile(t)
+        con.raw_sql(
+            f'CREATE TEMP TABLE "{name}" AS WITH src AS ({source}), '
+            f"repeated AS (SELECT hash({cols}) AS h FROM src GROUP BY h HAVING count(*) > 1) "
+            f'SELECT "{_ROW}" FROM (SELECT "{_ROW}", row_number() OVER (PARTITION BY {cols} ORDER BY "{_ROW}") '
+            f"AS k FROM src WHERE hash({cols}) IN (SELECT h FROM repeated)) WHERE k > 1"
+        )
+        self.src.cleanup.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{name}"'))
+        self.step()
+        repeats = con.table(name)
+        return t.anti_join(repeats, _ROW)
 
     def flags(self, a: Any) -> Any:
         """The staged table with the canonical amounts and one flag per check (cheap, over made columns)."""
