@@ -10,8 +10,14 @@ each reader runs in its own fresh process so that its time and peak memory are i
 Prints wall time, peak resident memory and the ratio segkit / DuckDB; writes the table to
 ``bench/results/contract.txt``. Not a test: ratios are what to compare between runs and machines.
 
+``--engine FILE.parquet ...`` times the engine path instead: ``read_transactions(path)`` on a typed Parquet
+file (checked in DuckDB, never pulled into Python) against the floor query (per-customer SUM / COUNT / MAX
+over the same file into pandas) in the same process, and its peak memory in a process of its own; the
+table goes to ``bench/results/contract_engine.txt``.
+
     .venv/bin/python bench/bench_contract.py                 # 1M and 10M rows
     .venv/bin/python bench/bench_contract.py --sizes 1000000 # one size
+    .venv/bin/python bench/bench_contract.py --engine bench/results/transactions_1m.parquet
 """
 
 from __future__ import annotations
@@ -90,6 +96,51 @@ def run_one(reader: str, path: str) -> None:
     print(json.dumps({"seconds": elapsed, "peak_mib": _peak_mib(), "rows": rows}))
 
 
+FLOOR = "SELECT customer_id, SUM(amount), COUNT(*), MAX(order_date) FROM read_parquet('{path}') GROUP BY 1"
+
+
+def run_engine(path: str, with_floor: bool) -> None:
+    """Child process: the floor query and the engine contract on one Parquet file, timed in this process."""
+    import segkit
+
+    con = segkit._backend.connection()
+    out: dict = {}
+    if with_floor:
+        started = time.perf_counter()
+        con.con.execute(FLOOR.format(path=path)).df()
+        out["floor"] = time.perf_counter() - started
+    started = time.perf_counter()
+    tx = segkit.read_transactions(path)
+    out["contract"] = time.perf_counter() - started
+    out["rows"] = tx.quality.rows_read
+    out["engine"] = bool(tx._from_engine)
+    out["peak_mib"] = _peak_mib()
+    print(json.dumps(out))
+
+
+def engine_main(paths: list[str]) -> None:
+    lines = [f"{'rows':>11} {'floor s':>8} {'contract s':>10} {'ratio':>6} {'peak MiB':>9} {'goal':>5}"]
+    print(lines[0], flush=True)
+    for path in paths:
+        timed = _child(["--engine-child", path, "floor"])
+        alone = _child(["--engine-child", path, "alone"])  # peak memory of the contract by itself
+        assert timed["engine"] and alone["engine"], "the file was not read by the engine path"
+        ratio = timed["contract"] / timed["floor"]
+        line = (
+            f"{timed['rows']:>11,} {timed['floor']:>8.2f} {timed['contract']:>10.2f} {ratio:>5.1f}x "
+            f"{alone['peak_mib']:>9.0f} {2:>4}x"
+        )
+        lines.append(line)
+        print(line, flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "contract_engine.txt").write_text("\n".join(lines) + "\n")
+
+
+def _child(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def measure(reader: str, path: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", reader, str(path)], capture_output=True, text=True, check=True
@@ -100,10 +151,18 @@ def measure(reader: str, path: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--engine", nargs="+", metavar="PARQUET", help="time the engine path on these files")
     parser.add_argument("--child", nargs=2, metavar=("READER", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--engine-child", nargs=2, metavar=("PATH", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         run_one(*args.child)
+        return
+    if args.engine_child:
+        run_engine(args.engine_child[0], with_floor=args.engine_child[1] == "floor")
+        return
+    if args.engine:
+        engine_main(args.engine)
         return
     lines = [
         f"{'rows':>11} {'format':>8} {'duckdb s':>9} {'segkit s':>9} {'ratio':>6} "

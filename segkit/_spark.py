@@ -1,11 +1,9 @@
-"""Spark: a local session set up for the kit, and a clear refusal where the engine cannot run on Spark yet.
+"""Spark: a local session set up for the kit, and the active session behind ``"spark://table"`` sources.
 
-What runs on Spark today is what reaches the data through Ibis's ``pyspark`` backend (``segkit[spark]``).
-The kit's analyses do not yet: the data contract parses and checks every row into an Arrow table on the
-driver, and the engine executes its Ibis expressions on the shared DuckDB connection. Passing a PySpark
-DataFrame would therefore mean collecting every transaction to the driver, which is exactly what a cluster
-is for avoiding, so segkit refuses it with a message that says what to do instead; it never collects
-silently. ``docs/cluster.md`` lists the ways to run the notebooks on a cluster's data meanwhile.
+A PySpark DataFrame (or ``"spark://sales"``, a table or view on the active session) is read by the data
+contract on Spark itself, through Ibis's ``pyspark`` backend (``segkit[spark]``): the checks, counts and
+canonical columns are Spark expressions, only counts and a few example values come back to the driver, and
+the canonical table is a cached Spark view. ``docs/cluster.md`` describes running the notebooks on a cluster.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from typing import Any
 
 from ._errors import ParameterError
 
-__all__ = ["is_spark_frame", "spark_session", "spark_unsupported"]
+__all__ = ["active_session", "is_spark_frame", "spark_session"]
 
 
 def is_spark_frame(obj: Any) -> bool:
@@ -30,17 +28,27 @@ def is_spark_frame(obj: Any) -> bool:
     return kind.__module__.split(".")[0] == "pyspark" and kind.__name__ == "DataFrame"
 
 
-def spark_unsupported(obj: Any, what: str = "read_transactions") -> ParameterError:
-    """The error for a PySpark DataFrame where segkit would have to collect it to the driver."""
-    return ParameterError(
-        f"{what} got a PySpark DataFrame. segkit's analyses do not run on Spark yet: the data contract and the "
-        "engine work on the driver (DuckDB), so every transaction would have to be collected there, and "
-        "segkit does not do that silently. Either write the table where segkit reads it "
-        '(df.write.parquet("sales.parquet"), then segkit.read_transactions("sales.parquet") on a machine with '
-        "the memory, DuckDB spilling to disk beyond it), or read it from the warehouse by URL "
-        '(segkit.read_transactions("postgresql://...", table="sales")), or, for a base that fits the '
-        "driver, collect it knowingly: segkit.read_transactions(df.toPandas()). See docs/cluster.md."
-    )
+def active_session() -> Any:
+    """The active Spark session (the one ``"spark://table"`` sources are read from).
+
+    Raises
+    ------
+    ParameterError
+        When pyspark is not installed or no session is running.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ParameterError(
+            'Reading a Spark table needs pyspark, which is not installed. Install it with: pip install "segkit[spark]".'
+        ) from None
+    session = SparkSession.getActiveSession()
+    if session is None:
+        raise ParameterError(
+            "No active Spark session to read 'spark://...' from. Start one (segkit.spark_session() locally, or "
+            "the platform's session on Databricks), or pass the Spark DataFrame itself."
+        )
+    return session
 
 
 def spark_session(*, master: str = "local[2]", app_name: str = "segkit", **conf: Any) -> Any:

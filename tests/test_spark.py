@@ -29,14 +29,6 @@ def test_stand_in_is_recognised_without_pyspark() -> None:
     assert not is_spark_frame(segkit.read_transactions(sample_path()).data)
 
 
-@pytest.mark.parametrize("call", [segkit.read_transactions, segkit.rfm, segkit.customer_summary])
-def test_a_spark_frame_is_refused_with_what_to_do(call) -> None:
-    with pytest.raises(segkit.ParameterError, match="do not run on Spark yet") as info:
-        call(_stand_in())
-    message = str(info.value)
-    assert "collected" in message and "write.parquet" in message and "toPandas()" in message
-
-
 def test_session_without_pyspark_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(segkit.ParameterError, match=r'pip install "segkit\[spark\]"'):
@@ -53,17 +45,3 @@ def spark():
     session = spark_session()
     yield session
     session.stop()
-
-
-@pytest.mark.spark
-@pytest.mark.slow
-def test_real_spark_frame_is_refused_before_any_job(spark) -> None:
-    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
-    frame = spark.read.csv(str(sample_path()), header=True, inferSchema=False)
-    tracker = spark.sparkContext.statusTracker()
-    jobs_before = set(tracker.getJobIdsForGroup(None))
-    for call in (segkit.read_transactions, segkit.rfm):
-        with pytest.raises(segkit.ParameterError, match="do not run on Spark yet"):
-            call(frame)
-    # Refused before Spark ran anything for it: no row left the executors.
-    assert set(tracker.getJobIdsForGroup(None)) == jobs_before

@@ -13,6 +13,7 @@ import difflib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -22,7 +23,8 @@ import pyarrow.compute as pc
 
 from .._backend import cursor, temp_table
 from .._errors import DataContractError, ParameterError, check_choice, data_error, format_examples
-from .._spark import is_spark_frame, spark_unsupported
+from .._spark import is_spark_frame
+from . import _engine
 from ._dates import NUMERIC_FORMATS, OUTLIER_RULE, date_outliers, parse_dates
 from ._files import HEADER_SEARCH_ROWS, Loaded, load_source
 from ._numbers import parse_numbers
@@ -243,7 +245,7 @@ class Transactions:
             if self._data is not None:
                 self._arrow = pa.Table.from_pandas(self._data, preserve_index=False)
             else:
-                self._arrow = self._engine_table.to_pyarrow()
+                self._arrow = _canonical_arrow(self._engine_table.to_pyarrow())
         return self._arrow
 
     def to_ibis(self) -> Any:
@@ -289,6 +291,19 @@ class Transactions:
             f"{_fmt_ts(q.date_min)} .. {_fmt_ts(q.date_max)}; {q.rows_dropped:,} of {q.rows_read:,} "
             f"input rows dropped)"
         )
+
+
+def _canonical_arrow(table: pa.Table) -> pa.Table:
+    """An engine's result in the canonical Arrow types (nanosecond dates, plain strings), as the reader makes."""
+    fields = []
+    for f in table.schema:
+        kind = f.type
+        if pa.types.is_timestamp(kind) and f.name == "order_date":
+            kind = pa.timestamp("ns")
+        elif pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+            kind = pa.string()
+        fields.append(pa.field(f.name, kind))
+    return table.cast(pa.schema(fields))
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
@@ -340,9 +355,12 @@ def read_transactions(
 
     Parameters
     ----------
-    source : str, pathlib.Path, pandas.DataFrame, polars.DataFrame, polars.LazyFrame or pyarrow.Table
+    source : str, pathlib.Path, pandas/polars DataFrame, polars.LazyFrame, pyarrow.Table, ibis.Table or Spark
         A CSV/TXT file (optionally ``.gz``, ``.bz2``, ``.xz`` or ``.zip``), an Excel workbook
-        (``.xlsx``, ``.xlsm``, ``.xls``), a Parquet file, or a data frame.
+        (``.xlsx``, ``.xlsm``, ``.xls``), a Parquet file, a data frame, a database URL with ``table=`` or
+        ``query=``, an Ibis table, a PySpark DataFrame, or ``"spark://NAME"`` (a table or view of the active
+        Spark session). Typed sources (Parquet, database tables, Ibis tables, Spark) are checked by their
+        own engine and the result is an engine table there; see ``docs/cluster.md``.
     customer, date : str
         Source columns holding the customer id and the transaction date.
     amount : str, optional
@@ -458,17 +476,7 @@ def read_transactions(
         "channel": channel,
         "attributes": attributes,
     }
-    if is_spark_frame(source):
-        raise spark_unsupported(source)
-    if is_sql_url(source) or table is not None or query is not None:
-        loaded = load_sql(source, table=table, query=query, given=given)
-    else:
-        loaded = load_source(
-            source, wanted=[customer, date], sep=sep, encoding=encoding, sheet=sheet, header_row=header_row
-        )
-    mapping = _resolve_mapping(loaded, **given)
-    reader = _Reader(loaded, mapping)
-    return reader.run(
+    policy = dict(
         date_format=date_format,
         timezone=timezone,
         decimal=decimal,
@@ -485,6 +493,99 @@ def read_transactions(
         invalid=invalid,
         outlier_dates=outlier_dates,
     )
+    engine = _engine_read(source, table=table, query=query, given=given, policy=policy)
+    if engine is not None:
+        return engine
+    if is_sql_url(source) or table is not None or query is not None:
+        loaded = load_sql(source, table=table, query=query, given=given)
+    else:
+        loaded = load_source(
+            source, wanted=[customer, date], sep=sep, encoding=encoding, sheet=sheet, header_row=header_row
+        )
+    mapping = _resolve_mapping(loaded, **given)
+    reader = _Reader(loaded, mapping)
+    return reader.run(**policy)
+
+
+def _engine_source(source: Any, *, table: str | None, query: str | None) -> _engine.EngineSource | None:
+    """The source as an engine table when it is one already (typed), else None (the Arrow contract reads it).
+
+    Parquet files and tables of DuckDB files are checked on the shared DuckDB connection; Spark DataFrames
+    and ``"spark://table"`` on Spark; Ibis tables and other database URLs on their own backend. A DuckDB
+    ``query=`` is fetched and read by the Arrow contract (its table names belong to the file's database).
+    """
+    if is_spark_frame(source) or _engine.is_spark_url(source):
+        if table is not None or query is not None:
+            raise ParameterError(
+                "table= and query= read from a database URL; a Spark source names its table itself."
+            )
+        return _engine.spark_source(source)
+    if _is_ibis_table(source):
+        return _engine.ibis_source(source, f"Ibis table on {source._find_backend().name}")
+    if is_sql_url(source) and (table is None) != (query is None):
+        from ._sql import _connect, _duckdb_path, _open_query, _open_table, _scheme, masked
+
+        if _scheme(source) == "duckdb":
+            if table is None:
+                return None
+            return _engine.duckdb_file_source(_duckdb_path(source), source, table)
+        con = _connect(source)
+        expr = _open_table(con, source, table) if table is not None else _open_query(con, source, query)
+        label = f"{masked(source)} {'table ' + table if table is not None else 'query'}"
+        found = _engine.ibis_source(expr, label, keep_alive=con)
+        found.count_in_label = True
+        return found
+    if isinstance(source, str | Path) and table is None and query is None:
+        path = Path(source)
+        if path.suffix.lower() in (".parquet", ".pq") and path.is_file() and _readable_parquet(path):
+            return _engine.parquet_source(path)
+    return None
+
+
+def _readable_parquet(path: Path) -> bool:
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_schema(path)
+    except (OSError, pa.ArrowException):
+        return False  # the Arrow reader says what is wrong with the file
+    return True
+
+
+def _is_ibis_table(obj: Any) -> bool:
+    kind = type(obj)
+    return kind.__module__.startswith("ibis.") and kind.__name__ == "Table"
+
+
+def _engine_read(
+    source: Any, *, table: str | None, query: str | None, given: dict[str, Any], policy: dict[str, Any]
+) -> Transactions | None:
+    found = _engine_source(source, table=table, query=query)
+    if found is None:
+        return None
+    try:
+        probe = Loaded(pa.table({}), found.names, found.label, "engine")
+        mapping = _resolve_mapping(probe, **given)
+        if _engine.typed_for_engine(found.table.schema(), mapping) and found.kind == "duckdb":
+            # Text dates or numbers: the Arrow contract parses every layout (vectorised over distinct values).
+            for step in found.cleanup:
+                step()
+            found.cleanup = []
+            return None
+        _check_date_format(policy["date_format"])
+    except BaseException:
+        for step in found.cleanup:
+            step()
+        raise
+    return _engine.run_engine_contract(found, mapping, policy)
+
+
+def _check_date_format(fmt: str | None) -> None:
+    if fmt is not None and fmt not in NUMERIC_FORMATS and "%" not in fmt:
+        raise ParameterError(
+            f"date_format must be a strptime format such as '%d.%m.%Y' or one of "
+            f"{', '.join(repr(f) for f in NUMERIC_FORMATS)}; got {fmt!r}."
+        )
 
 
 def as_transactions(data: Transactions | pd.DataFrame) -> Transactions:
@@ -497,8 +598,11 @@ def as_transactions(data: Transactions | pd.DataFrame) -> Transactions:
     """
     if isinstance(data, Transactions):
         return data
-    if is_spark_frame(data):
-        raise spark_unsupported(data, "This analysis")
+    if is_spark_frame(data) or _is_ibis_table(data):
+        # A canonical table where it lives: checked there, rows taken as they are (as for a frame below).
+        return read_transactions(
+            data, duplicates="keep", zero_amount="keep", placeholders="keep", placeholder_customers=()
+        )
     if not isinstance(data, pd.DataFrame):
         raise DataContractError(
             f"Expected segkit.Transactions or a pandas DataFrame with canonical columns, got "

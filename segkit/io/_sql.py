@@ -1,9 +1,11 @@
 """SQL sources: a table or a SELECT in a DuckDB file, PostgreSQL or any Ibis backend, named by a URL.
 
-The source is opened with Ibis (``ibis.connect``), the column mapping is resolved against the table's schema
-with the contract's own rules, and only the mapped columns are fetched as Arrow: the data contract then runs
-on them exactly as on a file. What crosses the wire is the mapped columns of every row (the contract checks
-each row and accounts for it in the quality report); the analyses' aggregates then run in the local engine.
+The source is opened with Ibis (``ibis.connect``). Typed tables are checked where they are by the engine
+contract (``_engine.py``): a DuckDB file's table is attached to the shared connection, a warehouse runs the
+checks as SQL in the server. What is read here instead, by fetching the mapped columns as Arrow and running
+the Arrow contract on them exactly as on a file, is what needs the Arrow contract's parsing: DuckDB tables whose
+dates or amounts are text, DuckDB views and DuckDB ``query=`` sources. The column mapping is resolved against
+the table's schema with the contract's own rules before anything is fetched.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1010 @@
+"""The data contract as engine expressions: typed sources checked where they live.
+
+A Parquet file, a table in a DuckDB file or a warehouse, an Ibis table or a Spark DataFrame already has
+typed columns, so nothing needs parsing row by row in Python. Here the contract's checks, policies, counts
+and canonical columns are Ibis expressions on the source's own backend; only counts, a few example values
+and per-day facts come back. The rules are those of the Arrow contract (``_contract.py``), step for step:
+the same drop reasons in the same order, the same id cleaning, the same rounding, the same outlier rule and
+the same quality report. A source whose columns need parsing (dates or numbers written as text) is read by
+the Arrow contract instead on DuckDB; elsewhere ISO-like text is cast when every value casts.
+
+The canonical table ends up where the data is: a temporary table on the shared DuckDB connection for
+Parquet and DuckDB files, a cached view on Spark, a temporary table (or the expression) in a warehouse.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import DataContractError, ParameterError, data_error, format_examples
+from .._progress import progress
+
+__all__ = ["EngineSource", "run_engine_contract", "typed_for_engine"]
+
+# Internal column names: the source's own columns are renamed c0..c{n-1}, so none of these can clash.
+_ROW = "segkit_row"
+_MISSING_TEXT = ["", "nan", "none", "null", "na", "n/a", "<na>", "nat"]
+_NUMBER_ROLES = ("amount", "quantity", "price", "margin", "cost")
+_TEXT_ROLES = ("product", "category", "channel")
+_DAY_NS = 86_400 * 10**9
+_names = itertools.count(1)
+_STEPS = 7  # queries of a typical pass (staging, counts, outlier bounds and facts, the table, its report)
+
+
+@dataclass
+class EngineSource:
+    """A typed source as an Ibis table with positional columns ``c0..`` (plus ``segkit_row`` if ordered).
+
+    ``names`` are the source's own column names; ``ordered`` says whether ``segkit_row`` gives the source
+    order (DuckDB: the Parquet file row number or the table's rowid), so messages can name row numbers.
+    ``kind`` is ``"duckdb"`` (the shared connection), ``"spark"`` or ``"sql"`` (any other Ibis backend).
+    """
+
+    table: Any
+    names: list[str]
+    label: str
+    kind: str
+    ordered: bool
+    header_line: int = 1
+    options: dict[str, str] = field(default_factory=dict)
+    keep_alive: Any = None  # what must outlive the canonical table (a database connection)
+    count_in_label: bool = False  # the label ends with the number of rows read, as the SQL reader's does
+    cleanup: list[Any] = field(default_factory=list)  # callables run when the source is no longer needed
+
+
+def _rows(n: int) -> str:
+    return "1 row" if n == 1 else f"{n:,} rows"
+
+
+# --------------------------------------------------------------------------------------------------
+# which sources the engine can check as they are
+# --------------------------------------------------------------------------------------------------
+
+
+def typed_for_engine(schema: Any, mapping: dict[str, Any]) -> list[str]:
+    """The mapped columns that need parsing (text dates or numbers): empty when the engine can check as is.
+
+    ``schema`` is the Ibis schema of the positional source table.
+    """
+    types = list(schema.values())
+    needs: list[str] = []
+    kind = types[mapping["order_date"]]
+    if not (kind.is_timestamp() or kind.is_date()) or (kind.is_timestamp() and kind.timezone is not None):
+        needs.append(mapping["names"]["order_date"])
+    for role in _NUMBER_ROLES:
+        if role in mapping and not types[mapping[role]].is_numeric():
+            needs.append(mapping["names"][role])
+    for role in ("customer_id", "order_id"):
+        if role in mapping:
+            kind = types[mapping[role]]
+            if not (kind.is_string() or kind.is_integer() or kind.is_floating() or kind.is_decimal()):
+                needs.append(mapping["names"][role])
+    return needs
+
+
+# --------------------------------------------------------------------------------------------------
+# column expressions
+# --------------------------------------------------------------------------------------------------
+
+
+def _clean_id(col: Any) -> Any:
+    """Ids as trimmed text; ``17850.0`` becomes ``17850``; empty and NA-like texts are missing."""
+    import ibis
+
+    kind = col.type()
+    if kind.is_floating() or kind.is_decimal():
+        col = col.cast("float64")
+        # Whole numbers within the exact range of a double are written as integers; NaN is a missing id.
+        whole = col.notnull() & ~col.isnan() & ~col.isinf() & (col.abs() < 2**53) & (col == col.round(0))
+        text = ibis.ifelse(whole, col.cast("int64").cast("string"), col.cast("string"))
+        text = ibis.ifelse(col.isnan(), ibis.null("string"), text)
+    elif kind.is_string():
+        text = col
+    else:
+        text = col.cast("string")
+    # Most ids need no cleaning: the full expression runs only where a cheap test says it might change.
+    suspect = (text.length() <= 4) | text.re_search(r"^\s|\s$|^-?[0-9]+\.0+$")
+    return ibis.ifelse(suspect.fill_null(False), _full_clean(text), text)
+
+
+def _full_clean(text: Any) -> Any:
+    import ibis
+
+    text = text.strip()
+    # A number written with a trailing ".0" (ids exported through a float column) is the integer id.
+    text = ibis.ifelse(text.re_search(r"^-?[0-9]+\.0+$"), text.left(text.find(".")), text)
+    return ibis.ifelse(text.lower().isin(_MISSING_TEXT), ibis.null("string"), text)
+
+
+def _clean_text(col: Any) -> Any:
+    import ibis
+
+    text = col if col.type().is_string() else col.cast("string")
+    suspect = (text.length() <= 4) | text.re_search(r"^\s|\s$")
+    stripped = text.strip()
+    cleaned = ibis.ifelse(stripped.lower().isin(_MISSING_TEXT), ibis.null("string"), stripped)
+    return ibis.ifelse(suspect.fill_null(False), cleaned, text)
+
+
+def _round2(x: Any) -> Any:
+    """Round to cents half to even on ``x * 100``, exactly as :func:`numpy.round` does.
+
+    SQL ``round`` rounds halves away from zero; the half-even step is written out. Non-finite and huge values
+    skip the integer rounding (it would overflow) and are returned as they are: they never reach the table.
+    """
+    import ibis
+
+    y = x * 100
+    fine = y.notnull() & ~y.isnan() & ~y.isinf() & (y.abs() < 2**52)
+    safe = ibis.ifelse(fine, y, 0.0)
+    nearest = safe.round()
+    half = (safe - nearest).abs() == 0.5
+    even = ibis.ifelse(half, (safe / 2).round() * 2, nearest).cast("float64")
+    return ibis.ifelse(fine, even, y) / 100
+
+
+#: Text the engine casts itself: ISO dates (``2024-07-01``, ``2024-07-01 10:30[:15[.250]]``) and plain numbers.
+_ISO_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?$"
+_NUMBER_TEXT = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def _cast_text(text: Any, pattern: str, to: str) -> Any:
+    """``text`` cast to ``to`` where it has the shape ``pattern`` (NULL elsewhere), on every backend.
+
+    The shape test comes first because a plain cast raises on the first bad value in PostgreSQL and in
+    Spark's ANSI mode; within the shape, ``try_cast`` keeps an impossible value such as month 13 apart.
+    """
+    import ibis
+
+    return ibis.ifelse(text.re_search(pattern), text.try_cast(to), ibis.null(to))
+
+
+_FORMAT_FIELDS = {
+    "d": "[0-9]{1,2}",
+    "m": "[0-9]{1,2}",
+    "Y": "[0-9]{4}",
+    "y": "[0-9]{2}",
+    "H": "[0-9]{1,2}",
+    "M": "[0-9]{1,2}",
+    "S": "[0-9]{1,2}",
+    "f": "[0-9]{1,9}",
+}
+
+
+def _format_pattern(date_format: str) -> str:
+    """A regular expression for the shape of a strptime layout.
+
+    Examples
+    --------
+    >>> _format_pattern("%d.%m.%Y")
+    '^[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}$'
+    """
+    out, i = [], 0
+    while i < len(date_format):
+        ch = date_format[i]
+        if ch == "%" and i + 1 < len(date_format):
+            out.append(_FORMAT_FIELDS.get(date_format[i + 1], ".+"))
+            i += 2
+            continue
+        out.append(ch if ch.isalnum() or ch == " " else f"[{ch}]")
+        i += 1
+    return "^" + "".join(out) + "$"
+
+
+def _number(col: Any, kind_text: bool) -> tuple[Any, Any, Any]:
+    """(value as float64, missing, invalid) of a number column; text is cast where every value casts."""
+    if kind_text:
+        text = col.strip()
+        missing = col.isnull() | text.lower().isin(_MISSING_TEXT)
+        value = _cast_text(text, _NUMBER_TEXT, "float64")
+    else:
+        missing = col.isnull()
+        value = col.cast("float64")
+    bad_value = value.isnull() | value.isnan() | value.isinf()
+    return value, missing, ~missing & bad_value
+
+
+def _date(col: Any, date_format: str | None) -> tuple[Any, Any, Any, str]:
+    """(timestamp, missing, invalid, format label) of the date column."""
+    kind = col.type()
+    if kind.is_timestamp() or kind.is_date():
+        value = col.cast("timestamp") if kind.is_date() else col
+        missing = col.isnull()
+        return value, missing, missing & False, "native datetime"
+    text = (col if kind.is_string() else col.cast("string")).strip()
+    missing = col.isnull() | text.lower().isin(_MISSING_TEXT)
+    if date_format is not None:
+        import ibis
+
+        # Only values of the layout's shape are parsed: PostgreSQL's to_timestamp raises on the first other.
+        shaped = text.re_search(_format_pattern(date_format))
+        value = ibis.ifelse(shaped, text.as_timestamp(date_format), ibis.null("timestamp"))
+        label = date_format
+    else:
+        value = _cast_text(text, _ISO_TEXT, "timestamp")
+        label = "ISO text cast by the engine"
+    return value, missing, ~missing & value.isnull(), label
+
+
+# --------------------------------------------------------------------------------------------------
+# the pass
+# --------------------------------------------------------------------------------------------------
+
+
+class _EngineReader:
+    def __init__(self, source: EngineSource, mapping: dict[str, Any], policy: dict[str, Any]) -> None:
+        self.src = source
+        self.mapping = mapping
+        self.policy = policy
+        self.t = source.table
+        self.options: dict[str, str] = dict(source.options)
+        self.notes: list[str] = []
+        self.warnings: list[str] = []
+
+    # -- helpers
+    def name(self, role: str) -> str:
+        return self.mapping["names"][role]
+
+    def raw(self, role: str) -> str:
+        return f"c{self.mapping[role]}"
+
+    def execute(self, expr: Any) -> Any:
+        out = expr.execute()
+        self.step()
+        return out
+
+    def step(self) -> None:
+        if getattr(self, "bar", None) is not None:
+            self.bar.update(1)
+
+    def first_rows(self, table: Any, where: Any, columns: list[str], limit: int = 5) -> dict[str, list]:
+        """The first rows (source order when known) matching ``where``: a handful, for a message.
+
+        Values come as Python objects through Arrow, so a missing value (None) stays apart from NaN.
+        """
+        picked = table.filter(where)
+        order = [_ROW] if self.src.ordered else [c for c in columns if c in picked.columns][:1]
+        if order:
+            picked = picked.order_by(order)
+        shown = [*columns, _ROW] if self.src.ordered else columns
+        return picked.select(*shown).limit(limit).to_pyarrow().to_pydict()
+
+    def where_rows(self, frame: dict[str, list]) -> list[str]:
+        if self.src.ordered:
+            return [str(int(r) + self.src.header_line + 1) for r in frame[_ROW]]
+        return []
+
+    # -- staged: one row per input row (duplicates dropped when asked) with the cleaned values
+    def staged(self) -> Any:
+        """Cleaned ids, dates and numbers of every row, before any policy (made once: later steps read it)."""
+
+        t = self.t
+        source_cols = [c for c in t.columns if c != _ROW]
+        if self.policy["duplicates"] == "drop" and self.src.kind == "duckdb" and self.src.ordered:
+            base = self.without_repeats(t, source_cols)
+        elif self.policy["duplicates"] == "drop":
+            # Exact duplicates are equal in every source column: one group per distinct row, the first row kept.
+            aggs = {"segkit_copies": t.count()}
+            if self.src.ordered:
+                aggs[_ROW] = t[_ROW].min()
+            base = t.group_by(source_cols).aggregate(**aggs)
+        else:
+            base = t
+        m = self.mapping
+        types = dict(base.schema().items())
+        cols: dict[str, Any] = {}
+        if self.src.ordered:
+            cols[_ROW] = base[_ROW]
+        cols["customer_id"] = _clean_id(base[self.raw("customer_id")])
+        date, d_missing, _, self.date_label = _date(base[self.raw("order_date")], self.policy["date_format"])
+        cols["order_date"] = date
+        self.text_roles = set()
+        if self.date_label != "native datetime":
+            self.text_roles.add("order_date")
+            cols["m_order_date"], cols["r_order_date"] = d_missing, base[self.raw("order_date")]
+        for role in _NUMBER_ROLES:
+            if role in m:
+                raw = base[self.raw(role)]
+                text = types[self.raw(role)].is_string()
+                value, missing, _ = _number(raw, text)
+                cols[f"v_{role}"] = value
+                if text:
+                    self.text_roles.add(role)
+                    cols[f"m_{role}"], cols[f"r_{role}"] = missing, raw
+        if "order_id" in m:
+            cols["order_id"] = _clean_id(base[self.raw("order_id")])
+        for role in _TEXT_ROLES:
+            if role in m:
+                cols[role] = _clean_text(base[self.raw(role)])
+        for attr, pos in m["attributes"].items():
+            cols[attr] = base[f"c{pos}"]
+        return base.select(**cols)
+
+    def without_repeats(self, t: Any, source_cols: list[str]) -> Any:
+        """The rows minus exact repeats of an earlier row, found by hashing each row in DuckDB.
+
+        Rows are hashed, and only rows whose hash repeats are compared column by column (a window over those
+        few): grouping all 10M rows by every column would hold the whole table in a hash table. A hash
+        collision can never drop a distinct row, because the comparison is on the values.
+        """
+        from .._backend import connection
+
+        con = connection()
+        name = f"segkit_repeats_{next(_names)}"
+        cols = ", ".join(f'"{c}"' for c in source_cols)
+        source = con.compile(t)
+        con.raw_sql(
+            f'CREATE TEMP TABLE "{name}" AS WITH src AS ({source}), '
+            f"repeated AS (SELECT hash({cols}) AS h FROM src GROUP BY h HAVING count(*) > 1) "
+            f'SELECT "{_ROW}" FROM (SELECT "{_ROW}", row_number() OVER (PARTITION BY {cols} ORDER BY "{_ROW}") '
+            f"AS k FROM src WHERE hash({cols}) IN (SELECT h FROM repeated)) WHERE k > 1"
+        )
+        self.src.cleanup.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{name}"'))
+        self.step()
+        repeats = con.table(name)
+        return t.anti_join(repeats, _ROW)
+
+    def flags(self, a: Any) -> Any:
+        """The staged table with the canonical amounts and one flag per check (cheap, over made columns)."""
+        m = self.mapping
+        cols: dict[str, Any] = {}
+        miss = a.customer_id.isnull()
+        ph_ids = [str(p).strip().lower() for p in self.policy["placeholder_customers"]]
+        cols["f_miss"] = miss
+        cols["f_ph"] = (~miss & a.customer_id.lower().isin(ph_ids)) if ph_ids else (miss & False)
+        cols["b_order_date"] = a.order_date.isnull()
+        cols["m_order_date"] = a.m_order_date if "order_date" in self.text_roles else a.order_date.isnull()
+        bad = cols["b_order_date"]
+        for role in _NUMBER_ROLES:
+            if role in m:
+                v = a[f"v_{role}"]
+                cols[f"b_{role}"] = v.isnull() | v.isnan() | v.isinf()
+                cols[f"m_{role}"] = a[f"m_{role}"] if role in self.text_roles else v.isnull()
+                cols[f"nonfinite_{role}"] = v.notnull() & (v.isnan() | v.isinf())
+                bad = bad | cols[f"b_{role}"]
+        raw_amount = a.v_amount if "amount" in m else a.v_quantity * a.v_price
+        cols["amount"] = _round2(raw_amount)
+        if "margin" in m:
+            cols["margin"] = _round2(a.v_margin)
+        elif "cost" in m:
+            cols["margin"] = _round2(raw_amount - a.v_cost)
+        if "quantity" in m:
+            cols["quantity"] = a.v_quantity
+        if "order_id" in m:
+            cols["b_order_id"] = a.order_id.isnull()
+            bad = bad | cols["b_order_id"]
+        cols["f_bad"] = bad
+        ret = cols["amount"] < 0
+        prefix = self.policy["cancel_prefix"]
+        if prefix and "order_id" in m:
+            ret = ret | a.order_id.startswith(prefix).fill_null(False)
+        cols["f_ret"] = ret.fill_null(False)
+        return a.mutate(**cols)
+
+    def make_staged(self, expr: Any) -> Any:
+        """The staged rows made once where the data lives, so that the counts do not re-read the source."""
+        kind = self.src.kind
+        if kind == "duckdb":
+            from .._backend import connection
+
+            con = connection()
+            name = f"segkit_stage_{next(_names)}"
+            con.raw_sql(f'CREATE TEMP TABLE "{name}" AS {con.compile(expr)}')
+            self.src.cleanup.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{name}"'))
+            return con.table(name)
+        if kind == "spark":
+            return expr.cache()
+        try:
+            return expr._find_backend().create_table(f"segkit_stage_{next(_names)}", expr, temp=True)
+        except Exception:  # a backend without temporary tables: every count reads the source again
+            return expr
+
+    def run(self) -> tuple[Any, Any]:
+        n = int(self.execute(self.t.count()))
+        if n == 0:
+            raise DataContractError(f"{self.src.label}: no data rows below the header.")
+        if self.src.count_in_label:
+            self.src.label = f"{self.src.label} ({n:,} rows)"
+        with progress(desc=f"Checking {self.src.label}", total=_STEPS, unit=" steps") as self.bar:
+            return self.checked(n)
+
+    def checked(self, n: int) -> tuple[Any, Any]:
+        from ._contract import QualityReport
+
+        p = self.policy
+        s = self.flags(self.make_staged(self.staged()))
+        self.step()
+        m = self.mapping
+        drop_ph = p["placeholders"] == "drop"
+        pre_inv = ~s.f_miss & ~(s.f_ph & drop_ph) if drop_ph else ~s.f_miss
+        aggs: dict[str, Any] = {
+            "staged": s.count(),
+            "miss": s.f_miss.sum(),
+            "ph": (s.f_ph).sum(),
+            "bad": (s.f_bad & pre_inv).sum(),
+            "ret": (s.f_ret & pre_inv & ~s.f_bad).sum(),
+            "zero": ((s.amount == 0) & pre_inv & ~s.f_bad & ~(s.f_ret & (p["returns"] == "drop"))).sum(),
+            "nn_customer_id": s.customer_id.count(),
+        }
+        for role in ("order_date", *_NUMBER_ROLES):
+            if f"b_{role}" in s.columns:
+                aggs[f"bad_{role}"] = (s[f"b_{role}"] & pre_inv).sum()
+                aggs[f"nn_{role}"] = (~s[f"m_{role}"]).sum()
+                if role != "order_date":
+                    aggs[f"nonfinite_{role}"] = (s[f"nonfinite_{role}"] & pre_inv).sum()
+        if "order_id" in s.columns:
+            aggs["bad_order_id"] = (s.b_order_id & pre_inv).sum()
+            aggs["nn_order_id"] = s.order_id.count()
+        for role in _TEXT_ROLES:
+            if role in s.columns:
+                aggs[f"nn_{role}"] = s[role].count()
+        c = {k: int(v or 0) for k, v in self.execute(s.aggregate(**aggs)).iloc[0].items()}
+        dropped: dict[str, int] = {}
+        n_dups = n - c["staged"] if p["duplicates"] == "drop" else n - self.distinct_rows()
+        dropped["exact duplicate"] = n_dups if p["duplicates"] == "drop" else 0
+
+        self.empty_column("customer_id", c, n)
+        if p["missing_customer"] == "raise" and c["miss"]:
+            shown = self.first_rows(s, s.f_miss, ["order_date", "amount"])
+            where = self.where_rows(shown)
+            examples = (
+                [f"row {r}" for r in where]
+                if where
+                else [f"{d} {a}" for d, a in zip(shown["order_date"], shown["amount"], strict=True)]
+            )
+            raise data_error(
+                self.name("customer_id"),
+                "customer id is missing",
+                c["miss"],
+                examples,
+                "Fill the ids, or pass missing_customer='drop' to drop these rows (they are counted).",
+            )
+        dropped["missing customer_id"] = c["miss"]
+        dropped["placeholder customer"] = c["ph"] if drop_ph else 0
+        if c["ph"]:
+            self.placeholder_warning(s, c["ph"])
+
+        self.check_dates(s, c, pre_inv, n)
+        self.check_numbers(s, c, pre_inv, n)
+        if "order_id" in m:
+            self.empty_column("order_id", c, n)
+            self.check_invalid(
+                s,
+                c,
+                pre_inv,
+                "order_id",
+                "order id",
+                "Fill the order ids, omit order= to use one order per customer and day, or pass invalid='drop'.",
+            )
+            order_source = f"column {self.name('order_id')!r}"
+        else:
+            order_source = "derived: one order per customer and day (no order column)"
+        dropped["invalid value"] = c["bad"]
+        if p["returns"] == "raise" and c["ret"]:
+            shown = self.first_rows(s, s.f_ret & pre_inv & ~s.f_bad, ["amount"])
+            prefix = p["cancel_prefix"]
+            raise data_error(
+                self.name("amount") if "amount" in m else self.name("quantity"),
+                "returns or cancellations present (negative amount"
+                + (f" or order id starting with {prefix!r})" if prefix else ")"),
+                c["ret"],
+                shown["amount"],
+                "Pass returns='net' to subtract them or returns='drop' to leave them out.",
+            )
+        dropped["return/cancellation"] = c["ret"] if p["returns"] == "drop" else 0
+        dropped["zero amount"] = c["zero"] if p["zero_amount"] == "drop" else 0
+
+        keep = pre_inv & ~s.f_bad
+        if p["returns"] == "drop":
+            keep = keep & ~s.f_ret
+        if p["zero_amount"] == "drop":
+            keep = keep & (s.amount != 0)
+        kept = s.filter(keep)
+        n_kept = c["staged"] - c["miss"] - dropped["placeholder customer"] - c["bad"]
+        n_kept -= dropped["return/cancellation"] + dropped["zero amount"]
+        bounds = self.outlier_bounds(kept, n_kept)
+        flagged = None
+        if bounds is not None:
+            flagged = (kept.order_date > bounds[1]) | (kept.order_date < bounds[0])
+        n_out = self.outliers(kept, flagged, n_kept)
+        if p["outlier_dates"] == "drop":
+            dropped["outlier date"] = n_out
+            if n_out:
+                kept = kept.filter(~flagged)
+        if n_kept - (n_out if p["outlier_dates"] == "drop" else 0) <= 0:
+            raise DataContractError(
+                f"No rows left after the checks ({n:,} read; dropped: "
+                f"{ {k: v for k, v in dropped.items() if v} }). Check the column mapping and the policies "
+                "(missing_customer=, placeholders=, returns=, zero_amount=)."
+            )
+        for role in _TEXT_ROLES:
+            if role in s.columns:
+                self.empty_column(role, c, n)
+        self.options["date format"] = self.date_label
+        self.options["time zone"] = "as stored (no zone)"
+        self.options["decimal mark"] = "native numbers"
+        canonical = self.canonical(kept)
+        table = self.materialise(canonical)
+        self.step()
+        quality = self.quality(table, n, dropped, n_dups, c, order_source, bounds, n_out, QualityReport)
+        for message in self.warnings:
+            warnings.warn(message, _warning_class(), stacklevel=4)
+        return table, quality
+
+    def distinct_rows(self) -> int:
+        cols = [c for c in self.t.columns if c != _ROW]
+        return int(self.execute(self.t.select(cols).distinct().count()))
+
+    # -- checks
+    def empty_column(self, role: str, c: dict[str, int], n: int) -> None:
+        if c.get(f"nn_{role}", 1) == 0:
+            raise DataContractError(
+                f"Column {self.name(role)!r} is entirely empty (all {_rows(n)} have no value). Check that "
+                "the right column is mapped, or fill it in the export."
+            )
+
+    def check_invalid(self, s: Any, c: dict[str, int], pre_inv: Any, role: str, kind: str, fix: str) -> None:
+        count = c.get(f"bad_{role}", 0)
+        if self.policy["invalid"] != "raise" or not count:
+            return
+        flag = s[f"b_{role}"] & pre_inv
+        if role in ("order_id", "order_date"):
+            raw = f"r_{role}" if role in self.text_roles else role
+        else:
+            raw = f"r_{role}" if role in self.text_roles else f"v_{role}"
+        shown = self.first_rows(s, flag, [raw, f"m_{role}"] if f"m_{role}" in s.columns else [raw])
+        empties = role == "order_id" or any(shown.get(f"m_{role}", []))
+        problem = f"missing or unparseable {kind}" if empties else f"unparseable {kind}"
+        raise data_error(self.name(role), problem, count, shown[raw], fix)
+
+    def check_dates(self, s: Any, c: dict[str, int], pre_inv: Any, n: int) -> None:
+        fmt = self.policy["date_format"]
+        self.empty_column("order_date", c, n)
+        if self.date_label == "native datetime":
+            fix = "Give the format with date_format= (now 'native datetime'), or invalid='drop'."
+        else:
+            fix = (
+                f"The column is text and the engine reads it with {self.date_label!r}: cast it to a timestamp "
+                "in the source (warehouse view or Spark), pass date_format= with its strptime layout"
+                + (f" (now {fmt!r})" if fmt else "")
+                + ", or invalid='drop'."
+            )
+        self.check_invalid(s, c, pre_inv, "order_date", "date", fix)
+
+    def check_numbers(self, s: Any, c: dict[str, int], pre_inv: Any, n: int) -> None:
+        for role in _NUMBER_ROLES:
+            if role not in self.mapping:
+                continue
+            self.empty_column(role, c, n)
+            text = not self.raw_type(role).is_numeric()
+            if text:
+                fix = (
+                    "The column is text that the engine casts to numbers: cast it to a number in the source "
+                    "(decimal commas and thousands separators are not read there), or pass invalid='drop'."
+                )
+            else:
+                fix = (
+                    "The column is read with native numbers; set decimal= (and thousands=) if that is wrong, "
+                    "or pass invalid='drop'."
+                )
+            kind = "number"
+            if c.get(f"nonfinite_{role}", 0) and not text:
+                kind = "number (infinite or NaN values are not amounts)"
+            self.check_invalid(s, c, pre_inv, role, kind, fix)
+
+    def raw_type(self, role: str) -> Any:
+        return self.t.schema()[self.raw(role)]
+
+    def placeholder_warning(self, s: Any, count: int) -> None:
+        ph = s.filter(s.f_ph)
+        agg = ph.group_by("customer_id").aggregate(
+            n=ph.count(), **({"first": ph[_ROW].min()} if self.src.ordered else {})
+        )
+        order = [agg.n.desc(), "first" if self.src.ordered else "customer_id"]
+        top = agg.order_by(order).limit(5).to_pandas()
+        shown = ", ".join(
+            f"{k!r} ({_rows(int(v))})" for k, v in zip(top["customer_id"], top["n"], strict=True)
+        )
+        policy = self.policy["placeholders"]
+        what = "dropped" if policy == "drop" else "kept as customers"
+        self.warnings.append(
+            f"Column {self.name('customer_id')!r}: {_rows(count)} belong to placeholder customer ids "
+            f"for anonymous buyers: {shown}; {what} (placeholders={policy!r}). Pass placeholder_customers=[...] "
+            "to change the list, or placeholders='keep' to keep them."
+        )
+
+    # -- dates far outside the bulk of the data (the rule of ``_dates.date_outliers``, on per-date counts)
+    def outlier_bounds(self, kept: Any, n_kept: int) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        import ibis
+
+        if n_kept < 3:
+            return None
+        lo_i, hi_i = _quantile_positions(n_kept)
+        days = kept.group_by("order_date").aggregate(k=kept.count())
+        window = ibis.window(order_by=days.order_date, rows=(None, 0))
+        days = days.mutate(upto=days.k.sum().over(window))
+        row = self.execute(
+            days.aggregate(
+                lo=days.order_date.min(where=days.upto > lo_i), hi=days.order_date.min(where=days.upto > hi_i)
+            )
+        ).iloc[0]
+        lo, hi = pd.Timestamp(row["lo"]), pd.Timestamp(row["hi"])
+        margin = max(hi - lo, pd.Timedelta(days=180))
+        return lo - margin, hi + margin
+
+    def outliers(self, kept: Any, flagged: Any, n_kept: int) -> int:
+        from ._dates import OUTLIER_RULE
+
+        facts: dict[str, Any] = {"early": (kept.order_date < pd.Timestamp("1990-01-01")).sum()}
+        today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+        future = kept.order_date >= today
+        if flagged is not None:
+            future = future & ~flagged
+            facts["out"] = flagged.sum()
+        facts["future"] = future.sum()
+        got = {k: int(v or 0) for k, v in self.execute(kept.aggregate(**facts)).iloc[0].items()}
+        name = self.name("order_date")
+        if got["early"]:
+            shown = self.first_rows(kept, kept.order_date < pd.Timestamp("1990-01-01"), ["order_date"], 1)
+            where = self.where_rows(shown)
+            at = f"row {where[0]}: " if where else ""
+            self.notes.append(
+                f"Dates before 1990: {_rows(got['early'])} (e.g. {at}"
+                f"{pd.Timestamp(shown['order_date'][0]).date()}); check they are real."
+            )
+        if got["future"]:
+            shown = self.first_rows(kept, future, ["order_date"])
+            where = self.where_rows(shown)
+            rows = f"rows {', '.join(where)}; " if where else ""
+            self.warnings.append(
+                f"Column {name!r}: {_rows(got['future'])} dated after today's run date "
+                f"({rows}e.g. {pd.Timestamp(shown['order_date'][0])}). Check the export's dates."
+            )
+        n_out = got.get("out", 0)
+        if not n_out:
+            return 0
+        shown = self.first_rows(kept, flagged, ["order_date"])
+        where = self.where_rows(shown)
+        stamps = [pd.Timestamp(d) for d in shown["order_date"]]
+        listed = (
+            ", ".join(f"row {r}: {d}" for r, d in zip(where, stamps, strict=True))
+            if where
+            else "e.g. " + ", ".join(str(d) for d in stamps)
+        )
+        policy = self.policy["outlier_dates"]
+        if policy == "raise":
+            raise DataContractError(
+                f"Column {name!r}: {_rows(n_out)} dated far outside the bulk of the data "
+                f"({OUTLIER_RULE}): {listed}. Fix the dates, pass outlier_dates='drop' to leave them out, or "
+                "outlier_dates='warn' to keep them and end the default as-of date at the bulk of the data."
+            )
+        what = (
+            "dropped (outlier_dates='drop')"
+            if policy == "drop"
+            else (
+                "kept, but the default as-of date ends at the bulk of the data, so analyses without an explicit "
+                "as_of leave them out"
+            )
+        )
+        self.warnings.append(
+            f"Column {name!r}: {_rows(n_out)} dated far outside the bulk of the data "
+            f"({OUTLIER_RULE}): {listed}; {what}. Fix the dates or pass as_of= explicitly."
+        )
+        return n_out
+
+    # -- output
+    def canonical(self, kept: Any) -> Any:
+        import ibis
+
+        m = self.mapping
+        flip = kept.f_ret & (kept.amount > 0)
+        cols: dict[str, Any] = {"customer_id": kept.customer_id}
+        if "order_id" in m:
+            cols["order_id"] = kept.order_id
+        else:  # one order per customer and day
+            cols["order_id"] = kept.customer_id.concat("|", kept.order_date.date().cast("string"))
+        cols["order_date"] = kept.order_date
+        cols["amount"] = ibis.ifelse(flip, -kept.amount, kept.amount)
+        cols["is_return"] = kept.f_ret
+        if "quantity" in kept.columns:
+            cols["quantity"] = kept.quantity
+        if "margin" in kept.columns:
+            cols["margin"] = ibis.ifelse(flip, -kept.margin, kept.margin)
+        for role in _TEXT_ROLES:
+            if role in kept.columns:
+                cols[role] = kept[role]
+        for attr in m["attributes"]:
+            cols[attr] = kept[attr]
+        out = kept.select(**cols, **({_ROW: kept[_ROW]} if self.src.ordered else {}))
+        # Date order, ties in source order (or by customer and order where the source has no order).
+        order = ["order_date", _ROW] if self.src.ordered else ["order_date", "customer_id", "order_id"]
+        return out.order_by(order)
+
+    def materialise(self, canonical: Any) -> Any:
+        kind = self.src.kind
+        if kind == "duckdb":
+            from .._backend import connection
+
+            con = connection()
+            name = f"segkit_tx_engine_{next(_names)}"
+            con.raw_sql(f'CREATE TEMP TABLE "{name}" AS {con.compile(canonical)}')
+            if self.src.ordered:
+                con.raw_sql(f'ALTER TABLE "{name}" DROP COLUMN {_ROW}')
+            return con.table(name), name
+        if kind == "spark":
+            return canonical.cache(), None
+        con = canonical._find_backend()
+        try:
+            name = f"segkit_tx_engine_{next(_names)}"
+            return con.create_table(name, canonical, temp=True), None
+        except Exception:  # a backend without temporary tables: keep the expression where it is
+            return canonical, None
+
+    def quality(self, made, n, dropped, n_dups, c, order_source, bounds, n_out, report_cls):
+        table = made[0]
+        aggs: dict[str, Any] = {
+            "rows": table.count(),
+            "customers": table.customer_id.nunique(),
+            "orders": table.order_id.nunique(where=~table.is_return),
+            "revenue": table.amount.sum(),
+            "first": table.order_date.min(),
+            "last": table.order_date.max(),
+        }
+        if bounds is not None:
+            inside = (table.order_date >= bounds[0]) & (table.order_date <= bounds[1])
+            aggs["bulk_last"] = table.order_date.max(where=inside)
+        row = self.execute(table.aggregate(**aggs)).iloc[0]
+        date_min, date_max = pd.Timestamp(row["first"]), pd.Timestamp(row["last"])
+        last = (
+            pd.Timestamp(row["bulk_last"])
+            if bounds is not None and not _is_na(row["bulk_last"])
+            else date_max
+        )
+        rule = "the day after the last transaction"
+        if n_out and self.policy["outlier_dates"] != "drop":
+            rule = (
+                f"the day after the last transaction within the bulk of the data ({last}); "
+                f"{_rows(n_out)} dated outside it come later and are left out unless as_of is given"
+            )
+        p = self.policy
+        quality = report_cls(
+            source=self.src.label,
+            rows_read=n,
+            rows_kept=int(row["rows"]),
+            dropped=dropped,
+            duplicates_found=n_dups,
+            returns_found=c["ret"],
+            returns_policy=p["returns"],
+            order_id_source=order_source,
+            date_min=date_min,
+            date_max=date_max,
+            n_customers=int(row["customers"]),
+            n_orders=int(row["orders"]),
+            net_revenue=round(float(row["revenue"] or 0.0), 2),
+            read_options={k: str(v) for k, v in self.options.items()},
+            placeholders_found=c["ph"],
+            placeholder_policy=p["placeholders"],
+            default_as_of=last.normalize() + pd.Timedelta(days=1),
+            as_of_rule=rule,
+            notes=tuple(self.notes),
+            warnings=tuple(self.warnings),
+        )
+        return quality
+
+
+def _quantile_positions(n: int) -> tuple[int, int]:
+    """0-based positions of numpy's ``quantile(..., 0.01, method="higher")`` and ``(0.99, "lower")``.
+
+    The virtual index is computed as numpy computes it, so the engine picks the very same order statistic.
+
+    Examples
+    --------
+    >>> _quantile_positions(1000)
+    (10, 989)
+    """
+    q = np.array([0.01, 0.99])
+    virtual = n * q + (1 + q * (1 - 1 - 1)) - 1
+    lo = int(np.clip(np.ceil(virtual[0]), 0, n - 1))
+    hi = int(np.clip(np.floor(virtual[1]), 0, n - 1))
+    return lo, hi
+
+
+def _is_na(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _warning_class() -> type[Warning]:
+    from ._contract import DataQualityWarning
+
+    return DataQualityWarning
+
+
+def run_engine_contract(source: EngineSource, mapping: dict[str, Any], policy: dict[str, Any]) -> Any:
+    """Check ``source`` against the contract in its engine; returns the :class:`Transactions`."""
+    from ._contract import Transactions
+
+    reader = _EngineReader(source, mapping, policy)
+    try:
+        (table, name), quality = reader.run()
+    finally:
+        for step in source.cleanup:
+            step()
+    tx = Transactions(engine=table, quality=quality)
+    if name is not None:
+        from .._backend import connection
+
+        weakref.finalize(tx, _drop_table, connection, name)
+    if source.keep_alive is not None:
+        tx._engine_source = source.keep_alive  # the warehouse connection lives as long as the table
+    return tx
+
+
+def _drop_table(connection: Any, name: str) -> None:
+    try:
+        connection().drop_table(name, force=True)
+    except Exception:  # best effort at garbage collection or interpreter exit
+        pass
+
+
+# --------------------------------------------------------------------------------------------------
+# opening sources
+# --------------------------------------------------------------------------------------------------
+
+_SPARK_URL = "spark://"
+
+
+def _positional(table: Any, names: list[str], row: str | None) -> Any:
+    """The table with columns renamed c0..c{n-1} (decimals as doubles) and the row number as ``segkit_row``."""
+    cols = {}
+    for i, name in enumerate(names):
+        col = table[name]
+        cols[f"c{i}"] = col.cast("float64") if col.type().is_decimal() else col
+    if row is not None:
+        cols[_ROW] = table[row].cast("int64")
+    return table.select(**cols)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def parquet_source(path: Any) -> EngineSource:
+    """A Parquet file as a view on the shared DuckDB connection, numbered by its file row number."""
+    from .._backend import connection
+
+    con = connection()
+    view = f"segkit_parquet_{next(_names)}"
+    con.raw_sql(
+        f'CREATE TEMP VIEW "{view}" AS SELECT *, file_row_number AS "{_ROW}" '
+        f"FROM read_parquet({_quote(str(path))}, file_row_number = true)"
+    )
+    table = con.table(view)
+    names = [c for c in table.columns if c not in (_ROW, "file_row_number")]
+    return EngineSource(
+        _positional(table, names, _ROW),
+        names,
+        str(path),
+        "duckdb",
+        ordered=True,
+        cleanup=[lambda: con.raw_sql(f'DROP VIEW IF EXISTS "{view}"')],
+    )
+
+
+def duckdb_file_source(path: Any, url: str, table: str) -> EngineSource | None:
+    """A table of a DuckDB file, attached read-only to the shared connection (None for a view)."""
+    from .._backend import connection
+
+    con = connection()
+    alias = f"segkit_db_{next(_names)}"
+    schema, name = table.rsplit(".", 1) if "." in table else ("main", table)
+    con.raw_sql(f'ATTACH {_quote(str(path))} AS "{alias}" (READ_ONLY)')
+
+    def detach() -> None:
+        con.raw_sql(f'DETACH DATABASE IF EXISTS "{alias}"')
+
+    found = con.raw_sql(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+        parameters=[alias, schema, name],
+    ).fetchone()[0]
+    if not found:  # a view (no rowid) or no such table: the SQL reader says which
+        detach()
+        return None
+    view = f"segkit_dbview_{next(_names)}"
+    con.raw_sql(
+        f'CREATE TEMP VIEW "{view}" AS SELECT *, rowid AS "{_ROW}" FROM "{alias}"."{schema}"."{name}"'
+    )
+    source = con.table(view)
+    names = [c for c in source.columns if c != _ROW]
+
+    def drop() -> None:
+        con.raw_sql(f'DROP VIEW IF EXISTS "{view}"')
+        detach()
+
+    from ._sql import masked
+
+    return EngineSource(
+        _positional(source, names, _ROW),
+        names,
+        f"{masked(url)} table {table}",
+        "duckdb",
+        ordered=True,
+        header_line=0,
+        count_in_label=True,
+        cleanup=[drop],
+    )
+
+
+def ibis_source(expr: Any, label: str, keep_alive: Any = None) -> EngineSource:
+    """Any Ibis table: on the shared DuckDB connection, on Spark, or in a warehouse."""
+    from .._backend import connection
+
+    backend = expr._find_backend()
+    if backend is connection():
+        kind = "duckdb"
+    elif getattr(backend, "name", "") == "pyspark":
+        kind = "spark"
+    else:
+        kind = "sql"
+    names = list(expr.columns)
+    return EngineSource(
+        _positional(expr, names, None),
+        names,
+        label,
+        kind,
+        ordered=False,
+        header_line=0,
+        keep_alive=keep_alive,
+    )
+
+
+def spark_source(source: Any) -> EngineSource:
+    """A PySpark DataFrame, or ``"spark://table"`` (a table or view on the active Spark session)."""
+    import ibis
+
+    from .._spark import active_session
+
+    if isinstance(source, str):
+        name = source[len(_SPARK_URL) :].strip("/")
+        if not name:
+            raise ParameterError(
+                f"{source!r} names no table: write 'spark://sales' (a table or view on the active Spark "
+                "session) or pass the DataFrame itself."
+            )
+        session = active_session()
+        con = ibis.pyspark.connect(session)
+        catalog_names = {t.name for t in session.catalog.listTables()}
+        database, _, short = name.rpartition(".")
+        if not database and short not in catalog_names:
+            raise DataContractError(
+                f"No table or view {short!r} on the Spark session. Its tables: "
+                f"{format_examples(sorted(catalog_names), limit=20) if catalog_names else 'none'}. "
+                "Register the DataFrame with df.createOrReplaceTempView(...) or pass it directly."
+            )
+        expr = con.table(short, database=database or None)
+        src = ibis_source(expr, f"Spark table {name}", keep_alive=con)
+        src.count_in_label = True
+        return src
+    session = source.sparkSession
+    con = ibis.pyspark.connect(session)
+    view = f"segkit_spark_{next(_names)}"
+    source.createOrReplaceTempView(view)
+    source_names = list(source.columns)
+    expr = con.table(view)
+    src = ibis_source(expr, "Spark DataFrame", keep_alive=con)
+    src.names = source_names
+    src.count_in_label = True
+    return src
+
+
+def is_spark_url(source: Any) -> bool:
+    return isinstance(source, str) and source.lower().startswith(_SPARK_URL)
