@@ -1,9 +1,11 @@
-"""Spark: a PySpark DataFrame is refused with a clear message, never collected to the driver silently.
+"""Spark: the analyses run on a Spark engine table and give DuckDB's results, analysis by analysis.
 
-The analyses cannot run on Spark yet (see segkit/_spark.py and docs/cluster.md). The fast tests use a stand-in
-class; the ``spark`` group starts a real local Spark session (slow: the JVM start alone takes 10-60 s on the
-2-core machines), so ``.ci/run`` runs it after ``make test`` with SEGKIT_SPARK_TESTS=1 and every other run
-skips it.
+A :class:`segkit.Transactions` built on an Ibis table of the ``pyspark`` backend runs every engine query on
+Spark; only per-customer results and aggregates come back to the driver. The ``spark`` group starts a real
+local Spark session (slow: the JVM start alone takes 10-60 s on the 2-core machines), so ``.ci/run`` runs
+it after ``make test`` with SEGKIT_SPARK_TESTS=1 and every other run skips it. The fast tests need no
+pyspark. The same parity on a second DuckDB connection and on PostgreSQL runs always, in
+``tests/test_engine_backends.py``, which also holds the analyses and the comparison used here.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import shutil
 import sys
 
 import pytest
+from test_engine_backends import AS_OF, check_parity, on_backend  # tests/ is on sys.path
 
 import segkit
 from segkit._spark import is_spark_frame, spark_session
+from segkit.engine._table import _table, backend_of
 from segkit.report._notebook import sample_path
 
 
@@ -29,18 +33,33 @@ def test_stand_in_is_recognised_without_pyspark() -> None:
     assert not is_spark_frame(segkit.read_transactions(sample_path()).data)
 
 
-@pytest.mark.parametrize("call", [segkit.read_transactions, segkit.rfm, segkit.customer_summary])
-def test_a_spark_frame_is_refused_with_what_to_do(call) -> None:
-    with pytest.raises(segkit.ParameterError, match="do not run on Spark yet") as info:
-        call(_stand_in())
-    message = str(info.value)
-    assert "collected" in message and "write.parquet" in message and "toPandas()" in message
-
-
 def test_session_without_pyspark_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(segkit.ParameterError, match=r'pip install "segkit\[spark\]"'):
         spark_session()
+
+
+# ------------------------------------------------------------------------------------ the Spark group
+
+#: The public analyses checked on Spark (the engine helpers they share are checked on DuckDB and PostgreSQL
+#: in test_engine_backends.py; on Spark every extra analysis costs several seconds of job scheduling).
+SPARK_ANALYSES = [
+    "customer_summary",
+    "rfm",
+    "abc",
+    "concentration",
+    "xyz",
+    "abc_xyz",
+    "customer_status",
+    "cohorts",
+    "btyd_summary",
+    "churn_rate",
+    "churn_durations",
+    "churn_labels",
+    "survival",
+    "customer_features",
+    "crm",
+]
 
 
 @pytest.fixture(scope="module")
@@ -50,20 +69,53 @@ def spark():
     pytest.importorskip("pyspark", reason="segkit[spark] is not installed")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Spark local mode needs Java (17 or 21)")
-    session = spark_session()
+    # One partition per shuffle: the sample is small, and each extra task is scheduling time on 2 cores.
+    session = spark_session(
+        spark_sql_shuffle_partitions="1", spark_default_parallelism="1", spark_ui_showConsoleProgress="false"
+    )
+    session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
 
 
+@pytest.fixture(scope="module")
+def reference() -> segkit.Transactions:
+    return segkit.read_transactions(sample_path())
+
+
+@pytest.fixture(scope="module")
+def spark_tx(spark, reference: segkit.Transactions) -> segkit.Transactions:
+    import ibis
+
+    return on_backend(ibis.pyspark.connect(spark), reference)
+
+
 @pytest.mark.spark
 @pytest.mark.slow
-def test_real_spark_frame_is_refused_before_any_job(spark) -> None:
+def test_the_engine_table_is_on_spark(spark, spark_tx: segkit.Transactions) -> None:
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
-    frame = spark.read.csv(str(sample_path()), header=True, inferSchema=False)
-    tracker = spark.sparkContext.statusTracker()
-    jobs_before = set(tracker.getJobIdsForGroup(None))
-    for call in (segkit.read_transactions, segkit.rfm):
-        with pytest.raises(segkit.ParameterError, match="do not run on Spark yet"):
-            call(frame)
-    # Refused before Spark ran anything for it: no row left the executors.
-    assert set(tracker.getJobIdsForGroup(None)) == jobs_before
+    assert backend_of(_table(spark_tx)).name == "pyspark"
+    # The snapshot's shared aggregates are cached temporary views on Spark, not tables on the driver.
+    snap = segkit.snapshot(spark_tx, as_of=AS_OF)
+    days = snap.purchase_days()
+    name = days.get_name().split(".")[-1]
+    assert name.startswith("segkit_agg_")
+    assert spark.catalog.isCached(name)
+    assert backend_of(days).name == "pyspark"
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SPARK_ANALYSES)
+def test_spark_gives_the_same_results(
+    name: str, reference: segkit.Transactions, spark_tx: segkit.Transactions
+) -> None:
+    check_parity(name, reference, spark_tx)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_the_transactions_never_came_to_the_driver(spark_tx: segkit.Transactions) -> None:
+    segkit.customer_summary(spark_tx, as_of=AS_OF)
+    # Runs last in the module: after every analysis above, the canonical table was never collected.
+    assert spark_tx._data is None and spark_tx._arrow is None
