@@ -9,6 +9,7 @@ Spark. The analyses and the comparison live here so that both files check the sa
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import math
 from collections.abc import Callable
@@ -46,8 +47,13 @@ def _survival(tx: segkit.Transactions) -> Any:
     return {k: v for k, v in vars(result).items() if k != "fitters_"}  # lifelines objects, not results
 
 
+@functools.cache
+def _sample_crm() -> segkit.CRM:
+    return segkit.load_sample_crm()  # read once: the analyses below only read it
+
+
 def _crm(tx: segkit.Transactions) -> Any:
-    sample = segkit.load_sample_crm()
+    sample = _sample_crm()
     ref_tx = sample.transactions
     engine_tx = _same_backend_as(tx, ref_tx)
     crm = segkit.CRM(tables=sample.tables, transactions=engine_tx)
