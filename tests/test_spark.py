@@ -10,6 +10,7 @@ pyspark. The same parity on a second DuckDB connection and on PostgreSQL runs al
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -108,6 +109,19 @@ def test_the_engine_table_is_on_spark(spark, spark_tx: segkit.Transactions) -> N
     assert name.startswith("segkit_agg_")
     assert spark.catalog.isCached(name)
     assert backend_of(days).name == "pyspark"
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_cached_views_go_with_the_transactions(spark, reference: segkit.Transactions) -> None:
+    import ibis
+
+    tx = on_backend(ibis.pyspark.connect(spark), reference)
+    name = segkit.snapshot(tx, as_of=AS_OF).purchase_days().get_name().split(".")[-1]
+    assert spark.catalog.tableExists(name) and spark.catalog.isCached(name)
+    del tx
+    gc.collect()
+    assert not spark.catalog.tableExists(name)
 
 
 @pytest.mark.spark

@@ -41,6 +41,17 @@ def backend_of(expr: ir.Expr) -> Any:
     An expression over in-memory tables only (``ibis.memtable``) names no backend and runs on the shared
     DuckDB connection. The transactions' engine table decides for everything derived from it, so a table
     on Spark or PostgreSQL keeps every aggregate there and only results come back.
+
+    Examples
+    --------
+    >>> import ibis, pandas as pd
+    >>> from segkit.engine._table import backend_of
+    >>> con = ibis.duckdb.connect()
+    >>> t = con.create_table("lines", pd.DataFrame({"amount": [1.0, 2.5]}))
+    >>> backend_of(t.amount.sum()) is con
+    True
+    >>> backend_of(ibis.memtable({"x": [1]})).name  # no table of its own: the shared connection
+    'duckdb'
     """
     backends, _ = expr._find_backends()
     if not backends:
@@ -68,7 +79,7 @@ def _drop(backend: Any, name: str, frame: Any = None) -> None:
     """Drop a temporary table (or Spark view) when the object that owned it is garbage collected."""
     try:
         if frame is not None:
-            backend._session.catalog.dropTempView(name)
+            frame.sparkSession.catalog.dropTempView(name)
             frame.unpersist()
         else:
             backend.drop_table(name, force=True)
