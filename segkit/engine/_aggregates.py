@@ -252,8 +252,9 @@ def known_customers(data: Transactions | pd.DataFrame, *, before: DateLike | Non
     t = _table(tx)
     if before is not None:
         t = t.filter(t.order_date < timestamp(parse_date_param(before, "before")))
-    ids = to_frame(t.select("customer_id").distinct().order_by("customer_id"))["customer_id"]
-    return pd.Index(ids.astype(_STR), name="customer_id")
+    # Sorted here, not in SQL: PostgreSQL's compiler loses the projection of a filtered DISTINCT ... ORDER BY.
+    ids = to_frame(t.select("customer_id").distinct())["customer_id"]
+    return pd.Index(ids.astype(_STR), name="customer_id").sort_values()
 
 
 def last_purchase_and_revenue(data: Data, *, as_of: DateLike | None = None, months: int = 12) -> pd.DataFrame:

@@ -1,8 +1,13 @@
-"""The engine table behind a :class:`segkit.Transactions`, and the one period calendar.
+"""The engine table behind a :class:`segkit.Transactions`, the backend each query runs on, and the calendar.
 
 :func:`_table` is the only place in segkit that touches ``Transactions.data``: everything else reads the
-Ibis table it returns. When the transactions object can hand over an Ibis table itself (a ``to_ibis()``
-method returning a table on the shared connection), that table is used and no pandas frame is copied.
+Ibis table it returns. When the transactions object can hand over an Ibis table itself (``to_ibis()``: a
+table on the shared DuckDB connection, or the engine table it was built with on another DuckDB, on
+PostgreSQL, on Spark), that table is used and no pandas frame is copied.
+
+Every query runs on the backend of the tables it reads (:func:`backend_of`): :func:`to_frame` executes
+there and :func:`temp_table` materialises there, so with a Spark or PostgreSQL engine table only
+per-customer results and aggregates come back to the driver.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._backend import connection as _con
+from .._errors import ParameterError
 from .._validation import Options, check_param
 
 #: Period codes accepted by the engine, and the Ibis truncation unit each maps to.
@@ -29,23 +35,80 @@ _OPTIONAL = ("quantity", "margin", "category", "channel", "product")
 _names = itertools.count()
 
 
-def _drop(name: str) -> None:
-    """Drop a temporary table when the object that owned it is garbage collected."""
+def backend_of(expr: ir.Expr) -> Any:
+    """The Ibis backend an engine expression runs on: the backend of the tables it reads.
+
+    An expression over in-memory tables only (``ibis.memtable``) names no backend and runs on the shared
+    DuckDB connection. The transactions' engine table decides for everything derived from it, so a table
+    on Spark or PostgreSQL keeps every aggregate there and only results come back.
+
+    Examples
+    --------
+    >>> import ibis, pandas as pd
+    >>> from segkit.engine._table import backend_of
+    >>> con = ibis.duckdb.connect()
+    >>> t = con.create_table("lines", pd.DataFrame({"amount": [1.0, 2.5]}))
+    >>> backend_of(t.amount.sum()) is con
+    True
+    >>> backend_of(ibis.memtable({"x": [1]})).name  # no table of its own: the shared connection
+    'duckdb'
+    """
+    backends, _ = expr._find_backends()
+    if not backends:
+        return _con()
+    if len(backends) > 1:
+        raise ParameterError(
+            "An engine expression reads tables from more than one backend "
+            f"({', '.join(sorted(b.name for b in backends))}); segkit runs each analysis on one backend. "
+            "Put the transactions and every table joined to them on the same connection."
+        )
+    return backends[0]
+
+
+def _kind(backend: Any) -> str:
+    """How a backend caches a materialised table: ``temp`` table, Spark ``view``, or ``none`` (re-run)."""
+    name = getattr(backend, "name", "")
+    if name in ("duckdb", "postgres"):
+        return "temp"
+    if name == "pyspark":
+        return "view"
+    return "none"
+
+
+def _drop(backend: Any, name: str, frame: Any = None) -> None:
+    """Drop a temporary table (or Spark view) when the object that owned it is garbage collected."""
     try:
-        _con().drop_table(name, force=True)
+        if frame is not None:
+            frame.sparkSession.catalog.dropTempView(name)
+            frame.unpersist()
+        else:
+            backend.drop_table(name, force=True)
     except Exception:  # the connection may already be closed at interpreter exit
         pass
 
 
 def temp_table(owner: Any, obj: Any, prefix: str) -> ir.Table:
-    """Materialise ``obj`` (a frame or an Ibis expression) as a temporary table that lives as long as ``owner``.
+    """Materialise ``obj`` (a frame or an Ibis expression) once, for as long as ``owner`` lives.
 
-    Every engine table goes through here, so a DataFrame passed to one analysis does not leave a table
-    behind on the shared connection once the analysis is done.
+    A frame goes into a temporary table on the shared DuckDB connection. An expression is materialised on
+    its own backend (:func:`backend_of`): a temporary table on DuckDB and PostgreSQL, a cached temporary
+    view on Spark (computed on first use, kept in the executors' memory), and on any other backend the
+    expression itself, recomputed by each query that reads it, since not every warehouse has session
+    tables. Every engine table goes through here, so an analysis does not leave tables behind.
     """
     name = f"segkit_{prefix}_{next(_names)}"
-    table = _con().create_table(name, obj, temp=True, overwrite=True)
-    weakref.finalize(owner, _drop, name)
+    backend = backend_of(obj) if isinstance(obj, ir.Table) else _con()
+    kind = _kind(backend)
+    if kind == "none":
+        return obj
+    if kind == "view":
+        backend._run_pre_execute_hooks(obj)  # registers in-memory tables the expression joins
+        frame = backend.raw_sql(backend.compile(obj)).cache()
+        frame.createOrReplaceTempView(name)
+        weakref.finalize(owner, _drop, backend, name, frame)
+        return backend.table(name)
+    table = backend.create_table(name, obj, temp=True, overwrite=True)
+    weakref.finalize(owner, _drop, backend, name)
     return table
 
 
@@ -112,7 +175,7 @@ def date_range(tx: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
     state = _state(tx)
     if state.date_range is None:
         t = _table(tx)
-        row = _con().to_pandas(t.aggregate(first=t.order_date.min(), last=t.order_date.max()))
+        row = to_frame(t.aggregate(first=t.order_date.min(), last=t.order_date.max()))
         state.date_range = (pd.Timestamp(row["first"].iloc[0]), pd.Timestamp(row["last"].iloc[0]))
     return state.date_range
 
@@ -222,15 +285,18 @@ def numbers(column: pd.Series) -> pd.Series:
 
 
 def to_frame(expr: ir.Expr) -> pd.DataFrame:
-    """Run an Ibis expression on the shared connection and return a pandas frame.
+    """Run an Ibis expression on its backend (:func:`backend_of`) and return a pandas frame.
 
-    The compiled SQL goes straight to DuckDB's own pandas conversion: on a per-customer result (a million
-    rows) it is several times faster than Ibis's column-by-column conversion. Scalars come back as a
-    one-row frame.
+    On DuckDB the compiled SQL goes straight to DuckDB's own pandas conversion: on a per-customer result
+    (a million rows) it is several times faster than Ibis's column-by-column conversion. Other backends
+    (Spark, PostgreSQL, any Ibis backend) run the query where the data lives and send back only its
+    result. Scalars come back as a one-row frame.
     """
-    con = _con()
     if not isinstance(expr, ir.Table):
         expr = expr.name("value").as_table()
+    con = backend_of(expr)
+    if con.name != "duckdb":
+        return con.to_pandas(expr)
     con._run_pre_execute_hooks(expr)  # registers in-memory tables the expression refers to
     return con.con.execute(con.compile(expr)).df()
 

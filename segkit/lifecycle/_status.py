@@ -139,7 +139,8 @@ def activity_stretches(snap: Snapshot, threshold: int) -> ir.Table:
 
     def build() -> ir.Table:
         days = snap.purchase_days()
-        starts = (days.gap_days.isnull() | (days.gap_days > threshold)).cast("int64")
+        # ifelse, not a cast: PostgreSQL cannot cast a boolean to bigint.
+        starts = (days.gap_days.isnull() | (days.gap_days > threshold)).ifelse(1, 0)
         days = days.mutate(new=starts)
         window = ibis.cumulative_window(group_by="customer_id", order_by="day_number")
         days = days.mutate(stretch=days.new.sum().over(window))
