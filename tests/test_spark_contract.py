@@ -134,3 +134,24 @@ def adversarial_frame() -> pd.DataFrame:
         }
     )
     return pd.concat([frame, frame.iloc[[1]]], ignore_index=True)
+
+
+@pytest.mark.parametrize("name", ["rfm", "abc_xyz", "customer_status", "cohorts", "btyd_summary"])
+def test_a_spark_dataframe_runs_the_analyses_end_to_end(spark, sample_parquet, name: str) -> None:
+    """From a PySpark DataFrame through the contract to the analyses, with DuckDB's results."""
+    from test_engine_backends import check_parity  # tests/ is on sys.path
+
+    path, duck = sample_parquet
+    tx = _spark_transactions(spark, str(path))
+    check_parity(name, duck, tx)
+    assert tx._data is None and tx._arrow is None  # the transactions never came to the driver
+
+
+_SPARK_TX: dict = {}
+
+
+def _spark_transactions(spark, path: str) -> segkit.Transactions:
+    # One contract run shared by the parametrized cases (each Spark job costs seconds on 2 cores).
+    if path not in _SPARK_TX:
+        _SPARK_TX[path] = segkit.read_transactions(spark.read.parquet(path))
+    return _SPARK_TX[path]
