@@ -1,4 +1,7 @@
-"""The engine layer: transactions into per-customer and per-period aggregates, as Ibis expressions run on DuckDB."""
+"""The engine layer: transactions into per-customer and per-period aggregates.
+
+The aggregates are Ibis expressions, run where the data lives (DuckDB, PostgreSQL, Spark).
+"""
 
 from ._aggregates import (
     PERIODS,
