@@ -19,7 +19,7 @@ from .._errors import ParameterError, check_choice
 from .._validation import DateLike
 from ..io import Transactions, parse_date_param
 from ..io._contract import as_transactions
-from ._snapshot import Snapshot, snapshot
+from ._snapshot import Snapshot, customer_keys, snapshot
 from ._table import (
     _PANDAS_FREQ,  # noqa: F401 - still imported from here by segkit.value; segkit.period_end replaces it
     _STR,
@@ -28,6 +28,7 @@ from ._table import (
     calendar,
     check_period,
     period_end,
+    period_ordinal,
     period_start,
     timestamp,
     to_frame,
@@ -143,10 +144,9 @@ def _customer_summary(snap: Snapshot) -> pd.DataFrame:
     for col, name in (("category", "n_categories"), ("channel", "n_channels")):
         if snap.has(col):
             expr = _join_count(expr, purchases.select("customer_id", key=purchases[col]), name)
-    out = to_frame(expr.order_by("customer_id"))
+    out = snap.customer_frame(expr)
     n_total = len(out)
-    out["customer_id"] = out["customer_id"].astype(_STR)
-    out = out.loc[out["n_orders"] > 0].set_index("customer_id")
+    out = out.loc[out["n_orders"].to_numpy() > 0]
     for col in ("revenue", "gross_revenue", "returns_amount", "margin"):
         if col in out:
             out[col] = _numbers(out[col]).round(2)
@@ -209,22 +209,28 @@ def customer_window_totals(data: Data, *, start: DateLike, as_of: DateLike | Non
     begin = period_start(pd.Timestamp(start), "day")
     t = snap.table()
     t = t.filter(t.order_date >= timestamp(begin))
-    t = t.mutate(day=t.order_date.date())
-    buy = ~t.is_return
-    metrics: dict[str, ir.Value] = {"revenue": t.amount.sum().round(2)}
-    if snap.has("margin"):
-        metrics["margin"] = t.margin.sum().round(2)
-    if snap.has("quantity"):
-        metrics["quantity"] = t.quantity.sum(where=buy)
-    daily = t.group_by(["customer_id", "day"]).aggregate(**metrics)
-    totals = daily.group_by("customer_id").aggregate(**{name: daily[name].sum() for name in metrics})
-    orders = t.filter(buy).select("customer_id", "day", "order_id").distinct()
-    orders = orders.group_by("customer_id").aggregate(n_orders=ibis._.count())
-    # The inner join keeps the customers with a purchase order in the window.
-    joined = totals.join(orders, "customer_id")
-    out = to_frame(joined.order_by("customer_id"))
-    out["customer_id"] = out["customer_id"].astype("str")
-    out = out.set_index("customer_id")
+    # One scan of the lines: orders per customer and day first, so that days and distinct orders both
+    # come from that one (much smaller) grouping.
+    line_sums: dict[str, ir.Value] = {"amount": t.amount.sum()}
+    for name in ("margin", "quantity"):
+        if snap.has(name):
+            line_sums[name] = t[name].sum()
+    od = t.group_by(["customer_id", t.order_date.date().name("day"), "order_id", "is_return"]).aggregate(
+        **line_sums
+    )
+    buy = ~od.is_return
+    metrics: dict[str, ir.Value] = {"revenue": od.amount.sum().round(2)}
+    if "margin" in line_sums:
+        metrics["margin"] = od.margin.sum().round(2)
+    if "quantity" in line_sums:
+        metrics["quantity"] = od.quantity.sum(where=buy)
+    daily = od.group_by(["customer_id", "day"]).aggregate(n_orders=od.order_id.count(where=buy), **metrics)
+    totals = daily.group_by("customer_id").aggregate(
+        n_orders=daily.n_orders.sum(), **{name: daily[name].sum() for name in metrics}
+    )
+    # Only the customers with a purchase order in the window.
+    totals = totals.filter(totals.n_orders > 0)
+    out = snap.customer_frame(totals)
     columns = ["revenue", "n_orders", *(["margin"] if "margin" in metrics else [])]
     columns += ["quantity"] if "quantity" in metrics else []
     out = out[columns]
@@ -456,16 +462,20 @@ def customer_period_matrix(
     sparse = customer_period_table(snap, period)
     if start is not None:
         sparse = sparse.filter(sparse.period >= timestamp(period_start(pd.Timestamp(start), period)))
-    frame = to_frame(sparse.select("customer_id", "period", *metrics))
     periods = calendar(period, pd.Timestamp(start) if start is not None else snap.first_date, snap.as_of)
-    ids = frame["customer_id"].astype(_STR)
-    customers = pd.Index(
-        ids[frame["n_orders"].to_numpy() > 0].unique() if "n_orders" in frame else ids.unique()
-    )
-    customers = pd.Index(customers, dtype=_STR).sort_values()
-    rows = customers.get_indexer(ids)
-    cols = periods.get_indexer(pd.to_datetime(frame["period"]).astype("datetime64[ns]"))
-    inside = (rows >= 0) & (cols >= 0)
+    # Customers travel as compact keys and periods as offsets on the calendar: pandas only sees integers.
+    keys, ids = customer_keys(snap.transactions)
+    joined = sparse.join(keys, "customer_id")
+    offset = period_ordinal(joined.period, period) - period_ordinal(periods[0], period)
+    frame = to_frame(joined.select("ckey", offset.name("col"), *metrics))
+    ckey = frame["ckey"].to_numpy(dtype=np.int64)
+    cols = frame["col"].to_numpy(dtype=np.int64)
+    buyers = ckey[frame["n_orders"].to_numpy() > 0] if "n_orders" in frame else ckey
+    members = np.unique(buyers)
+    rows = np.searchsorted(members, ckey).clip(max=max(len(members) - 1, 0))
+    inside = (cols >= 0) & (cols < len(periods))
+    inside &= members[rows] == ckey if len(members) else np.zeros(len(ckey), dtype=bool)
+    customers = ids.take(members)
     index = pd.Index(customers, name="customer_id")
     columns = pd.DatetimeIndex(periods, name="period")
     out: dict[str, pd.DataFrame] = {}
@@ -660,9 +670,7 @@ def customer_gaps(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
         gap_mean_days=gaps.gap_days.mean(),
         n_gaps=gaps.gap_days.count(),
     )
-    out = to_frame(expr.order_by("customer_id"))
-    out["customer_id"] = out["customer_id"].astype(_STR)
-    out = out.set_index("customer_id")
+    out = snap.customer_frame(expr)
     out["gap_median_days"] = out["gap_median_days"].astype(float)
     out["gap_mean_days"] = out["gap_mean_days"].astype(float).round(2)
     out["n_gaps"] = out["n_gaps"].astype("int64")

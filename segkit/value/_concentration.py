@@ -144,9 +144,12 @@ def to_cents(values: np.ndarray) -> np.ndarray:
 
 def ranked(values: pd.DataFrame) -> pd.DataFrame:
     """Sort by value (largest first) then customer id, and add rank, shares and customer share."""
-    frame = values.reset_index()
-    frame = frame.sort_values(["value", "customer_id"], ascending=[False, True], kind="mergesort")
-    frame = frame.set_index("customer_id")
+    frame = values if values.index.is_monotonic_increasing else values.sort_index(kind="mergesort")
+    # A stable sort on the value alone keeps the id order within ties: one numeric sort instead of a
+    # two-key sort on text ids.
+    order = np.argsort(-frame["value"].to_numpy(dtype=float), kind="stable")
+    frame = frame.iloc[order]
+    frame.index.name = "customer_id"
     cents = to_cents(frame["value"].to_numpy())
     positive = np.where(cents > 0, cents, 0.0)
     total = positive.sum()

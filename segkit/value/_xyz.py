@@ -10,7 +10,7 @@ engine layer (:func:`segkit.customer_period_matrix`); the statistics are numpy o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from ..engine import (
     customer_summary,
     date_range,
     period_start,
+    snapshot,
 )
 from ..io._contract import Transactions, as_transactions
 from ._concentration import check_thresholds
@@ -303,7 +304,29 @@ def xyz(
         raise ParameterError(f"min_periods ({min_periods}) cannot exceed n_periods ({n_periods}).")
 
     tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
+    snap = snapshot(tx, as_of=as_of)
+    # ABC-XYZ asks for the same XYZ as the XYZ page: computed once per snapshot, each caller gets a copy.
+    key = ("xyz", method, period, n_periods, measure, tuple(thresholds), count_from, min_periods, ddof)
+    args = (method, period, n_periods, measure, high, low, count_from, min_periods, ddof)
+    result = snap.cached(key, lambda: _xyz(tx, snap.as_of, *args))
+    return replace(
+        result, table_=result.table_.copy(), summary_=result.summary_.copy(), periods_=result.periods_.copy()
+    )
+
+
+def _xyz(
+    tx: Transactions,
+    as_of: pd.Timestamp,
+    method: str,
+    period: str,
+    n_periods: int,
+    measure: str,
+    high: float,
+    low: float,
+    count_from: str,
+    min_periods: int,
+    ddof: int,
+) -> XYZResult:
     start, end = xyz_window(tx, period=period, n_periods=n_periods, as_of=as_of)
     column = MEASURES[measure]
     grid = customer_period_matrix(
