@@ -24,6 +24,7 @@ from ._table import (
     _PANDAS_FREQ,  # noqa: F401 - still imported from here by segkit.value; segkit.period_end replaces it
     _STR,
     PERIODS,
+    _state,
     _table,
     calendar,
     check_period,
@@ -118,35 +119,59 @@ def customer_summary(data: Data, *, as_of: DateLike | None = None) -> pd.DataFra
 def _customer_summary(snap: Snapshot) -> pd.DataFrame:
     as_of = snap.as_of
     t = snap.table()
-    buy = ~t.is_return
-    metrics: dict[str, ir.Value] = {
-        "first_purchase": t.order_date.min(where=buy),
-        "last_purchase": t.order_date.max(where=buy),
-        "revenue": t.amount.sum(),
-        "gross_revenue": t.amount.sum(where=buy),
-        "returns_amount": -t.amount.sum(where=t.is_return),
+    # One scan of the lines into orders (a purchase and a return under one order id stay apart), then
+    # customers from the orders: distinct order counts become plain counts, with no second scan or join.
+    line_sums: dict[str, ir.Value] = {
+        "first": t.order_date.min(),
+        "last": t.order_date.max(),
+        "amount": t.amount.sum(),
     }
-    if snap.has("margin"):
-        metrics["margin"] = t.margin.sum()
-    if snap.has("quantity"):
-        metrics["quantity"] = t.quantity.sum(where=buy)
-    expr = t.group_by("customer_id").aggregate(**metrics)
-    # Purchase and return orders in one distinct pass; purchase days from the shared purchase-days table.
-    orders = t.select("customer_id", "order_id", "is_return").distinct()
-    orders = orders.group_by("customer_id").aggregate(
-        n_orders=orders.count(where=~orders.is_return), n_returns=orders.count(where=orders.is_return)
-    )
+    for name in ("margin", "quantity"):
+        if snap.has(name):
+            line_sums[name] = t[name].sum()
+    mixes = {
+        name: col for col, name in (("category", "n_categories"), ("channel", "n_channels")) if snap.has(col)
+    }
+    # Distinct categories and channels ride along the same scan as bit sets (a handful of values each),
+    # instead of a distinct (customer, value) grouping with millions of groups per column.
+    bit_sets = {name: _value_bits(snap, t, col) for name, col in mixes.items()}
+    masked = {name: bits for name, bits in bit_sets.items() if bits is not None}
+    for name, bits in masked.items():
+        line_sums[name] = bits.bit_or()
+    orders = t.group_by(["customer_id", "order_id", "is_return"]).aggregate(**line_sums)
+    buy, ret = ~orders.is_return, orders.is_return
+    metrics: dict[str, ir.Value] = {
+        "first_purchase": orders["first"].min(where=buy),
+        "last_purchase": orders["last"].max(where=buy),
+        "revenue": orders.amount.sum(),
+        "gross_revenue": orders.amount.sum(where=buy),
+        "returns_amount": -orders.amount.sum(where=ret),
+        "n_orders": orders.count(where=buy),
+        "n_returns": orders.count(where=ret),
+    }
+    if "margin" in line_sums:
+        metrics["margin"] = orders.margin.sum()
+    if "quantity" in line_sums:
+        metrics["quantity"] = orders.quantity.sum(where=buy)
+    for name in masked:
+        metrics[name] = orders[name].bit_or(where=buy)
+    expr = orders.group_by("customer_id").aggregate(**metrics)
     days = snap.purchase_days()
     days = days.group_by("customer_id").aggregate(n_purchase_days=days.count())
-    expr = _join_columns(expr, orders, ["n_orders", "n_returns"])
     expr = _join_columns(expr, days, ["n_purchase_days"])
-    purchases = t.filter(buy)
-    for col, name in (("category", "n_categories"), ("channel", "n_channels")):
-        if snap.has(col):
-            expr = _join_count(expr, purchases.select("customer_id", key=purchases[col]), name)
+    many = {name: col for name, col in mixes.items() if name not in masked}
+    if many:
+        purchases = t.filter(~t.is_return)
+        counted = purchases.group_by("customer_id").aggregate(
+            **{name: purchases[col].nunique() for name, col in many.items()}
+        )
+        expr = _join_columns(expr, counted, list(many))
     out = snap.customer_frame(expr)
     n_total = len(out)
     out = out.loc[out["n_orders"].to_numpy() > 0]
+    for name in masked:
+        bits = pd.to_numeric(out[name], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+        out[name] = np.bitwise_count(bits.view(np.uint64)).astype("int64")
     for col in ("revenue", "gross_revenue", "returns_amount", "margin"):
         if col in out:
             out[col] = _numbers(out[col]).round(2)
@@ -295,6 +320,31 @@ def last_purchase_and_revenue(data: Data, *, as_of: DateLike | None = None, mont
     out["last_purchase"] = pd.to_datetime(out["last_purchase"]).astype("datetime64[ns]")
     out[name] = pd.to_numeric(out[name], errors="coerce").astype(float)
     return out
+
+
+#: Most distinct values a column may have for its per-customer distinct count to run as a bit set.
+_MAX_BITS = 63
+
+
+def _value_bits(snap: Snapshot, t: ir.Table, column: str) -> ir.Value | None:
+    """``1 << code`` of each line's value of a low-cardinality column (NULL stays NULL), or None.
+
+    The distinct values are looked up once per transactions object; a column with more than
+    :data:`_MAX_BITS` of them returns None and is counted with a distinct aggregate instead.
+    """
+    caches = _state(snap.transactions).caches
+    key = ("distinct_values", column)
+    if key not in caches:
+        lines = _table(snap.transactions)
+        found = to_frame(lines.select(column).distinct().limit(_MAX_BITS + 2))[column].dropna().tolist()
+        caches[key] = sorted(found) if len(found) <= _MAX_BITS else None
+    values = caches[key]
+    if values is None:
+        return None
+    if not values:
+        return ibis.null("int64")
+    code = t[column].cases(*[(v, ibis.literal(i, "int64")) for i, v in enumerate(values)], else_=None)
+    return ibis.literal(1, "int64") << code
 
 
 def _join_columns(expr: ir.Table, other: ir.Table, names: list[str]) -> ir.Table:

@@ -240,9 +240,12 @@ def rfm(
             edges[dim] = _edges_from_scores(values, scores[dim], bins, lower_is_better)
             methods[dim] = "quantile"
         table[score_col] = scores[dim]
-    table["rfm_cell"] = (
-        table["r_score"].astype(str) + table["f_score"].astype(str) + table["m_score"].astype(str)
-    ).astype("str")
+    # The cell code as text through a lookup of the (at most 999) codes, not three string casts per row.
+    digits = (
+        table["r_score"].to_numpy() * 100 + table["f_score"].to_numpy() * 10 + table["m_score"].to_numpy()
+    )
+    cells = np.asarray([f"{code:03d}" for code in range(1000)], dtype=object)
+    table["rfm_cell"] = pd.Series(cells[digits], index=table.index).astype("str")
 
     thresholds = _thresholds(table, bins)
     # Where each dimension's thresholds come from: the scale is the methodology's, the cut rule is not.

@@ -314,7 +314,17 @@ def _customer_table(abc_result: ABCResult, xyz_result: XYZResult, strategy: pd.S
     abc_table = abc_result.table_
     table = pd.DataFrame(index=abc_table.index)
     table["abc_class"] = abc_table["abc_class"]
-    xyz_class = xyz_result.table_["xyz_class"].reindex(table.index)
+    # One lookup of the ABC customers among the XYZ ones, then positional takes for every column.
+    xyz_table = xyz_result.table_
+    at = xyz_table.index.get_indexer(table.index)
+    found = at >= 0
+    safe = np.where(found, at, 0)
+
+    def column(name: str) -> np.ndarray:
+        values = xyz_table[name].to_numpy(dtype=object if name == "xyz_class" else float)
+        return np.where(found, values[safe] if len(values) else None, None if name == "xyz_class" else np.nan)
+
+    xyz_class = pd.Series(column("xyz_class"), index=table.index)
     table["xyz_class"] = xyz_class.fillna("inactive").astype("str")
     plain = table["abc_class"].isin(list("ABC")) & table["xyz_class"].isin(list("XYZ"))
     cell = np.where(plain, table["abc_class"] + table["xyz_class"], table["xyz_class"])
@@ -322,8 +332,8 @@ def _customer_table(abc_result: ABCResult, xyz_result: XYZResult, strategy: pd.S
     table["cell"] = pd.array(cell, dtype="str")
     table["value"] = abc_table["value"]
     table["revenue"] = abc_table["revenue"] if "revenue" in abc_table else abc_table["value"]
-    table["regularity"] = xyz_result.table_["regularity"].reindex(table.index)
-    table["cv"] = xyz_result.table_["cv"].reindex(table.index)
+    table["regularity"] = column("regularity").astype(float)
+    table["cv"] = column("cv").astype(float)
     table["strategy"] = table["cell"].map(strategy).astype("str")
     table.attrs.update(abc_table.attrs)
     return table
