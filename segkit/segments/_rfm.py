@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine import as_of_date, customer_summary
+from ..engine import Snapshot, customer_summary, snapshot
 from ..io._contract import Transactions, as_transactions
 
 __all__ = ["DIMENSIONS", "RECENCY_BANDS", "RFMResult", "rfm"]
@@ -102,7 +102,7 @@ class RFMResult:
 
 
 def rfm(
-    data: Transactions | pd.DataFrame,
+    data: Transactions | pd.DataFrame | Snapshot,
     *,
     as_of: Any = None,
     bins: int = 5,
@@ -115,8 +115,9 @@ def rfm(
 
     Parameters
     ----------
-    data : Transactions or DataFrame
-        Canonical transactions (see :func:`segkit.read_transactions`).
+    data : Transactions, DataFrame or Snapshot
+        Canonical transactions (see :func:`segkit.read_transactions`), or a :func:`segkit.snapshot` (its date
+        and window apply).
     as_of : date-like, optional
         Analysis date (exclusive); defaults to the day after the last transaction, never today.
     bins : int
@@ -198,9 +199,12 @@ def rfm(
     check_choice("recency", recency, RECENCY_METHODS)
     fixed = _check_breakpoints(breakpoints, bins)
     bands = _check_bands(recency_bands, bins)
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    summary = customer_summary(tx, as_of=as_of)
+    if isinstance(data, Snapshot):
+        snap = data if as_of is None else data.at(as_of)
+    else:
+        snap = snapshot(as_transactions(data), as_of=as_of)
+    tx, as_of = snap.transactions, snap.as_of
+    summary = customer_summary(snap)
     if summary.empty:
         raise ParameterError(
             f"No customer has a purchase before as_of={as_of.date()}; there is nothing to score. "

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine import as_of_date
-from ..io._contract import Transactions, as_transactions
+from ..engine import Snapshot, as_of_date
+from ..io._contract import Transactions
 from ._abc import D_ACTION, METHODOLOGY_THRESHOLDS, ABCResult, abc
+from ._concentration import transactions_of
 from ._xyz import XYZResult, xyz
 
 __all__ = ["ABCXYZResult", "abc_xyz", "default_strategies"]
@@ -191,7 +192,7 @@ class ABCXYZResult:
 
 
 def abc_xyz(
-    data: Transactions | pd.DataFrame,
+    data: Transactions | pd.DataFrame | Snapshot,
     *,
     value: str = "revenue",
     method: str = "cumulative",
@@ -215,8 +216,8 @@ def abc_xyz(
 
     Parameters
     ----------
-    data : Transactions or DataFrame
-        Canonical transactions.
+    data : Transactions, DataFrame or Snapshot
+        Canonical transactions, or a :func:`segkit.snapshot` without a window (its date applies).
     value, method, abc_thresholds, multipliers, d_rule, d_margin_rate
         The ABC axis and group D; see :func:`segkit.abc` (``abc_thresholds`` is its ``thresholds``).
     xyz_method, period, n_periods, measure, xyz_thresholds, count_from, min_periods, ddof
@@ -270,7 +271,9 @@ def abc_xyz(
     C          1  0  0
     """
     check_choice("abc_window", abc_window, ("xyz", "all"))
-    tx = as_transactions(data)
+    if isinstance(data, Snapshot) and as_of is None:
+        as_of = data.as_of
+    tx = transactions_of(data)
     as_of = as_of_date(tx, as_of)
     xyz_result = xyz(
         tx,

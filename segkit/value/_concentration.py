@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice
-from ..engine import as_of_date, customer_summary, customer_window_totals
+from ..engine import Snapshot, as_of_date, customer_summary, customer_window_totals
 from ..io._contract import Transactions, as_transactions
 
 __all__ = ["Concentration", "as_percent", "concentration", "pareto_curve"]
@@ -60,7 +60,11 @@ def customer_values(
     check_choice("value", value, VALUES)
     if isinstance(data, pd.Series):
         return _values_from_series(data, value=value, as_of=as_of, start=start)
-    tx = as_transactions(data)
+    if isinstance(data, Snapshot):
+        # A snapshot brings its date and window; explicit arguments still win.
+        as_of = data.as_of if as_of is None else as_of
+        start = data.start if start is None else start
+    tx = transactions_of(data)
     if value in ("margin", "quantity") and not tx.has(value):
         how = (
             "margin='<profit column>' or cost='<cost column>' (margin = amount - cost)"
@@ -130,6 +134,11 @@ def _values_from_series(series: pd.Series, *, value: str, as_of: Any, start: Any
     out["value"] = out[value]
     out.attrs.update(value=value, as_of=None, start=None)
     return out
+
+
+def transactions_of(data: Any) -> Transactions:
+    """The transactions behind ``data``: a snapshot's own, or the data contract's reading of a frame."""
+    return data.transactions if isinstance(data, Snapshot) else as_transactions(data)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import pandas as pd
 from .._errors import ParameterError, check_choice
 from ..engine import (
     PERIODS,
+    Snapshot,
     as_of_date,
     customer_period_matrix,
     customer_summary,
@@ -26,8 +27,8 @@ from ..engine import (
     period_start,
     snapshot,
 )
-from ..io._contract import Transactions, as_transactions
-from ._concentration import check_thresholds
+from ..io._contract import Transactions
+from ._concentration import check_thresholds, transactions_of
 
 __all__ = [
     "CV_THRESHOLDS",
@@ -178,7 +179,8 @@ def xyz_window(
     """
     check_choice("period", period, tuple(PERIODS))
     n_periods = _check_int("n_periods", n_periods, minimum=2)
-    tx = as_transactions(data)
+    tx = _unwindowed(data)
+    as_of = data.as_of if isinstance(data, Snapshot) and as_of is None else as_of
     as_of = as_of_date(tx, as_of)
     end = period_start(as_of, period)
     start = pd.date_range(end=end, periods=n_periods + 1, freq=_FREQ[period])[0]
@@ -193,7 +195,7 @@ def xyz_window(
 
 
 def xyz(
-    data: Transactions | pd.DataFrame,
+    data: Transactions | pd.DataFrame | Snapshot,
     *,
     method: str = "frequency",
     period: str = "month",
@@ -209,8 +211,8 @@ def xyz(
 
     Parameters
     ----------
-    data : Transactions or DataFrame
-        Canonical transactions.
+    data : Transactions, DataFrame or Snapshot
+        Canonical transactions, or a :func:`segkit.snapshot` without a window (its date applies).
     method : {"frequency", "cv"}
         ``"frequency"`` (default, the methodology's definition for clients): the **regularity**, the share
         of counted periods in which the customer bought (``active_periods / n_periods``). X if it is at
@@ -303,7 +305,8 @@ def xyz(
     if min_periods > n_periods:
         raise ParameterError(f"min_periods ({min_periods}) cannot exceed n_periods ({n_periods}).")
 
-    tx = as_transactions(data)
+    tx = _unwindowed(data)
+    as_of = data.as_of if isinstance(data, Snapshot) and as_of is None else as_of
     snap = snapshot(tx, as_of=as_of)
     # ABC-XYZ asks for the same XYZ as the XYZ page: computed once per snapshot, each caller gets a copy.
     key = ("xyz", method, period, n_periods, measure, tuple(thresholds), count_from, min_periods, ddof)
@@ -371,6 +374,16 @@ def _xyz(
         as_of=as_of,
         method=method,
     )
+
+
+def _unwindowed(data: Any) -> Transactions:
+    # XYZ has its own window (the last n_periods complete periods); a snapshot's window would fight it.
+    if isinstance(data, Snapshot) and data.start is not None:
+        raise ParameterError(
+            f"xyz counts the last n_periods complete periods itself; the snapshot given starts on "
+            f"{data.start.date()}. Pass a snapshot without window= (or the transactions) and set n_periods."
+        )
+    return transactions_of(data)
 
 
 def _check_bands(bands: Any) -> tuple[float, float]:
