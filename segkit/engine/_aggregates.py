@@ -353,19 +353,6 @@ def _join_columns(expr: ir.Table, other: ir.Table, names: list[str]) -> ir.Table
     return joined.select(*[joined[c] for c in expr.columns], *[joined[n].coalesce(0).name(n) for n in names])
 
 
-def _join_count(
-    expr: ir.Table, pairs: ir.Table, name: str, keys: tuple[str, ...] = ("customer_id",)
-) -> ir.Table:
-    """Add ``name`` = the number of distinct ``key`` values per group, computed as distinct-then-count.
-
-    DuckDB evaluates ``COUNT(DISTINCT ...) FILTER`` per group with a hash set each, which is several times
-    slower on a few hundred thousand customers than counting the rows of a ``SELECT DISTINCT``.
-    """
-    counted = pairs.distinct().group_by(list(keys)).aggregate(**{name: ibis._.count()})
-    joined = expr.left_join(counted, [expr[k] == counted[k] for k in keys])
-    return joined.select(*[joined[c] for c in expr.columns], joined[name].coalesce(0).name(name))
-
-
 def customer_periods(
     data: Data,
     *,
@@ -463,17 +450,21 @@ def _customer_periods(snap: Snapshot, period: str, start: Any, customers: Any) -
         customers = pd.Index(pd.Series(list(customers), dtype="str")).unique()
         t = t.filter(t.customer_id.isin(list(customers)))
     t = t.mutate(period=t.order_date.truncate(unit))
-    buy = ~t.is_return
-    metrics: dict[str, ir.Value] = {
-        "revenue": t.amount.sum().round(2),
-        "gross_revenue": t.amount.sum(where=buy).coalesce(0.0).round(2),
-    }
+    # Orders per customer and period first (one scan), then periods: distinct purchase orders become a
+    # plain count, with no second scan and join.
+    line_sums: dict[str, ir.Value] = {"amount": t.amount.sum()}
     if snap.has("margin"):
-        metrics["margin"] = t.margin.sum().round(2)
-    sparse = t.group_by(["customer_id", "period"]).aggregate(**metrics)
-    purchases = t.filter(buy)
-    keys = ("customer_id", "period")
-    return _join_count(sparse, purchases.select(*keys, key=purchases.order_id), "n_orders", keys)
+        line_sums["margin"] = t.margin.sum()
+    orders = t.group_by(["customer_id", "period", "order_id", "is_return"]).aggregate(**line_sums)
+    buy = ~orders.is_return
+    metrics: dict[str, ir.Value] = {
+        "revenue": orders.amount.sum().round(2),
+        "gross_revenue": orders.amount.sum(where=buy).coalesce(0.0).round(2),
+    }
+    if "margin" in line_sums:
+        metrics["margin"] = orders.margin.sum().round(2)
+    metrics["n_orders"] = orders.count(where=buy)
+    return orders.group_by(["customer_id", "period"]).aggregate(**metrics)
 
 
 def customer_period_matrix(
