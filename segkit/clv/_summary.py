@@ -112,10 +112,10 @@ def btyd_summary(
     obs_end = snap.as_of - _DAY
     cal_end = None if calibration_end is None else _resolve_calibration_end(snap, calibration_end, obs_end)
     end = obs_end if cal_end is None else cal_end
-    rows = snap.to_pandas(_summary_query(snap, unit, end))
+    rows = snap.customer_frame(_summary_query(snap, unit, end))
     holdout_only = int((rows["n_cal"] == 0).sum())
-    rows = rows.loc[rows["n_cal"] > 0]
-    index = pd.Index(rows["customer_id"].astype("str"), name="customer_id")
+    rows = rows.loc[rows["n_cal"].to_numpy() > 0]
+    index = rows.index
     repeats = rows["n_cal"].to_numpy(dtype=float) - 1
     first = rows["first_cal"].to_numpy(dtype=np.int64)
     # Period numbers count days (or Monday weeks), so their differences are the lengths in periods.
@@ -167,7 +167,7 @@ def _summary_query(snap: Snapshot, unit: str, cal_end: pd.Timestamp) -> ir.Table
         n_hold=periods.count(where=hold),
         hold_mean=periods.spend.mean(where=hold),
     )
-    return summary.order_by("customer_id")
+    return summary
 
 
 def _check_period(period: str) -> str:

@@ -19,15 +19,17 @@ from .._errors import ParameterError, check_choice
 from .._validation import DateLike
 from ..io import Transactions, parse_date_param
 from ..io._contract import as_transactions
-from ._snapshot import Snapshot, snapshot
+from ._snapshot import Snapshot, customer_keys, snapshot
 from ._table import (
     _PANDAS_FREQ,  # noqa: F401 - still imported from here by segkit.value; segkit.period_end replaces it
     _STR,
     PERIODS,
+    _state,
     _table,
     calendar,
     check_period,
     period_end,
+    period_ordinal,
     period_start,
     timestamp,
     to_frame,
@@ -117,36 +119,59 @@ def customer_summary(data: Data, *, as_of: DateLike | None = None) -> pd.DataFra
 def _customer_summary(snap: Snapshot) -> pd.DataFrame:
     as_of = snap.as_of
     t = snap.table()
-    buy = ~t.is_return
-    metrics: dict[str, ir.Value] = {
-        "first_purchase": t.order_date.min(where=buy),
-        "last_purchase": t.order_date.max(where=buy),
-        "revenue": t.amount.sum(),
-        "gross_revenue": t.amount.sum(where=buy),
-        "returns_amount": -t.amount.sum(where=t.is_return),
+    # One scan of the lines into orders (a purchase and a return under one order id stay apart), then
+    # customers from the orders: distinct order counts become plain counts, with no second scan or join.
+    line_sums: dict[str, ir.Value] = {
+        "first": t.order_date.min(),
+        "last": t.order_date.max(),
+        "amount": t.amount.sum(),
     }
-    if snap.has("margin"):
-        metrics["margin"] = t.margin.sum()
-    if snap.has("quantity"):
-        metrics["quantity"] = t.quantity.sum(where=buy)
-    expr = t.group_by("customer_id").aggregate(**metrics)
-    # Purchase and return orders in one distinct pass; purchase days from the shared purchase-days table.
-    orders = t.select("customer_id", "order_id", "is_return").distinct()
-    orders = orders.group_by("customer_id").aggregate(
-        n_orders=orders.count(where=~orders.is_return), n_returns=orders.count(where=orders.is_return)
-    )
+    for name in ("margin", "quantity"):
+        if snap.has(name):
+            line_sums[name] = t[name].sum()
+    mixes = {
+        name: col for col, name in (("category", "n_categories"), ("channel", "n_channels")) if snap.has(col)
+    }
+    # Distinct categories and channels ride along the same scan as bit sets (a handful of values each),
+    # instead of a distinct (customer, value) grouping with millions of groups per column.
+    bit_sets = {name: _value_bits(snap, t, col) for name, col in mixes.items()}
+    masked = {name: bits for name, bits in bit_sets.items() if bits is not None}
+    for name, bits in masked.items():
+        line_sums[name] = bits.bit_or()
+    orders = t.group_by(["customer_id", "order_id", "is_return"]).aggregate(**line_sums)
+    buy, ret = ~orders.is_return, orders.is_return
+    metrics: dict[str, ir.Value] = {
+        "first_purchase": orders["first"].min(where=buy),
+        "last_purchase": orders["last"].max(where=buy),
+        "revenue": orders.amount.sum(),
+        "gross_revenue": orders.amount.sum(where=buy),
+        "returns_amount": -orders.amount.sum(where=ret),
+        "n_orders": orders.count(where=buy),
+        "n_returns": orders.count(where=ret),
+    }
+    if "margin" in line_sums:
+        metrics["margin"] = orders.margin.sum()
+    if "quantity" in line_sums:
+        metrics["quantity"] = orders.quantity.sum(where=buy)
+    for name in masked:
+        metrics[name] = orders[name].bit_or(where=buy)
+    expr = orders.group_by("customer_id").aggregate(**metrics)
     days = snap.purchase_days()
     days = days.group_by("customer_id").aggregate(n_purchase_days=days.count())
-    expr = _join_columns(expr, orders, ["n_orders", "n_returns"])
     expr = _join_columns(expr, days, ["n_purchase_days"])
-    purchases = t.filter(buy)
-    for col, name in (("category", "n_categories"), ("channel", "n_channels")):
-        if snap.has(col):
-            expr = _join_count(expr, purchases.select("customer_id", key=purchases[col]), name)
-    out = to_frame(expr.order_by("customer_id"))
+    many = {name: col for name, col in mixes.items() if name not in masked}
+    if many:
+        purchases = t.filter(~t.is_return)
+        counted = purchases.group_by("customer_id").aggregate(
+            **{name: purchases[col].nunique() for name, col in many.items()}
+        )
+        expr = _join_columns(expr, counted, list(many))
+    out = snap.customer_frame(expr)
     n_total = len(out)
-    out["customer_id"] = out["customer_id"].astype(_STR)
-    out = out.loc[out["n_orders"] > 0].set_index("customer_id")
+    out = out.loc[out["n_orders"].to_numpy() > 0]
+    for name in masked:
+        bits = pd.to_numeric(out[name], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+        out[name] = np.bitwise_count(bits.view(np.uint64)).astype("int64")
     for col in ("revenue", "gross_revenue", "returns_amount", "margin"):
         if col in out:
             out[col] = _numbers(out[col]).round(2)
@@ -209,22 +234,28 @@ def customer_window_totals(data: Data, *, start: DateLike, as_of: DateLike | Non
     begin = period_start(pd.Timestamp(start), "day")
     t = snap.table()
     t = t.filter(t.order_date >= timestamp(begin))
-    t = t.mutate(day=t.order_date.date())
-    buy = ~t.is_return
-    metrics: dict[str, ir.Value] = {"revenue": t.amount.sum().round(2)}
-    if snap.has("margin"):
-        metrics["margin"] = t.margin.sum().round(2)
-    if snap.has("quantity"):
-        metrics["quantity"] = t.quantity.sum(where=buy)
-    daily = t.group_by(["customer_id", "day"]).aggregate(**metrics)
-    totals = daily.group_by("customer_id").aggregate(**{name: daily[name].sum() for name in metrics})
-    orders = t.filter(buy).select("customer_id", "day", "order_id").distinct()
-    orders = orders.group_by("customer_id").aggregate(n_orders=ibis._.count())
-    # The inner join keeps the customers with a purchase order in the window.
-    joined = totals.join(orders, "customer_id")
-    out = to_frame(joined.order_by("customer_id"))
-    out["customer_id"] = out["customer_id"].astype("str")
-    out = out.set_index("customer_id")
+    # One scan of the lines: orders per customer and day first, so that days and distinct orders both
+    # come from that one (much smaller) grouping.
+    line_sums: dict[str, ir.Value] = {"amount": t.amount.sum()}
+    for name in ("margin", "quantity"):
+        if snap.has(name):
+            line_sums[name] = t[name].sum()
+    od = t.group_by(["customer_id", t.order_date.date().name("day"), "order_id", "is_return"]).aggregate(
+        **line_sums
+    )
+    buy = ~od.is_return
+    metrics: dict[str, ir.Value] = {"revenue": od.amount.sum().round(2)}
+    if "margin" in line_sums:
+        metrics["margin"] = od.margin.sum().round(2)
+    if "quantity" in line_sums:
+        metrics["quantity"] = od.quantity.sum(where=buy)
+    daily = od.group_by(["customer_id", "day"]).aggregate(n_orders=od.order_id.count(where=buy), **metrics)
+    totals = daily.group_by("customer_id").aggregate(
+        n_orders=daily.n_orders.sum(), **{name: daily[name].sum() for name in metrics}
+    )
+    # Only the customers with a purchase order in the window.
+    totals = totals.filter(totals.n_orders > 0)
+    out = snap.customer_frame(totals)
     columns = ["revenue", "n_orders", *(["margin"] if "margin" in metrics else [])]
     columns += ["quantity"] if "quantity" in metrics else []
     out = out[columns]
@@ -292,23 +323,35 @@ def last_purchase_and_revenue(data: Data, *, as_of: DateLike | None = None, mont
     return out
 
 
+#: Most distinct values a column may have for its per-customer distinct count to run as a bit set.
+_MAX_BITS = 63
+
+
+def _value_bits(snap: Snapshot, t: ir.Table, column: str) -> ir.Value | None:
+    """``1 << code`` of each line's value of a low-cardinality column (NULL stays NULL), or None.
+
+    The distinct values are looked up once per transactions object; a column with more than
+    :data:`_MAX_BITS` of them returns None and is counted with a distinct aggregate instead.
+    """
+    caches = _state(snap.transactions).caches
+    key = ("distinct_values", column)
+    if key not in caches:
+        lines = _table(snap.transactions)
+        found = to_frame(lines.select(column).distinct().limit(_MAX_BITS + 2))[column].dropna().tolist()
+        caches[key] = sorted(found) if len(found) <= _MAX_BITS else None
+    values = caches[key]
+    if values is None:
+        return None
+    if not values:
+        return ibis.null("int64")
+    code = t[column].cases(*[(v, ibis.literal(i, "int64")) for i, v in enumerate(values)], else_=None)
+    return ibis.literal(1, "int64") << code
+
+
 def _join_columns(expr: ir.Table, other: ir.Table, names: list[str]) -> ir.Table:
     """Left-join per-customer counts onto ``expr``, a missing partner counting 0."""
     joined = expr.left_join(other, expr.customer_id == other.customer_id)
     return joined.select(*[joined[c] for c in expr.columns], *[joined[n].coalesce(0).name(n) for n in names])
-
-
-def _join_count(
-    expr: ir.Table, pairs: ir.Table, name: str, keys: tuple[str, ...] = ("customer_id",)
-) -> ir.Table:
-    """Add ``name`` = the number of distinct ``key`` values per group, computed as distinct-then-count.
-
-    DuckDB evaluates ``COUNT(DISTINCT ...) FILTER`` per group with a hash set each, which is several times
-    slower on a few hundred thousand customers than counting the rows of a ``SELECT DISTINCT``.
-    """
-    counted = pairs.distinct().group_by(list(keys)).aggregate(**{name: ibis._.count()})
-    joined = expr.left_join(counted, [expr[k] == counted[k] for k in keys])
-    return joined.select(*[joined[c] for c in expr.columns], joined[name].coalesce(0).name(name))
 
 
 def customer_periods(
@@ -408,17 +451,21 @@ def _customer_periods(snap: Snapshot, period: str, start: Any, customers: Any) -
         customers = pd.Index(pd.Series(list(customers), dtype="str")).unique()
         t = t.filter(t.customer_id.isin(list(customers)))
     t = t.mutate(period=t.order_date.truncate(unit))
-    buy = ~t.is_return
-    metrics: dict[str, ir.Value] = {
-        "revenue": t.amount.sum().round(2),
-        "gross_revenue": t.amount.sum(where=buy).coalesce(0.0).round(2),
-    }
+    # Orders per customer and period first (one scan), then periods: distinct purchase orders become a
+    # plain count, with no second scan and join.
+    line_sums: dict[str, ir.Value] = {"amount": t.amount.sum()}
     if snap.has("margin"):
-        metrics["margin"] = t.margin.sum().round(2)
-    sparse = t.group_by(["customer_id", "period"]).aggregate(**metrics)
-    purchases = t.filter(buy)
-    keys = ("customer_id", "period")
-    return _join_count(sparse, purchases.select(*keys, key=purchases.order_id), "n_orders", keys)
+        line_sums["margin"] = t.margin.sum()
+    orders = t.group_by(["customer_id", "period", "order_id", "is_return"]).aggregate(**line_sums)
+    buy = ~orders.is_return
+    metrics: dict[str, ir.Value] = {
+        "revenue": orders.amount.sum().round(2),
+        "gross_revenue": orders.amount.sum(where=buy).coalesce(0.0).round(2),
+    }
+    if "margin" in line_sums:
+        metrics["margin"] = orders.margin.sum().round(2)
+    metrics["n_orders"] = orders.count(where=buy)
+    return orders.group_by(["customer_id", "period"]).aggregate(**metrics)
 
 
 def customer_period_matrix(
@@ -457,16 +504,20 @@ def customer_period_matrix(
     sparse = customer_period_table(snap, period)
     if start is not None:
         sparse = sparse.filter(sparse.period >= timestamp(period_start(pd.Timestamp(start), period)))
-    frame = to_frame(sparse.select("customer_id", "period", *metrics))
     periods = calendar(period, pd.Timestamp(start) if start is not None else snap.first_date, snap.as_of)
-    ids = frame["customer_id"].astype(_STR)
-    customers = pd.Index(
-        ids[frame["n_orders"].to_numpy() > 0].unique() if "n_orders" in frame else ids.unique()
-    )
-    customers = pd.Index(customers, dtype=_STR).sort_values()
-    rows = customers.get_indexer(ids)
-    cols = periods.get_indexer(pd.to_datetime(frame["period"]).astype("datetime64[ns]"))
-    inside = (rows >= 0) & (cols >= 0)
+    # Customers travel as compact keys and periods as offsets on the calendar: pandas only sees integers.
+    keys, ids = customer_keys(snap.transactions)
+    joined = sparse.join(keys, "customer_id")
+    offset = period_ordinal(joined.period, period) - period_ordinal(periods[0], period)
+    frame = to_frame(joined.select("ckey", offset.name("col"), *metrics))
+    ckey = frame["ckey"].to_numpy(dtype=np.int64)
+    cols = frame["col"].to_numpy(dtype=np.int64)
+    buyers = ckey[frame["n_orders"].to_numpy() > 0] if "n_orders" in frame else ckey
+    members = np.unique(buyers)
+    rows = np.searchsorted(members, ckey).clip(max=max(len(members) - 1, 0))
+    inside = (cols >= 0) & (cols < len(periods))
+    inside &= members[rows] == ckey if len(members) else np.zeros(len(ckey), dtype=bool)
+    customers = ids.take(members)
     index = pd.Index(customers, name="customer_id")
     columns = pd.DatetimeIndex(periods, name="period")
     out: dict[str, pd.DataFrame] = {}
@@ -661,9 +712,7 @@ def customer_gaps(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
         gap_mean_days=gaps.gap_days.mean(),
         n_gaps=gaps.gap_days.count(),
     )
-    out = to_frame(expr.order_by("customer_id"))
-    out["customer_id"] = out["customer_id"].astype(_STR)
-    out = out.set_index("customer_id")
+    out = snap.customer_frame(expr)
     out["gap_median_days"] = out["gap_median_days"].astype(float)
     out["gap_mean_days"] = out["gap_mean_days"].astype(float).round(2)
     out["n_gaps"] = out["n_gaps"].astype("int64")

@@ -15,12 +15,14 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError
 from ..io import parse_date_param
 from ..io._contract import Transactions, as_transactions
 from ._table import (
+    _STR,
     _state,
     _table,
     attribute_columns,
@@ -33,7 +35,7 @@ from ._table import (
     to_frame,
 )
 
-__all__ = ["Snapshot", "snapshot"]
+__all__ = ["Snapshot", "customer_keys", "snapshot"]
 
 _DAY = pd.Timedelta(days=1)
 #: Snapshots kept per transactions object (a churn model visits a few dates; more would only hold memory).
@@ -85,6 +87,28 @@ def _resolve_start(window: Any, as_of: pd.Timestamp) -> pd.Timestamp | None:
             f"window starts on {start.date()}, not before as_of={as_of.date()}; nothing would be analysed."
         )
     return start
+
+
+def customer_keys(tx: Transactions) -> tuple[ir.Table, pd.Index]:
+    """The transactions' customer dictionary: each customer id once, with a compact integer key.
+
+    Keys number the ids in sorted order from 0, so a per-customer result sorted by key is sorted by id
+    and maps back to the user's ids with one ``take``. Built once per transactions object: the engine
+    groups on the ids, but per-customer results travel to pandas as integers (a million text ids cost
+    more to convert and align in pandas than the whole aggregate costs in DuckDB).
+
+    Returns the engine table (``customer_id``, ``ckey``) and the sorted ids as a pandas Index.
+    """
+    state = _state(tx)
+    found = state.caches.get("customer_keys")
+    if found is None:
+        ids = _table(tx).select("customer_id").distinct()
+        keyed = ids.mutate(ckey=ibis.row_number().over(order_by="customer_id"))
+        table = temp_table(state, keyed, "keys")
+        frame = to_frame(table.order_by("ckey").select("customer_id"))
+        index = pd.Index(frame["customer_id"].astype(_STR), name="customer_id")
+        found = state.caches["customer_keys"] = (table, index)
+    return found
 
 
 class Snapshot:
@@ -184,6 +208,18 @@ class Snapshot:
         """Run an engine expression (on this snapshot's tables) and return the result as a pandas frame."""
         return to_frame(expr)
 
+    def customer_frame(self, expr: ir.Table) -> pd.DataFrame:
+        """Run a per-customer expression (one row per ``customer_id``) into a frame indexed by customer id.
+
+        The rows come back sorted by id; the ids travel as the compact keys of :func:`customer_keys`.
+        """
+        keys, ids = customer_keys(self.transactions)
+        joined = expr.join(keys, "customer_id")
+        columns = [c for c in expr.columns if c != "customer_id"]
+        out = to_frame(joined.select("ckey", *columns).order_by("ckey"))
+        out.index = ids.take(out.pop("ckey").to_numpy(dtype=np.int64))
+        return out
+
     # -- shared aggregates --------------------------------------------------------------------------------
 
     def purchase_days(self) -> ir.Table:
@@ -198,8 +234,13 @@ class Snapshot:
         def build() -> ir.Table:
             t = self.table()
             t = t.filter(~t.is_return)
-            days = t.group_by(["customer_id", t.order_date.date().name("day")]).aggregate(
-                revenue=t.amount.sum().round(2), n_orders=t.order_id.nunique()
+            # Orders per day first, then days: DuckDB's COUNT(DISTINCT) keeps a hash set per group and was
+            # twice as slow as this two-step grouping on a million lines.
+            orders = t.group_by(["customer_id", t.order_date.date().name("day"), "order_id"]).aggregate(
+                amount=t.amount.sum()
+            )
+            days = orders.group_by(["customer_id", "day"]).aggregate(
+                revenue=orders.amount.sum().round(2), n_orders=orders.order_id.count()
             )
             days = days.mutate(day_number=days.day.epoch_days())
             prev = days.day_number.lag().over(ibis.window(group_by="customer_id", order_by="day_number"))

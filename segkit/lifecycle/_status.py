@@ -253,16 +253,21 @@ def customer_status(
     threshold, source = resolve_threshold(snap, inactivity_days)
     at_risk = _resolve_at_risk(at_risk_days, threshold)
     summary = customer_summary(snap)
-    gaps = snap.gaps()
-    lapses = gaps.filter(gaps.gap_days > threshold)
-    # The day that ends a lapse is the comeback; the latest one is what "reactivated" looks at.
-    lapses = lapses.group_by("customer_id").aggregate(
-        n_lapses=lapses.count(), last_comeback=lapses.day.max().cast("timestamp")
+    days = snap.purchase_days()
+    lapse = days.gap_days > threshold
+    # The day that ends a lapse is the comeback; the latest one is what "reactivated" looks at. Grouping
+    # all purchase days gives one row per customer with a purchase, the customers of the summary in the
+    # same order, so the two line up without an alignment on ids.
+    lapses = days.group_by("customer_id").aggregate(
+        n_lapses=days.count(where=lapse), last_comeback=days.day.max(where=lapse).cast("timestamp")
     )
-    lapses = snap.to_pandas(lapses).set_index("customer_id")
-    lapses.index = lapses.index.astype(summary.index.dtype)
-    n_lapses = lapses["n_lapses"].reindex(summary.index, fill_value=0)
-    comeback = pd.to_datetime(lapses["last_comeback"]).astype("datetime64[ns]").reindex(summary.index)
+    lapses = snap.customer_frame(lapses)
+    if len(lapses) != len(summary) or (len(summary) and lapses.index[-1] != summary.index[-1]):
+        lapses = lapses.reindex(summary.index)
+    n_lapses = pd.Series(lapses["n_lapses"].fillna(0).to_numpy(dtype="int64"), index=summary.index)
+    comeback = pd.Series(
+        pd.to_datetime(lapses["last_comeback"]).astype("datetime64[ns]").to_numpy(), index=summary.index
+    )
 
     recency = summary["recency_days"].to_numpy()
     since_first = (as_of - summary["first_purchase"].dt.normalize()).dt.days.to_numpy()

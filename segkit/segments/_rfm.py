@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine import as_of_date, customer_summary
+from ..engine import Snapshot, customer_summary, snapshot
 from ..io._contract import Transactions, as_transactions
 
 __all__ = ["DIMENSIONS", "RECENCY_BANDS", "RFMResult", "rfm"]
@@ -102,7 +102,7 @@ class RFMResult:
 
 
 def rfm(
-    data: Transactions | pd.DataFrame,
+    data: Transactions | pd.DataFrame | Snapshot,
     *,
     as_of: Any = None,
     bins: int = 5,
@@ -115,8 +115,9 @@ def rfm(
 
     Parameters
     ----------
-    data : Transactions or DataFrame
-        Canonical transactions (see :func:`segkit.read_transactions`).
+    data : Transactions, DataFrame or Snapshot
+        Canonical transactions (see :func:`segkit.read_transactions`), or a :func:`segkit.snapshot` (its date
+        and window apply).
     as_of : date-like, optional
         Analysis date (exclusive); defaults to the day after the last transaction, never today.
     bins : int
@@ -198,9 +199,12 @@ def rfm(
     check_choice("recency", recency, RECENCY_METHODS)
     fixed = _check_breakpoints(breakpoints, bins)
     bands = _check_bands(recency_bands, bins)
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
-    summary = customer_summary(tx, as_of=as_of)
+    if isinstance(data, Snapshot):
+        snap = data if as_of is None else data.at(as_of)
+    else:
+        snap = snapshot(as_transactions(data), as_of=as_of)
+    tx, as_of = snap.transactions, snap.as_of
+    summary = customer_summary(snap)
     if summary.empty:
         raise ParameterError(
             f"No customer has a purchase before as_of={as_of.date()}; there is nothing to score. "
@@ -240,9 +244,12 @@ def rfm(
             edges[dim] = _edges_from_scores(values, scores[dim], bins, lower_is_better)
             methods[dim] = "quantile"
         table[score_col] = scores[dim]
-    table["rfm_cell"] = (
-        table["r_score"].astype(str) + table["f_score"].astype(str) + table["m_score"].astype(str)
-    ).astype("str")
+    # The cell code as text through a lookup of the (at most 999) codes, not three string casts per row.
+    digits = (
+        table["r_score"].to_numpy() * 100 + table["f_score"].to_numpy() * 10 + table["m_score"].to_numpy()
+    )
+    cells = np.asarray([f"{code:03d}" for code in range(1000)], dtype=object)
+    table["rfm_cell"] = pd.Series(cells[digits], index=table.index).astype("str")
 
     thresholds = _thresholds(table, bins)
     # Where each dimension's thresholds come from: the scale is the methodology's, the cut rule is not.

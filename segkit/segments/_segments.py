@@ -404,9 +404,13 @@ def rfm_segments(
     checked = validate_scheme(scheme, bins=scale)
     _check_scores(table, scale)
     out = table.copy()
-    names = checked.assign(out["r_score"], out["f_score"], out["m_score"])
-    out["segment"] = pd.Categorical(names, categories=list(checked.segments), ordered=True)
-    out["action"] = out["segment"].map(checked.actions).astype("str")
+    # Segment codes straight from the cell lookup: no text is hashed per customer.
+    r, f, m = (out[c].to_numpy(dtype="int64") - 1 for c in ("r_score", "f_score", "m_score"))
+    codes = _lookup(checked)[r, f, m]
+    segments = list(checked.segments)
+    out["segment"] = pd.Categorical.from_codes(codes, categories=segments, ordered=True)
+    actions = np.asarray([checked.actions[name] for name in segments], dtype=object)
+    out["action"] = pd.Series(actions[codes], index=out.index).astype("str")
     out.attrs["scheme"] = checked
     return out
 

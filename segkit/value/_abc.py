@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
+from ..engine import Snapshot
 from ..io._contract import Transactions
 from ._concentration import (
     Concentration,
@@ -119,7 +120,7 @@ class ABCResult:
 
 
 def abc(
-    data: Transactions | pd.DataFrame | pd.Series,
+    data: Transactions | pd.DataFrame | pd.Series | Snapshot,
     *,
     value: str = "revenue",
     method: str = "cumulative",
@@ -137,8 +138,9 @@ def abc(
 
     Parameters
     ----------
-    data : Transactions, DataFrame or Series
-        Canonical transactions (see :func:`segkit.read_transactions`), or a Series of per-customer
+    data : Transactions, DataFrame, Snapshot or Series
+        Canonical transactions (see :func:`segkit.read_transactions`; a :func:`segkit.snapshot` brings its
+        date and window as ``as_of`` and ``start``), or a Series of per-customer
         values indexed by customer id (when the aggregation was done elsewhere).
     value : {"revenue", "margin", "quantity"}
         ``"revenue"``: net revenue (returns subtracted). ``"margin"``: profit ABC on the margin column

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine import as_of_date
-from ..io._contract import Transactions, as_transactions
+from ..engine import Snapshot, as_of_date
+from ..io._contract import Transactions
 from ._abc import D_ACTION, METHODOLOGY_THRESHOLDS, ABCResult, abc
+from ._concentration import transactions_of
 from ._xyz import XYZResult, xyz
 
 __all__ = ["ABCXYZResult", "abc_xyz", "default_strategies"]
@@ -191,7 +192,7 @@ class ABCXYZResult:
 
 
 def abc_xyz(
-    data: Transactions | pd.DataFrame,
+    data: Transactions | pd.DataFrame | Snapshot,
     *,
     value: str = "revenue",
     method: str = "cumulative",
@@ -215,8 +216,8 @@ def abc_xyz(
 
     Parameters
     ----------
-    data : Transactions or DataFrame
-        Canonical transactions.
+    data : Transactions, DataFrame or Snapshot
+        Canonical transactions, or a :func:`segkit.snapshot` without a window (its date applies).
     value, method, abc_thresholds, multipliers, d_rule, d_margin_rate
         The ABC axis and group D; see :func:`segkit.abc` (``abc_thresholds`` is its ``thresholds``).
     xyz_method, period, n_periods, measure, xyz_thresholds, count_from, min_periods, ddof
@@ -270,7 +271,9 @@ def abc_xyz(
     C          1  0  0
     """
     check_choice("abc_window", abc_window, ("xyz", "all"))
-    tx = as_transactions(data)
+    if isinstance(data, Snapshot) and as_of is None:
+        as_of = data.as_of
+    tx = transactions_of(data)
     as_of = as_of_date(tx, as_of)
     xyz_result = xyz(
         tx,
@@ -314,7 +317,17 @@ def _customer_table(abc_result: ABCResult, xyz_result: XYZResult, strategy: pd.S
     abc_table = abc_result.table_
     table = pd.DataFrame(index=abc_table.index)
     table["abc_class"] = abc_table["abc_class"]
-    xyz_class = xyz_result.table_["xyz_class"].reindex(table.index)
+    # One lookup of the ABC customers among the XYZ ones, then positional takes for every column.
+    xyz_table = xyz_result.table_
+    at = xyz_table.index.get_indexer(table.index)
+    found = at >= 0
+    safe = np.where(found, at, 0)
+
+    def column(name: str) -> np.ndarray:
+        values = xyz_table[name].to_numpy(dtype=object if name == "xyz_class" else float)
+        return np.where(found, values[safe] if len(values) else None, None if name == "xyz_class" else np.nan)
+
+    xyz_class = pd.Series(column("xyz_class"), index=table.index)
     table["xyz_class"] = xyz_class.fillna("inactive").astype("str")
     plain = table["abc_class"].isin(list("ABC")) & table["xyz_class"].isin(list("XYZ"))
     cell = np.where(plain, table["abc_class"] + table["xyz_class"], table["xyz_class"])
@@ -322,8 +335,8 @@ def _customer_table(abc_result: ABCResult, xyz_result: XYZResult, strategy: pd.S
     table["cell"] = pd.array(cell, dtype="str")
     table["value"] = abc_table["value"]
     table["revenue"] = abc_table["revenue"] if "revenue" in abc_table else abc_table["value"]
-    table["regularity"] = xyz_result.table_["regularity"].reindex(table.index)
-    table["cv"] = xyz_result.table_["cv"].reindex(table.index)
+    table["regularity"] = column("regularity").astype(float)
+    table["cv"] = column("cv").astype(float)
     table["strategy"] = table["cell"].map(strategy).astype("str")
     table.attrs.update(abc_table.attrs)
     return table

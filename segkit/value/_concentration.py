@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice
-from ..engine import as_of_date, customer_summary, customer_window_totals
+from ..engine import Snapshot, as_of_date, customer_summary, customer_window_totals
 from ..io._contract import Transactions, as_transactions
 
 __all__ = ["Concentration", "as_percent", "concentration", "pareto_curve"]
@@ -60,7 +60,11 @@ def customer_values(
     check_choice("value", value, VALUES)
     if isinstance(data, pd.Series):
         return _values_from_series(data, value=value, as_of=as_of, start=start)
-    tx = as_transactions(data)
+    if isinstance(data, Snapshot):
+        # A snapshot brings its date and window; explicit arguments still win.
+        as_of = data.as_of if as_of is None else as_of
+        start = data.start if start is None else start
+    tx = transactions_of(data)
     if value in ("margin", "quantity") and not tx.has(value):
         how = (
             "margin='<profit column>' or cost='<cost column>' (margin = amount - cost)"
@@ -132,6 +136,11 @@ def _values_from_series(series: pd.Series, *, value: str, as_of: Any, start: Any
     return out
 
 
+def transactions_of(data: Any) -> Transactions:
+    """The transactions behind ``data``: a snapshot's own, or the data contract's reading of a frame."""
+    return data.transactions if isinstance(data, Snapshot) else as_transactions(data)
+
+
 # --------------------------------------------------------------------------------------------------
 # ordering and shares
 # --------------------------------------------------------------------------------------------------
@@ -144,9 +153,12 @@ def to_cents(values: np.ndarray) -> np.ndarray:
 
 def ranked(values: pd.DataFrame) -> pd.DataFrame:
     """Sort by value (largest first) then customer id, and add rank, shares and customer share."""
-    frame = values.reset_index()
-    frame = frame.sort_values(["value", "customer_id"], ascending=[False, True], kind="mergesort")
-    frame = frame.set_index("customer_id")
+    frame = values if values.index.is_monotonic_increasing else values.sort_index(kind="mergesort")
+    # A stable sort on the value alone keeps the id order within ties: one numeric sort instead of a
+    # two-key sort on text ids.
+    order = np.argsort(-frame["value"].to_numpy(dtype=float), kind="stable")
+    frame = frame.iloc[order]
+    frame.index.name = "customer_id"
     cents = to_cents(frame["value"].to_numpy())
     positive = np.where(cents > 0, cents, 0.0)
     total = positive.sum()

@@ -10,7 +10,7 @@ engine layer (:func:`segkit.customer_period_matrix`); the statistics are numpy o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,14 +19,16 @@ import pandas as pd
 from .._errors import ParameterError, check_choice
 from ..engine import (
     PERIODS,
+    Snapshot,
     as_of_date,
     customer_period_matrix,
     customer_summary,
     date_range,
     period_start,
+    snapshot,
 )
-from ..io._contract import Transactions, as_transactions
-from ._concentration import check_thresholds
+from ..io._contract import Transactions
+from ._concentration import check_thresholds, transactions_of
 
 __all__ = [
     "CV_THRESHOLDS",
@@ -177,7 +179,8 @@ def xyz_window(
     """
     check_choice("period", period, tuple(PERIODS))
     n_periods = _check_int("n_periods", n_periods, minimum=2)
-    tx = as_transactions(data)
+    tx = _unwindowed(data)
+    as_of = data.as_of if isinstance(data, Snapshot) and as_of is None else as_of
     as_of = as_of_date(tx, as_of)
     end = period_start(as_of, period)
     start = pd.date_range(end=end, periods=n_periods + 1, freq=_FREQ[period])[0]
@@ -192,7 +195,7 @@ def xyz_window(
 
 
 def xyz(
-    data: Transactions | pd.DataFrame,
+    data: Transactions | pd.DataFrame | Snapshot,
     *,
     method: str = "frequency",
     period: str = "month",
@@ -208,8 +211,8 @@ def xyz(
 
     Parameters
     ----------
-    data : Transactions or DataFrame
-        Canonical transactions.
+    data : Transactions, DataFrame or Snapshot
+        Canonical transactions, or a :func:`segkit.snapshot` without a window (its date applies).
     method : {"frequency", "cv"}
         ``"frequency"`` (default, the methodology's definition for clients): the **regularity**, the share
         of counted periods in which the customer bought (``active_periods / n_periods``). X if it is at
@@ -302,8 +305,31 @@ def xyz(
     if min_periods > n_periods:
         raise ParameterError(f"min_periods ({min_periods}) cannot exceed n_periods ({n_periods}).")
 
-    tx = as_transactions(data)
-    as_of = as_of_date(tx, as_of)
+    tx = _unwindowed(data)
+    as_of = data.as_of if isinstance(data, Snapshot) and as_of is None else as_of
+    snap = snapshot(tx, as_of=as_of)
+    # ABC-XYZ asks for the same XYZ as the XYZ page: computed once per snapshot, each caller gets a copy.
+    key = ("xyz", method, period, n_periods, measure, tuple(thresholds), count_from, min_periods, ddof)
+    args = (method, period, n_periods, measure, high, low, count_from, min_periods, ddof)
+    result = snap.cached(key, lambda: _xyz(tx, snap.as_of, *args))
+    return replace(
+        result, table_=result.table_.copy(), summary_=result.summary_.copy(), periods_=result.periods_.copy()
+    )
+
+
+def _xyz(
+    tx: Transactions,
+    as_of: pd.Timestamp,
+    method: str,
+    period: str,
+    n_periods: int,
+    measure: str,
+    high: float,
+    low: float,
+    count_from: str,
+    min_periods: int,
+    ddof: int,
+) -> XYZResult:
     start, end = xyz_window(tx, period=period, n_periods=n_periods, as_of=as_of)
     column = MEASURES[measure]
     grid = customer_period_matrix(
@@ -348,6 +374,16 @@ def xyz(
         as_of=as_of,
         method=method,
     )
+
+
+def _unwindowed(data: Any) -> Transactions:
+    # XYZ has its own window (the last n_periods complete periods); a snapshot's window would fight it.
+    if isinstance(data, Snapshot) and data.start is not None:
+        raise ParameterError(
+            f"xyz counts the last n_periods complete periods itself; the snapshot given starts on "
+            f"{data.start.date()}. Pass a snapshot without window= (or the transactions) and set n_periods."
+        )
+    return transactions_of(data)
 
 
 def _check_bands(bands: Any) -> tuple[float, float]:
