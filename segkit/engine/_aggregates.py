@@ -1,9 +1,10 @@
 """The engine layer: the one place where transactions become per-customer and per-period aggregates.
 
 Every analysis module (ABC, XYZ, RFM, cohorts, churn, personas) calls these functions instead of writing
-its own groupby. The expressions are written in Ibis and run on an embedded DuckDB, so the heavy step is
-vectorised, multi-threaded and out of pandas' memory model; the same expressions compile to Spark or a
-SQL warehouse should a user's base outgrow one machine. Results come back as pandas frames.
+its own groupby. The expressions are written in Ibis and run on the backend of the transactions' engine
+table -- the embedded DuckDB for files and frames, the database for a SQL source, Spark for a Spark
+DataFrame -- so the heavy step is vectorised and out of pandas' memory model. Only per-customer and
+per-period results come back, as pandas frames.
 """
 
 from __future__ import annotations

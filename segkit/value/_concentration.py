@@ -157,7 +157,7 @@ def ranked(values: pd.DataFrame) -> pd.DataFrame:
     # A stable sort on the value alone keeps the id order within ties: one numeric sort instead of a
     # two-key sort on text ids.
     order = np.argsort(-frame["value"].to_numpy(dtype=float), kind="stable")
-    frame = frame.iloc[order]
+    frame = frame.take(order)  # a new frame, not a view of `values`
     frame.index.name = "customer_id"
     cents = to_cents(frame["value"].to_numpy())
     positive = np.where(cents > 0, cents, 0.0)
