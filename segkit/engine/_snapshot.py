@@ -3,9 +3,8 @@
 A :class:`Snapshot` pins a transactions table to an analysis date (and optionally a window start) and
 caches the aggregates every analysis shares -- the customer summary, customer x period totals, the
 purchase days with the gaps between them -- as temporary tables (cached views on Spark) on the backend of
-the transactions' engine table. Passing
-one snapshot to ten analyses scans the transactions a few times instead of dozens, and every analysis
-uses the same definition of a gap, a period and a first purchase.
+the transactions' engine table. Passing one snapshot to ten analyses scans the transactions a few times
+instead of dozens, and every analysis uses the same definition of a gap, a period and a first purchase.
 """
 
 from __future__ import annotations
