@@ -11,9 +11,8 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 import pandas as pd
 
 from ..i18n import check_lang, format_number, label, localize_text, t
@@ -28,6 +27,9 @@ from ._format import (
     report_title,
 )
 from ._narrative import select_language
+
+if TYPE_CHECKING:  # nbformat pulls in jsonschema (seconds); the report kernels never need it
+    import nbformat
 
 __all__ = ["failure_of", "finish_notebook", "skipped_in", "write_html", "write_index", "write_run_json"]
 
@@ -51,6 +53,8 @@ def scrub_paths(text: str, replacements: Iterable[tuple[str, str]]) -> str:
 
 def finish_notebook(path: Path, replacements: Iterable[tuple[str, str]]) -> nbformat.NotebookNode:
     """Remove machine paths from an executed notebook (papermill metadata, outputs); save and return it."""
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     meta = nb.metadata.get("papermill", {})
     for key in ("input_path", "output_path"):
@@ -156,6 +160,7 @@ def write_html(
 
     A failure is shown as a plain message, never as a traceback; a skipped section as a note.
     """
+    import nbformat
     from nbconvert import HTMLExporter
 
     lang = check_lang(lang)
