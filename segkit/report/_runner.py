@@ -26,6 +26,7 @@ import pandas as pd
 
 from .._backend import MEMORY_ENV, default_memory_limit
 from .._errors import ParameterError, SegkitError
+from .._progress import ENV as PROGRESS_ENV
 from .._progress import progress as runner_progress
 from .._progress import progress_enabled
 from .._resources import notebooks_dir
@@ -540,15 +541,18 @@ def _execute(
 
 
 def _kernel_environment(jobs: int) -> dict[str, str]:
-    """What each report kernel adds to the environment: its share of the engine's memory limit.
+    """What each report kernel adds to the environment: no progress bars, its share of the engine's memory.
 
-    Kernels that run side by side each hold a DuckDB; the runner's default limit is split among them so that
+    Progress is off in every kernel (even when ``SEGKIT_PROGRESS=1`` is set for the run): a bar drawn in a
+    cell would end up in the executed notebook and its HTML copy; the runner's own bar counts notebooks.
+    Kernels that run side by side each hold a DuckDB; the default memory limit is split among them so that
     together they stay within one process's limit and spill to disk beyond it. A limit the user set in
     ``SEGKIT_MEMORY_LIMIT`` is passed on as given (it is per process).
     """
-    if os.environ.get(MEMORY_ENV, "").strip():
-        return {}
-    return {MEMORY_ENV: str(default_memory_limit() // max(jobs, 1))}
+    environment = {PROGRESS_ENV: "0"}
+    if not os.environ.get(MEMORY_ENV, "").strip():
+        environment[MEMORY_ENV] = str(default_memory_limit() // max(jobs, 1))
+    return environment
 
 
 #: The report kernels started by this process and not yet finished (so an interrupt can stop them).
