@@ -11,6 +11,7 @@ write the same one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import sys
@@ -519,14 +520,16 @@ def _execute(
 
     started = time.perf_counter()
     error = None
-    with _kernel_logs(_kernel_environment(jobs)) as manager_class:
+    # The kernel starts in ``cwd`` itself: papermill's own ``cwd=`` changes the working directory of the
+    # whole process, which notebooks running side by side (one thread each) would race on.
+    with _kernel_logs(_kernel_environment(jobs), cwd=cwd) as manager_class:
         try:
             pm.execute_notebook(
                 str(source),
                 str(destination),
                 parameters=params,
-                cwd=str(cwd),
                 kernel_name="python3",
+                engine_name=_engine_name(),
                 # A per-cell bar in a terminal when notebooks run one at a time; side by side, the
                 # runner's own bar counts notebooks instead. Silent in scheduled runs either way.
                 progress_bar=jobs == 1 and progress_enabled(),
@@ -538,6 +541,73 @@ def _execute(
         except Exception as exc:  # a dead kernel or a broken notebook file must not stop the other notebooks
             error = f"{type(exc).__name__}: {exc}"[:500]
     return time.perf_counter() - started, error
+
+
+@functools.cache
+def _engine_name() -> str:
+    """papermill's nbclient engine, saving the executed notebook less often (registered once).
+
+    papermill saves the whole notebook (validated against the schema, in this process) when each cell
+    starts and ends; on a report that was a fifth of the run. This engine saves when the notebook starts, at
+    most every 30 s while it runs (papermill's autosave, so a long run that dies keeps its outputs), on an
+    error and at the end -- the executed notebook is the same.
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    class Saves(NotebookExecutionManager):
+        hold = False
+
+        def save(self, **kwargs: Any) -> None:
+            if not self.hold:
+                super().save(**kwargs)
+
+        def cell_start(self, cell: Any, cell_index: Any = None, **kwargs: Any) -> None:
+            self._throttled(super().cell_start, cell, cell_index, **kwargs)
+
+        def cell_complete(self, cell: Any, cell_index: Any = None, **kwargs: Any) -> None:
+            self._throttled(super().cell_complete, cell, cell_index, **kwargs)
+
+        def _throttled(self, step: Callable, *args: Any, **kwargs: Any) -> None:
+            self.hold = True
+            try:
+                step(*args, **kwargs)
+            finally:
+                self.hold = False
+            self.autosave_cell()
+
+    class Engine(NBClientEngine):
+        @classmethod
+        def execute_notebook(
+            cls,
+            nb: Any,
+            kernel_name: str,
+            output_path: str | None = None,
+            progress_bar: bool = True,
+            log_output: bool = False,
+            autosave_cell_every: int = 30,
+            **kwargs: Any,
+        ) -> Any:
+            # papermill's Engine.execute_notebook with the manager above.
+            nb_man = Saves(
+                nb,
+                output_path=output_path,
+                progress_bar=progress_bar,
+                log_output=log_output,
+                autosave_cell_every=autosave_cell_every,
+            )
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+    papermill_engines.register(_ENGINE, Engine)
+    return _ENGINE
+
+
+_ENGINE = "segkit-nbclient"
 
 
 def _kernel_environment(jobs: int) -> dict[str, str]:
@@ -570,7 +640,7 @@ def _stop_kernels() -> None:
 
 
 @contextlib.contextmanager
-def _kernel_logs(environment: Mapping[str, str] | None = None) -> Iterator[type]:
+def _kernel_logs(environment: Mapping[str, str] | None = None, cwd: Path | None = None) -> Iterator[type]:
     """A kernel manager whose kernel talks over local sockets and writes its own log to a private file.
 
     The kernel's console log (transport notes, shutdown chatter) is noise in a scheduler's mail; the
@@ -591,6 +661,8 @@ def _kernel_logs(environment: Mapping[str, str] | None = None) -> Iterator[type]
             kwargs.setdefault("stdout", log)
             kwargs.setdefault("stderr", log)
             kwargs["env"] = {**(kwargs.get("env") or os.environ), **(environment or {})}
+            if cwd is not None:
+                kwargs["cwd"] = str(cwd)
             with _LIVE_LOCK:
                 _LIVE.add(self)
             await super().start_kernel(**kwargs)
