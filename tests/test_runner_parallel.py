@@ -170,3 +170,26 @@ def test_an_interrupt_stops_the_running_kernels_and_publishes_nothing(ws: dict[s
     assert time.monotonic() - started < 100  # the kernels were stopped, not waited for (120 s each)
     assert list((ws["out"] / "stopped").iterdir()) == []
     assert not _runner._LIVE
+
+
+def test_the_reused_html_exporter_writes_the_same_page(tmp_path: Path) -> None:
+    from nbconvert import HTMLExporter
+
+    from segkit.report import _outputs
+
+    path = tmp_path / "page.ipynb"
+    _notebook(path, "print('hello')")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[-1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="hello\n")]
+    assert _outputs._html_exporter("ru") is _outputs._html_exporter("ru")
+    pages = []
+    for run in ("first", "second"):
+        (tmp_path / run).mkdir()
+        _outputs.write_html(nb, tmp_path / run / "02_rfm.html", None, False, lang="ru")
+        pages.append((tmp_path / run / "02_rfm.html").read_text(encoding="utf-8"))
+    fresh = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, language_code="ru"
+    )
+    assert pages[0] == pages[1]
+    assert "hello" in pages[0] and 'lang="ru"' in pages[0]
+    assert len(fresh.from_notebook_node(nb)[0]) > 0  # the same settings build a working exporter

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -161,7 +162,6 @@ def write_html(
     A failure is shown as a plain message, never as a traceback; a skipped section as a note.
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     lang = check_lang(lang)
     shown = select_language(nb, lang)
@@ -184,11 +184,27 @@ def write_html(
                     "display_data",
                     data={"text/html": skipped_note(info, lang=lang), "text/plain": info.get("reason", "")},
                 )
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, language_code=lang
-    )
-    body, _ = exporter.from_notebook_node(shown)
+    body, _ = _html_exporter(lang).from_notebook_node(shown)
     destination.write_text(body, encoding="utf-8")
+
+
+_EXPORTERS = threading.local()
+
+
+def _html_exporter(lang: str) -> Any:
+    """One code-free HTML exporter per language and thread, reused for every page of a run.
+
+    Building an exporter loads and compiles its templates, a large part of each page's export; the pages
+    it renders are the same. One per thread: the runner exports pages from its worker threads.
+    """
+    from nbconvert import HTMLExporter
+
+    cache = _EXPORTERS.__dict__.setdefault("by_lang", {})
+    if lang not in cache:
+        cache[lang] = HTMLExporter(
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, language_code=lang
+        )
+    return cache[lang]
 
 
 _INDEX_CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:62em;margin:2em auto;
