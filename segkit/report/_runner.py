@@ -459,12 +459,14 @@ def _run_side_by_side(calls: list[tuple], jobs: int, finished: Callable[[int, No
             for future in sorted(done, key=futures.__getitem__):
                 finished(futures[future], future.result())
     except BaseException:
+        _STOPPING.set()  # a kernel still starting stops as soon as it is up
         for future in futures:
             future.cancel()
         _stop_kernels()  # the running notebooks end with a dead kernel; their threads then return
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        _STOPPING.clear()
 
 
 def _run_one(
@@ -628,6 +630,8 @@ def _kernel_environment(jobs: int) -> dict[str, str]:
 #: The report kernels started by this process and not yet finished (so an interrupt can stop them).
 _LIVE: set[Any] = set()
 _LIVE_LOCK = threading.Lock()
+#: Set while an interrupted run stops its kernels.
+_STOPPING = threading.Event()
 
 
 def _stop_kernels() -> None:
@@ -666,6 +670,8 @@ def _kernel_logs(environment: Mapping[str, str] | None = None, cwd: Path | None 
             with _LIVE_LOCK:
                 _LIVE.add(self)
             await super().start_kernel(**kwargs)
+            if _STOPPING.is_set():
+                _stop_kernels()
 
     try:
         yield ReportKernelManager
