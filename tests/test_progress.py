@@ -107,6 +107,16 @@ def test_stages_count_the_named_steps(capsys: pytest.CaptureFixture[str]) -> Non
     assert capsys.readouterr() == ("", "")
 
 
+@pytest.fixture()
+def _restore_engine_bar(monkeypatch: pytest.MonkeyPatch):
+    """Tests that switch progress on may open the shared connection with DuckDB's bar on: switch it back."""
+    yield
+    from segkit._backend import connection
+
+    monkeypatch.undo()
+    engine_progress(connection())
+
+
 # -- the long model fits --------------------------------------------------------------------------
 
 
@@ -132,6 +142,7 @@ FITS = {
 
 
 @pytest.mark.parametrize("name", list(FITS))
+@pytest.mark.usefixtures("_restore_engine_bar")
 def test_long_fits_show_progress_when_watched(
     name: str,
     small_base: segkit.Transactions,
@@ -148,6 +159,7 @@ def test_long_fits_show_progress_when_watched(
     assert not any(text in captured.out for text in expected)  # bars never go to a cell's printed output
 
 
+@pytest.mark.usefixtures("_restore_engine_bar")
 def test_fits_are_quiet_when_nobody_watches_and_progress_changes_no_result(
     small_base: segkit.Transactions, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

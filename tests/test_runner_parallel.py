@@ -14,7 +14,7 @@ import pytest
 import segkit
 from segkit import cli
 from segkit._backend import MEMORY_ENV, default_memory_limit
-from segkit._progress import ENV
+from segkit._progress import ENV, engine_progress
 from segkit.report import _runner
 
 PARAMETERS = """as_of = None
@@ -56,6 +56,16 @@ def ws(tmp_path: Path) -> dict[str, Path]:
     return {"data": data, "notebooks": books, "out": tmp_path / "reports"}
 
 
+@pytest.fixture()
+def _restore_engine_bar(monkeypatch: pytest.MonkeyPatch):
+    """Tests that switch progress on may open the shared connection with DuckDB's bar on: switch it back."""
+    yield
+    from segkit._backend import connection
+
+    monkeypatch.undo()
+    engine_progress(connection())
+
+
 def _run(ws: dict[str, Path], out: str, **kwargs):
     lines: list[str] = []
     result = segkit.run_report(
@@ -75,6 +85,7 @@ def _outputs(folder: Path, *, memory: bool = True) -> dict[str, list]:
     return json.loads(re.sub(r"memory: \d+", "memory: N", json.dumps(outputs)))
 
 
+@pytest.mark.usefixtures("_restore_engine_bar")
 def test_side_by_side_gives_the_same_report_in_notebook_order(
     ws: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
