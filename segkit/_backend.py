@@ -2,18 +2,116 @@
 
 It lives outside both so that reading (``segkit.io``) and aggregating (``segkit.engine``) can use the same
 connection without importing each other.
+
+Large data: the connection works out of core. DuckDB keeps at most ``memory_limit`` in memory and spills the
+rest of a large aggregation, join or sort into ``temp_directory``, so a base larger than memory completes
+(slower) instead of failing. Both are set when the connection opens:
+
+- ``SEGKIT_MEMORY_LIMIT``: a size DuckDB understands (``"8GB"``, ``"500MiB"``) or a share of the machine's
+  memory (``"40%"``); by default 60 % of the memory this process may use (the machine's RAM, or its cgroup
+  limit when lower). The report runner splits that default among the notebooks it runs side by side.
+- ``SEGKIT_TEMP``: the folder for spilled data; by default ``segkit-duckdb-<process id>`` in the system's
+  temporary folder (never the working directory, which in a report run is the report itself).
+
+``preserve_insertion_order`` stays on (DuckDB's default). Turning it off lets DuckDB return any result
+without an ``ORDER BY`` in any order, and the kit's outputs (tables compared exactly between runs and in
+tests, example rows in messages) have not all been checked against that; the large aggregates of a build
+spill without it being off.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 import ibis
 
 from ._progress import engine_progress
 
-__all__ = ["connection", "cursor", "temp_table"]
+__all__ = [
+    "MEMORY_ENV",
+    "MEMORY_SHARE",
+    "TEMP_ENV",
+    "connection",
+    "cursor",
+    "default_memory_limit",
+    "engine_settings",
+    "temp_table",
+]
+
+#: The environment variable with the engine's memory limit (a DuckDB size or a percentage of memory).
+MEMORY_ENV = "SEGKIT_MEMORY_LIMIT"
+#: The environment variable with the folder DuckDB spills to.
+TEMP_ENV = "SEGKIT_TEMP"
+#: The default memory limit as a share of the memory available to the process (a kit convention: it leaves
+#: room for pandas, which holds the per-customer results, and for the notebook kernel itself).
+MEMORY_SHARE = 0.6
+_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(b|[kmgt]i?b)\s*$", re.IGNORECASE)
+_PERCENT = re.compile(r"^\s*(\d+(\.\d+)?)\s*%\s*$")
+
+
+def _available_memory() -> int:
+    """Bytes of memory this process may use: physical RAM, or the cgroup (container) limit when lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
+
+
+def default_memory_limit() -> int:
+    """The engine's default memory limit in bytes: :data:`MEMORY_SHARE` of the available memory.
+
+    Examples
+    --------
+    >>> default_memory_limit() > 0
+    True
+    """
+    return int(_available_memory() * MEMORY_SHARE)
+
+
+def _memory_limit() -> str:
+    from ._errors import ParameterError
+
+    text = os.environ.get(MEMORY_ENV, "").strip()
+    if not text:
+        return f"{default_memory_limit() // 2**20}MiB"
+    if text.isdigit():  # plain bytes, as the report runner passes its share to each kernel
+        return f"{max(int(text) // 2**20, 1)}MiB"
+    percent = _PERCENT.match(text)
+    if percent and 0 < float(percent.group(1)) <= 100:
+        return f"{int(_available_memory() * float(percent.group(1)) / 100) // 2**20}MiB"
+    if _SIZE.match(text):
+        return text.replace(" ", "")
+    raise ParameterError(
+        f"The environment variable {MEMORY_ENV} must be a memory size such as '8GB' or '500MiB', or a share of "
+        f"memory such as '40%'; got {text!r}. Unset it for the default ({MEMORY_SHARE:.0%} of memory)."
+    )
+
+
+def _temp_directory() -> str:
+    folder = os.environ.get(TEMP_ENV, "").strip()
+    return folder or str(Path(tempfile.gettempdir()) / f"segkit-duckdb-{os.getpid()}")
+
+
+def engine_settings() -> dict[str, str]:
+    """The out-of-core settings the shared connection opens with (``memory_limit``, ``temp_directory``).
+
+    Examples
+    --------
+    >>> sorted(engine_settings())
+    ['memory_limit', 'temp_directory']
+    """
+    return {"memory_limit": _memory_limit(), "temp_directory": _temp_directory()}
+
 
 _lock = threading.Lock()
 _connection: Any = None
@@ -24,7 +122,7 @@ def connection() -> Any:
     global _connection
     with _lock:
         if _connection is None:
-            _connection = ibis.duckdb.connect(threads=2)
+            _connection = ibis.duckdb.connect(threads=2, **engine_settings())
             engine_progress(_connection)  # DuckDB's own bar for long queries, shown only to a watcher
         return _connection
 

@@ -14,12 +14,13 @@ This is a kit convention; it keeps report outputs reproducible byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
-__all__ = ["ENV", "engine_progress", "progress", "progress_enabled", "track"]
+__all__ = ["ENV", "engine_progress", "progress", "progress_enabled", "stages", "track"]
 
 #: The environment variable that switches progress on (``1``) or off (``0``) everywhere.
 ENV = "SEGKIT_PROGRESS"
@@ -116,6 +117,28 @@ def track(iterable: Iterable[Any], *, desc: str, total: int | None = None, unit:
     """Iterate ``iterable`` with a progress bar (closed at the end); shorthand for :func:`progress`."""
     with progress(iterable, desc=desc, total=total, unit=unit) as bar:
         yield from bar
+
+
+@contextlib.contextmanager
+def stages(desc: str, total: int, *, enabled: bool | None = None) -> Iterator[Callable[[str], None]]:
+    """A bar over the named stages of one long step (a model fit: features, fit, importance, ...).
+
+    Yields ``done(name)``: call it when a stage ends; the bar shows the stage just finished.
+
+    Examples
+    --------
+    >>> with stages("churn model", total=2, enabled=False) as done:
+    ...     done("features")
+    ...     done("fit")
+    """
+    with progress(desc=desc, total=total, unit=" stages", enabled=enabled) as bar:
+
+        def done(name: str) -> None:
+            bar.set_postfix_str(name, refresh=False)
+            bar.update(1)
+            bar.refresh()  # a few slow stages: show each one, whatever tqdm's minimum interval
+
+        yield done
 
 
 def engine_progress(con: Any, enabled: bool | None = None) -> None:

@@ -268,6 +268,13 @@ def _add_runner_arguments(report: argparse.ArgumentParser) -> None:
         help="ISO 4217 currency shown with money, e.g. RUB (default: none; config key currency)",
     )
     group.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="notebooks run at once, each in its own kernel (default: $SEGKIT_REPORT_JOBS, else the CPU cores, "
+        "at most 2; 1: one after another; config key jobs)",
+    )
+    group.add_argument(
         "--crm",
         action="append",
         default=[],
@@ -300,6 +307,7 @@ def _runner_settings(args: argparse.Namespace, config: dict[str, Any]) -> dict[s
         "crm": crm,
         "lang": args.lang or config.get("lang", "en"),
         "currency": args.currency or config.get("currency"),
+        "jobs": args.jobs if args.jobs is not None else config.get("jobs"),
     }
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 
 import duckdb
+import pandas as pd
 import pytest
 
+import segkit
 from segkit import _progress
-from segkit._progress import ENV, engine_progress, progress, progress_enabled, track
+from segkit._progress import ENV, engine_progress, progress, progress_enabled, stages, track
+from segkit.datasets import make_transactions
 
 
 class _Tty(io.StringIO):
@@ -91,3 +94,81 @@ def test_engine_progress_never_breaks_the_connection() -> None:
 
     engine_progress(Refusing(), enabled=False)
     engine_progress(Refusing(), enabled=True)
+
+
+def test_stages_count_the_named_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    with stages("churn model", total=2, enabled=True) as done:
+        done("features")
+        done("fit")
+    err = capsys.readouterr().err
+    assert "churn model" in err and "2/2" in err and "fit" in err
+    with stages("churn model", total=2, enabled=False) as done:
+        done("features")
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.fixture()
+def _restore_engine_bar(monkeypatch: pytest.MonkeyPatch):
+    """Tests that switch progress on may open the shared connection with DuckDB's bar on: switch it back."""
+    yield
+    from segkit._backend import connection
+
+    monkeypatch.undo()
+    engine_progress(connection())
+
+
+# -- the long model fits --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_base() -> segkit.Transactions:
+    tx, _ = make_transactions(400, seed=2)
+    return segkit.read_transactions(tx)
+
+
+def _btyd_fit(tx: segkit.Transactions) -> pd.Series:
+    return segkit.BetaGeoModel().fit(segkit.btyd_summary(tx, time_scale=7)).params_
+
+
+FITS = {
+    "personas": (
+        lambda tx: segkit.Personas(k_range=(3, 4), n_resamples=1).fit(tx),
+        ("personas: k-means for each k", "personas: stability refits"),
+    ),
+    "churn": (lambda tx: segkit.ChurnModel().fit(tx), ("churn model", "3/3", "importance")),
+    "survival": (lambda tx: segkit.survival_curves(tx), ("survival: Kaplan-Meier per group",)),
+    "clv": (_btyd_fit, ("BetaGeoModel fit", "iterations")),
+}
+
+
+@pytest.mark.parametrize("name", list(FITS))
+@pytest.mark.usefixtures("_restore_engine_bar")
+def test_long_fits_show_progress_when_watched(
+    name: str,
+    small_base: segkit.Transactions,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fit, expected = FITS[name]
+    monkeypatch.setenv(ENV, "1")
+    capsys.readouterr()
+    fit(small_base)
+    captured = capsys.readouterr()
+    for text in expected:
+        assert text in captured.err, (text, captured.err[-500:])
+    assert not any(text in captured.out for text in expected)  # bars never go to a cell's printed output
+
+
+@pytest.mark.usefixtures("_restore_engine_bar")
+def test_fits_are_quiet_when_nobody_watches_and_progress_changes_no_result(
+    small_base: segkit.Transactions, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(ENV, "0")
+    capsys.readouterr()
+    quiet_params = _btyd_fit(small_base)
+    quiet_curves = segkit.survival_curves(small_base).summary_
+    captured = capsys.readouterr()
+    assert "fit" not in captured.err and "Kaplan-Meier" not in captured.err
+    monkeypatch.setenv(ENV, "1")
+    pd.testing.assert_series_equal(_btyd_fit(small_base), quiet_params, check_exact=True)
+    pd.testing.assert_frame_equal(segkit.survival_curves(small_base).summary_, quiet_curves, check_exact=True)

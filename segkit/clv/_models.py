@@ -24,6 +24,7 @@ from scipy import optimize, special
 from threadpoolctl import threadpool_limits
 
 from .._errors import ParameterError, SegkitError, data_error
+from .._progress import progress
 
 __all__ = ["BetaGeoModel", "FitError", "GammaGammaModel", "ParetoNBDModel", "SpendDependenceWarning"]
 
@@ -155,13 +156,17 @@ class _Model:
         penalizer = self._check_params()
         fun = self._objective(data, weights, penalizer)
         # The work is long vectors and tiny matrices: BLAS threads only contend (badly so on a busy machine).
-        with threadpool_limits(1):
+        with (
+            threadpool_limits(1),
+            progress(desc=f"{type(self).__name__} fit", unit=" iterations") as bar,
+        ):
             result = optimize.minimize(
                 fun,
                 np.log(start),
                 jac=True,
                 method="L-BFGS-B",
                 options={"maxiter": self.max_iter, "ftol": 1e-13, "gtol": 1e-9},
+                callback=lambda *_: bar.update(1),  # counts iterations only; the optimisation is unchanged
             )
         params = np.exp(result.x)
         if not (result.success or _small_gradient(fun, result.x)) or not np.all(np.isfinite(params)):

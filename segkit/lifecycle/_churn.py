@@ -15,6 +15,7 @@ Definitions (see :mod:`segkit.lifecycle._status` for the inactivity threshold ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice
+from .._progress import stages
 from .._validation import DateLike, Interval, Options, check_param, validate_params
 from ..engine import Snapshot, customer_summary, period_end, period_ordinal, snapshot
 from ..io import Transactions
@@ -711,10 +713,16 @@ class ChurnModel:
         DataContractError
             When the current customers at the cut-off are too few or all have the same label.
         """
+        with stages("churn model", total=3) as done:
+            self._fit(data, cutoff, as_of, done)
+        return self
+
+    def _fit(self, data: Data, cutoff: DateLike | None, as_of: DateLike | None, done: Callable) -> None:
         snap = snapshot(data, as_of=as_of)
         cutoff = self._cutoff(snap, cutoff, periods_back=2)
         threshold, source = resolve_threshold(snap.at(cutoff), self.inactivity_days)
         features, labels = self._labelled(snap, cutoff, threshold)
+        done("features")
         _check_labels(labels, cutoff)
         # A feature that is constant at the cut-off (no returns in the data, one channel) carries nothing.
         self.feature_names_ = [
@@ -727,14 +735,15 @@ class ChurnModel:
         # 2-core machines the kit targets), and one thread keeps the fit reproducible.
         with threadpool_limits(limits=1):
             self.estimator_ = _make_estimator(self.estimator, self.random_state).fit(X, y)
+            done("fit")
             self.recency_curve_ = _recency_curve(features["recency_days"], y)
             self.importance_ = self._importance(X, y)
+            done("importance")
         self.cutoff_ = cutoff
         self.inactivity_days_ = threshold
         self.threshold_source_ = source
         self.n_customers_ = len(y)
         self.churn_share_ = float(y.mean())
-        return self
 
     def _importance(self, X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
         from sklearn.inspection import permutation_importance

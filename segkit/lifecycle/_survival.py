@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError
+from .._progress import track
 from .._validation import DateLike, Interval, Options, validate_params
 from ..engine import Snapshot, snapshot
 from ..io import Transactions
@@ -231,7 +232,10 @@ def survival_curves(
 
     fitters: dict[str, Any] = {}
     curves, summary, at_risk = [], [], []
-    for name, part in durations.groupby("group", sort=True):
+    grouped = durations.groupby("group", sort=True)
+    for name, part in track(
+        grouped, desc="survival: Kaplan-Meier per group", total=grouped.ngroups, unit=" groups"
+    ):
         name = str(name)
         kmf = KaplanMeierFitter(label=name).fit(part["duration_days"], part["churned"])
         fitters[name] = kmf

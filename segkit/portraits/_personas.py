@@ -46,6 +46,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from threadpoolctl import threadpool_limits
 
 from .._errors import DataContractError, ParameterError, check_choice, data_error
+from .._progress import track
 from ..io._contract import CANONICAL_COLUMNS, Transactions, as_transactions
 from ._features import BEHAVIOUR_FEATURES, FEATURE_LABELS, customer_features
 
@@ -442,7 +443,7 @@ class Personas(ClusterMixin, BaseEstimator):
         sil_rows = _sample_rows(len(Zs), self.silhouette_size, rng)
         models: dict[int, KMeans] = {}
         rows = []
-        for k in ks:
+        for k in track(ks, desc="personas: k-means for each k", unit=" k"):
             km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state).fit(Zs)
             models[k] = km
             labels = km.labels_
@@ -467,7 +468,7 @@ class Personas(ClusterMixin, BaseEstimator):
 
     def _check_stability(self, Zs: np.ndarray, labels: np.ndarray) -> None:
         runs = []
-        for b in range(self.n_resamples):
+        for b in track(range(self.n_resamples), desc="personas: stability refits", unit=" refits"):
             seed = self.random_state + 1 + b
             boot = np.random.default_rng(seed).integers(0, len(Zs), len(Zs))
             km = KMeans(n_clusters=self.k_, n_init=self.n_init, random_state=seed).fit(Zs[boot])

@@ -78,6 +78,7 @@ class ReportConfig(BaseModel):
     crm: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     lang: Literal["en", "ru"] = "en"
     currency: StrictStr | None = None
+    jobs: Annotated[StrictInt, Field(ge=1, le=64)] | None = None  # notebooks run at once
 
     @field_validator("currency")
     @classmethod

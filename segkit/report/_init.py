@@ -20,7 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pandas as pd
 
 from .._errors import ParameterError, SegkitError
@@ -298,6 +297,8 @@ def _relative(path: Path, start: Path) -> str:
 
 def _copy_notebooks(target: Path, data: str | None, columns: dict[str, str]) -> list[Path]:
     """Copy the report notebooks; their ``parameters`` cell points at the export, for use in JupyterLab."""
+    import nbformat
+
     target.mkdir(parents=True, exist_ok=True)
     copies = []
     for source in report_notebooks():

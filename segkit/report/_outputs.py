@@ -9,11 +9,11 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 import pandas as pd
 
 from ..i18n import check_lang, format_number, label, localize_text, t
@@ -28,6 +28,9 @@ from ._format import (
     report_title,
 )
 from ._narrative import select_language
+
+if TYPE_CHECKING:  # nbformat pulls in jsonschema (seconds); the report kernels never need it
+    import nbformat
 
 __all__ = ["failure_of", "finish_notebook", "skipped_in", "write_html", "write_index", "write_run_json"]
 
@@ -51,6 +54,8 @@ def scrub_paths(text: str, replacements: Iterable[tuple[str, str]]) -> str:
 
 def finish_notebook(path: Path, replacements: Iterable[tuple[str, str]]) -> nbformat.NotebookNode:
     """Remove machine paths from an executed notebook (papermill metadata, outputs); save and return it."""
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     meta = nb.metadata.get("papermill", {})
     for key in ("input_path", "output_path"):
@@ -156,7 +161,7 @@ def write_html(
 
     A failure is shown as a plain message, never as a traceback; a skipped section as a note.
     """
-    from nbconvert import HTMLExporter
+    import nbformat
 
     lang = check_lang(lang)
     shown = select_language(nb, lang)
@@ -179,11 +184,27 @@ def write_html(
                     "display_data",
                     data={"text/html": skipped_note(info, lang=lang), "text/plain": info.get("reason", "")},
                 )
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, language_code=lang
-    )
-    body, _ = exporter.from_notebook_node(shown)
+    body, _ = _html_exporter(lang).from_notebook_node(shown)
     destination.write_text(body, encoding="utf-8")
+
+
+_EXPORTERS = threading.local()
+
+
+def _html_exporter(lang: str) -> Any:
+    """One code-free HTML exporter per language and thread, reused for every page of a run.
+
+    Building an exporter loads and compiles its templates, a large part of each page's export; the pages
+    it renders are the same. One per thread: the runner exports pages from its worker threads.
+    """
+    from nbconvert import HTMLExporter
+
+    cache = _EXPORTERS.__dict__.setdefault("by_lang", {})
+    if lang not in cache:
+        cache[lang] = HTMLExporter(
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, language_code=lang
+        )
+    return cache[lang]
 
 
 _INDEX_CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:62em;margin:2em auto;

@@ -11,20 +11,24 @@ write the same one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pandas as pd
 
+from .._backend import MEMORY_ENV, default_memory_limit
 from .._errors import ParameterError, SegkitError
+from .._progress import ENV as PROGRESS_ENV
+from .._progress import progress as runner_progress
 from .._progress import progress_enabled
 from .._resources import notebooks_dir
 from ..engine._aggregates import as_of_date
@@ -66,6 +70,11 @@ __all__ = [
 
 #: Where segkit is installed (a checkout or site-packages); outputs show it as "<segkit>", never the path.
 _REPO = Path(__file__).resolve().parents[2]
+#: The environment variable that sets how many notebooks run at once (``--jobs`` and ``jobs`` win over it).
+JOBS_ENV = "SEGKIT_REPORT_JOBS"
+#: Notebooks run side by side by default: two kernels keep two cores busy (one notebook's work is mostly
+#: single-threaded Python); more kernels than cores only add memory.
+_DEFAULT_JOBS = 2
 #: The private part of the staging folder (the canonical table); removed before publishing.
 _TABLE_DIR = ".segkit-table"
 
@@ -138,6 +147,7 @@ def run_report(
     lang: str = "en",
     currency: str | None = None,
     progress: Callable[[str], None] | None = None,
+    jobs: int | None = None,
 ) -> ReportResult:
     """Execute every top-level report notebook into ``<output>/<as-of date>/``.
 
@@ -180,6 +190,10 @@ def run_report(
         ``None`` shows plain numbers.
     progress : callable, optional
         Receives the log lines (one per notebook and a summary); defaults to printing to stderr.
+    jobs : int, optional
+        How many notebooks run at once, each in its own kernel (default: the ``SEGKIT_REPORT_JOBS``
+        environment variable, else the number of CPU cores, at most 2). The notebooks are independent, so
+        the report is the same for any value; the engine's memory limit is shared among the kernels.
 
     Returns
     -------
@@ -201,6 +215,7 @@ def run_report(
     declared = {p.stem: declared_parameters(p) for p in paths}
     per_notebook = check_parameters(dict(parameters or {}), declared)
     window_months = _check_window(window_months)
+    jobs = _check_jobs(jobs)
     lang, currency = _check_lang(lang), _check_currency(currency)
     crm_files = _check_crm(crm)
     key = mask_key(mask_key_text) if mask_ids else None
@@ -251,12 +266,13 @@ def run_report(
             }
             replacements = _path_replacements(staging, target, output, data, paths[0].parent)
             say(f"segkit report: {len(paths)} notebooks, as of {target.name}, into {target}")
-            for i, path in enumerate(paths, start=1):
+            jobs = min(jobs, len(paths))
+            calls = []
+            for path in paths:
                 params = {k: v for k, v in standard.items() if k in declared[path.stem]}
                 params.update(per_notebook[path.stem])
-                run = _run_one(path, staging, params, replacements, html_copies, lang)
-                result.runs.append(run)
-                _log_run(say, f"[{i}/{len(paths)}]", run)
+                calls.append((path, staging, params, replacements, html_copies, lang))
+            result.runs.extend(_run_all(calls, jobs, say))
             shutil.rmtree(staging / _TABLE_DIR)
             summary = report_summary(
                 tx,
@@ -391,16 +407,87 @@ def _path_replacements(staging: Path, target: Path, output: Path, data: Any, not
     return pairs
 
 
+def _check_jobs(jobs: Any) -> int:
+    where = "jobs"
+    if jobs is None:
+        text = os.environ.get(JOBS_ENV, "").strip()
+        if not text:
+            return max(1, min(_DEFAULT_JOBS, os.cpu_count() or 1))
+        where = f"the environment variable {JOBS_ENV}"
+        jobs = int(text) if text.isdigit() else text
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= 64:
+        raise ParameterError(
+            f"{where} (--jobs, config key jobs) must be a whole number of notebooks to run at once, from 1 "
+            f"to 64; got {jobs!r}. Use 1 to run the notebooks one after another."
+        )
+    return jobs
+
+
+def _run_all(calls: list[tuple], jobs: int, say: Callable[[str], None]) -> list[NotebookRun]:
+    """Run the notebooks, ``jobs`` at a time; the runs come back in notebook order whatever the timing.
+
+    The notebooks are independent (each opens the canonical table and writes its own files), so running them
+    side by side changes nothing in the report, only the wall time; one log line per finished notebook.
+    """
+    n = len(calls)
+    runs: dict[int, NotebookRun] = {}
+    with runner_progress(total=n, desc="segkit report", unit=" notebooks") as bar:
+
+        def finished(i: int, run: NotebookRun) -> None:
+            runs[i] = run
+            _log_run(say, f"[{len(runs)}/{n}]", run)
+            bar.update(1)
+
+        if jobs == 1:
+            for i, call in enumerate(calls):
+                finished(i, _run_one(*call, jobs=1))
+        else:
+            _run_side_by_side(calls, jobs, finished)
+    return [runs[i] for i in range(n)]
+
+
+def _run_side_by_side(calls: list[tuple], jobs: int, finished: Callable[[int, NotebookRun], None]) -> None:
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="segkit-report")
+    futures = {pool.submit(_run_one, *call, jobs=jobs): i for i, call in enumerate(calls)}
+    try:
+        pending = set(futures)
+        while pending:
+            # A short timeout keeps the main thread responsive to Ctrl-C and SIGTERM while kernels run.
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=futures.__getitem__):
+                finished(futures[future], future.result())
+    except BaseException:
+        _STOPPING.set()  # a kernel still starting stops as soon as it is up
+        for future in futures:
+            future.cancel()
+        _stop_kernels()  # the running notebooks end with a dead kernel; their threads then return
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _STOPPING.clear()
+
+
 def _run_one(
-    source: Path, staging: Path, params: dict[str, Any], replacements: list, html_copies: bool, lang: str
+    source: Path,
+    staging: Path,
+    params: dict[str, Any],
+    replacements: list,
+    html_copies: bool,
+    lang: str,
+    *,
+    jobs: int = 1,
 ) -> NotebookRun:
     destination = staging / source.name
-    seconds, crash = _execute(source, destination, params, staging)
+    seconds, crash = _execute(source, destination, params, staging, jobs)
     if not destination.exists():  # the kernel died before papermill wrote anything
         shutil.copyfile(source, destination)
     nb = finish_notebook(destination, replacements)
     # The executed notebook is the report's page too: it keeps the chosen language's narrative only.
     nb = select_language(nb, lang)
+    import nbformat
+
     nbformat.write(nb, destination)
     failure = failure_of(nb)
     error = failure["error"][:500] if failure else crash
@@ -427,21 +514,27 @@ def _is_segkit_error(error: str) -> bool:
     return isinstance(getattr(segkit, name, None), type) and issubclass(getattr(segkit, name), SegkitError)
 
 
-def _execute(source: Path, destination: Path, params: dict[str, Any], cwd: Path) -> tuple[float, str | None]:
+def _execute(
+    source: Path, destination: Path, params: dict[str, Any], cwd: Path, jobs: int = 1
+) -> tuple[float, str | None]:
     """Run one notebook; return the seconds and the error of a crash outside the cells (or None)."""
     import papermill as pm
 
     started = time.perf_counter()
     error = None
-    with _kernel_logs() as manager_class:
+    # The kernel starts in ``cwd`` itself: papermill's own ``cwd=`` changes the working directory of the
+    # whole process, which notebooks running side by side (one thread each) would race on.
+    with _kernel_logs(_kernel_environment(jobs), cwd=cwd) as manager_class:
         try:
             pm.execute_notebook(
                 str(source),
                 str(destination),
                 parameters=params,
-                cwd=str(cwd),
                 kernel_name="python3",
-                progress_bar=progress_enabled(),  # per-cell bar in a terminal, silent in scheduled runs
+                engine_name=_engine_name(),
+                # A per-cell bar in a terminal when notebooks run one at a time; side by side, the
+                # runner's own bar counts notebooks instead. Silent in scheduled runs either way.
+                progress_bar=jobs == 1 and progress_enabled(),
                 log_output=False,
                 kernel_manager_class=manager_class,
             )
@@ -452,8 +545,106 @@ def _execute(source: Path, destination: Path, params: dict[str, Any], cwd: Path)
     return time.perf_counter() - started, error
 
 
+@functools.cache
+def _engine_name() -> str:
+    """papermill's nbclient engine, saving the executed notebook less often (registered once).
+
+    papermill saves the whole notebook (validated against the schema, in this process) when each cell
+    starts and ends; on a report that was a fifth of the run. This engine saves when the notebook starts, at
+    most every 30 s while it runs (papermill's autosave, so a long run that dies keeps its outputs), on an
+    error and at the end -- the executed notebook is the same.
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    class Saves(NotebookExecutionManager):
+        hold = False
+
+        def save(self, **kwargs: Any) -> None:
+            if not self.hold:
+                super().save(**kwargs)
+
+        def cell_start(self, cell: Any, cell_index: Any = None, **kwargs: Any) -> None:
+            self._throttled(super().cell_start, cell, cell_index, **kwargs)
+
+        def cell_complete(self, cell: Any, cell_index: Any = None, **kwargs: Any) -> None:
+            self._throttled(super().cell_complete, cell, cell_index, **kwargs)
+
+        def _throttled(self, step: Callable, *args: Any, **kwargs: Any) -> None:
+            self.hold = True
+            try:
+                step(*args, **kwargs)
+            finally:
+                self.hold = False
+            self.autosave_cell()
+
+    class Engine(NBClientEngine):
+        @classmethod
+        def execute_notebook(
+            cls,
+            nb: Any,
+            kernel_name: str,
+            output_path: str | None = None,
+            progress_bar: bool = True,
+            log_output: bool = False,
+            autosave_cell_every: int = 30,
+            **kwargs: Any,
+        ) -> Any:
+            # papermill's Engine.execute_notebook with the manager above.
+            nb_man = Saves(
+                nb,
+                output_path=output_path,
+                progress_bar=progress_bar,
+                log_output=log_output,
+                autosave_cell_every=autosave_cell_every,
+            )
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+    papermill_engines.register(_ENGINE, Engine)
+    return _ENGINE
+
+
+_ENGINE = "segkit-nbclient"
+
+
+def _kernel_environment(jobs: int) -> dict[str, str]:
+    """What each report kernel adds to the environment: no progress bars, its share of the engine's memory.
+
+    Progress is off in every kernel (even when ``SEGKIT_PROGRESS=1`` is set for the run): a bar drawn in a
+    cell would end up in the executed notebook and its HTML copy; the runner's own bar counts notebooks.
+    Kernels that run side by side each hold a DuckDB; the default memory limit is split among them so that
+    together they stay within one process's limit and spill to disk beyond it. A limit the user set in
+    ``SEGKIT_MEMORY_LIMIT`` is passed on as given (it is per process).
+    """
+    environment = {PROGRESS_ENV: "0"}
+    if not os.environ.get(MEMORY_ENV, "").strip():
+        environment[MEMORY_ENV] = str(default_memory_limit() // max(jobs, 1))
+    return environment
+
+
+#: The report kernels started by this process and not yet finished (so an interrupt can stop them).
+_LIVE: set[Any] = set()
+_LIVE_LOCK = threading.Lock()
+#: Set while an interrupted run stops its kernels.
+_STOPPING = threading.Event()
+
+
+def _stop_kernels() -> None:
+    with _LIVE_LOCK:
+        managers = list(_LIVE)
+    for manager in managers:
+        process = getattr(getattr(manager, "provisioner", None), "process", None)
+        with contextlib.suppress(Exception):  # already gone
+            process.kill()
+
+
 @contextlib.contextmanager
-def _kernel_logs() -> Iterator[type]:
+def _kernel_logs(environment: Mapping[str, str] | None = None, cwd: Path | None = None) -> Iterator[type]:
     """A kernel manager whose kernel talks over local sockets and writes its own log to a private file.
 
     The kernel's console log (transport notes, shutdown chatter) is noise in a scheduler's mail; the
@@ -473,11 +664,20 @@ def _kernel_logs() -> Iterator[type]:
         async def start_kernel(self, **kwargs: Any) -> None:
             kwargs.setdefault("stdout", log)
             kwargs.setdefault("stderr", log)
+            kwargs["env"] = {**(kwargs.get("env") or os.environ), **(environment or {})}
+            if cwd is not None:
+                kwargs["cwd"] = str(cwd)
+            with _LIVE_LOCK:
+                _LIVE.add(self)
             await super().start_kernel(**kwargs)
+            if _STOPPING.is_set():
+                _stop_kernels()
 
     try:
         yield ReportKernelManager
     finally:
+        with _LIVE_LOCK:
+            _LIVE.difference_update({m for m in _LIVE if isinstance(m, ReportKernelManager)})
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
 

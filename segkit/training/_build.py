@@ -22,11 +22,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from .._errors import ParameterError
 from ..i18n import LANGUAGES
+
+if TYPE_CHECKING:  # nbformat pulls in jsonschema (seconds); the report kernels never need it
+    import nbformat
 
 __all__ = ["LESSONS_DIR", "Lesson", "build", "parse_lesson", "render", "stale_notebooks"]
 
@@ -138,6 +140,8 @@ def render(lesson: Lesson, lang: str, variant: str) -> nbformat.NotebookNode:
         raise ParameterError(
             f"render() takes lang in {LANGUAGES} and variant in {VARIANTS}; got {lang!r}, {variant!r}."
         )
+    import nbformat
+
     nb = nbformat.v4.new_notebook(metadata=dict(_KERNEL))
     skip = "solution" if variant == "learner" else "exercise"
     for kind, text in lesson.cells:
@@ -171,6 +175,8 @@ def _targets(root: Path) -> dict[Path, tuple[Path, str, str]]:
 
 
 def _text(nb: nbformat.NotebookNode) -> str:
+    import nbformat
+
     return nbformat.writes(nb) + "\n"
 
 
