@@ -112,3 +112,22 @@ def test_bad_input_is_a_clear_error(tmp_path):
         export_workbook({}, tmp_path / "x.xlsx")
     with pytest.raises(segkit.ParameterError, match="lang"):
         export_csv(pd.DataFrame({"a": [1]}), tmp_path / "x.csv", lang="fr")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_list_too_long_for_the_workbook_stays_in_its_csv_and_is_named(tmp_path, lang: str) -> None:
+    from openpyxl import load_workbook
+
+    from segkit.report._exports import workbook_from_folder
+
+    ids = pd.Index([f"{i:03d}" for i in range(8)], name="customer_id")
+    export_csv(pd.DataFrame({"revenue": range(8)}, index=ids), tmp_path / "rfm_segments.csv", lang=lang)
+    export_csv(pd.DataFrame({"revenue": range(5)}, index=ids[:5]), tmp_path / "win_back.csv", lang=lang)
+    book = load_workbook(workbook_from_folder(tmp_path, lang=lang, max_rows=5))
+    notes = segkit.t("download.workbook_notes", lang)
+    assert book.sheetnames[-1] == notes and len(book.sheetnames) == 2  # the 5-row list fits, at the limit
+    kept = book[book.sheetnames[0]]
+    assert kept.max_row == 6 and kept["A2"].value == "000"  # header + 5 rows, ids as written
+    note = book[notes]["A2"].value
+    assert "rfm_segments.csv" in note and "8" in note and "5" in note
+    assert book[notes].max_row == 2

@@ -18,7 +18,16 @@ from typing import Any
 import pandas as pd
 
 from .._errors import ParameterError
-from ..i18n import check_currency, check_lang, currency_symbol, persona_label, symbol_first, translate
+from ..i18n import (
+    check_currency,
+    check_lang,
+    currency_symbol,
+    format_number,
+    persona_label,
+    symbol_first,
+    t,
+    translate,
+)
 from ._format import _is_money, _is_percent, column_label, list_title
 
 __all__ = ["export_csv", "export_customer_lists", "export_workbook"]
@@ -29,6 +38,9 @@ CSV_DIALECTS = {
     "ru": {"sep": ";", "decimal": ",", "encoding": "utf-8-sig"},
 }
 _DATE_FORMATS = {"en": ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S"), "ru": ("%d.%m.%Y", "%d.%m.%Y %H:%M:%S")}
+#: Rows of a list that still go into the report's workbook. Kit convention: a styled sheet of a million
+#: rows takes minutes to write and Excel itself stops at 1,048,576; the CSV beside it always has every row.
+WORKBOOK_MAX_ROWS = 100_000
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 _VALUE_KINDS = {
     "segment": ("segment",),
@@ -282,8 +294,12 @@ def workbook_from_folder(
     lang: str = "en",
     currency: str | None = None,
     name: str = "customer_lists.xlsx",
+    max_rows: int = WORKBOOK_MAX_ROWS,
 ) -> Path | None:
     """Collect every customer list (``*.csv``) of a report folder into one workbook, a sheet per list.
+
+    A list longer than ``max_rows`` stays in its CSV only; a last sheet names each such list, its number of
+    rows and its file, so nothing is left out without a word.
 
     Returns the workbook written, or ``None`` when the folder holds no list.
     """
@@ -291,5 +307,35 @@ def workbook_from_folder(
     files = sorted(folder.glob("*.csv"))
     if not files:
         return None
-    lists = {file.stem: read_list(file) for file in files}
+    lists: dict[str, pd.DataFrame] = {}
+    too_long: list[str] = []
+    for file in files:
+        rows = _count_rows(file, max_rows)
+        if rows > max_rows:
+            too_long.append(
+                t(
+                    "download.workbook_too_long",
+                    lang,
+                    list=list_title(file.stem, lang),
+                    rows=format_number(rows, lang=lang),
+                    limit=format_number(max_rows, lang=lang),
+                    file=file.name,
+                )
+            )
+        else:
+            lists[file.stem] = read_list(file)
+    if too_long:
+        notes = pd.DataFrame({t("download.workbook_notes", lang): too_long})
+        lists[t("download.workbook_notes", lang)] = notes
     return export_workbook(lists, folder / name, lang=lang, currency=currency, index=False)
+
+
+def _count_rows(path: Path, max_rows: int) -> int:
+    """Data rows of a list: its line breaks, or, when they pass ``max_rows``, the parsed rows.
+
+    A quoted value may hold a line break, so counting breaks can only overstate the rows: a list under the
+    limit by that count is under it, and one over it is parsed to be sure.
+    """
+    with path.open("rb") as handle:
+        breaks = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return breaks - 1 if breaks - 1 <= max_rows else len(read_list(path))
