@@ -33,7 +33,7 @@ def test_a_placeholder_title_is_found():
 def test_english_prose_on_a_russian_page_is_found():
     page = (
         "<html><head><title>Отчёт</title></head><body><p>The analysis is as of the day after the last sale.</p>"
-        "<p>Категория clothing, канал marketplace, клиент C00441.</p></body></html>"
+        "<p>Категория garden, канал marketplace, клиент C00441.</p></body></html>"
     )
     problems = check_html(page, lang="ru")
     assert problems == [
