@@ -27,6 +27,7 @@ from ._table import (
     PERIODS,
     _state,
     _table,
+    backend_of,
     calendar,
     check_period,
     period_end,
@@ -326,14 +327,19 @@ def last_purchase_and_revenue(data: Data, *, as_of: DateLike | None = None, mont
 
 #: Most distinct values a column may have for its per-customer distinct count to run as a bit set.
 _MAX_BITS = 63
+#: Backends with a bitwise-OR aggregate (Ibis compiles none for Spark): elsewhere a distinct count.
+_BIT_OR_BACKENDS = ("duckdb", "postgres")
 
 
 def _value_bits(snap: Snapshot, t: ir.Table, column: str) -> ir.Value | None:
     """``1 << code`` of each line's value of a low-cardinality column (NULL stays NULL), or None.
 
     The distinct values are looked up once per transactions object; a column with more than
-    :data:`_MAX_BITS` of them returns None and is counted with a distinct aggregate instead.
+    :data:`_MAX_BITS` of them, or a backend without a bitwise-OR aggregate, returns None and is counted
+    with a distinct aggregate instead.
     """
+    if backend_of(t).name not in _BIT_OR_BACKENDS:
+        return None
     caches = _state(snap.transactions).caches
     key = ("distinct_values", column)
     if key not in caches:
