@@ -25,7 +25,7 @@ from .._backend import cursor, temp_table
 from .._errors import DataContractError, ParameterError, check_choice, data_error, format_examples
 from .._spark import is_spark_frame
 from . import _engine
-from ._dates import NUMERIC_FORMATS, OUTLIER_RULE, date_outliers, parse_dates
+from ._dates import NUMERIC_FORMATS, date_outliers, outlier_dates_message, parse_dates
 from ._files import HEADER_SEARCH_ROWS, Loaded, load_source
 from ._numbers import parse_numbers
 from ._sql import is_sql_url, load_sql
@@ -973,24 +973,7 @@ class _Reader:
         listed = ", ".join(
             f"row {r}: {pd.Timestamp(d)}" for r, d in zip(self.line(rows[:5]), dates[rows[:5]], strict=True)
         )
-        if policy == "raise":
-            raise DataContractError(
-                f"Column {self.name('order_date')!r}: {_rows(len(rows))} dated far outside the bulk of the data "
-                f"({OUTLIER_RULE}): {listed}. Fix the dates, pass outlier_dates='drop' to leave them out, or "
-                "outlier_dates='warn' to keep them and end the default as-of date at the bulk of the data."
-            )
-        what = (
-            "dropped (outlier_dates='drop')"
-            if policy == "drop"
-            else (
-                "kept, but the default as-of date ends at the bulk of the data, so analyses without an explicit "
-                "as_of leave them out"
-            )
-        )
-        self.warnings.append(
-            f"Column {self.name('order_date')!r}: {_rows(len(rows))} dated far outside the bulk of the data "
-            f"({OUTLIER_RULE}): {listed}; {what}. Fix the dates or pass as_of= explicitly."
-        )
+        self.warnings.append(outlier_dates_message(self.name("order_date"), _rows(len(rows)), listed, policy))
         self.outlier_flags = flags
         return flags
 

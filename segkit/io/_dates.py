@@ -590,3 +590,29 @@ def _slash_message(value: str, name: str, a: str, b: str, c: str) -> str:
         else ("uses slashes, which segkit never guesses: it could mean " + readings[0])
     )
     return f"{name}={value!r} {what}. " + fix.format(iso=iso, dotted=dotted)
+
+
+def outlier_dates_message(column: str, rows: str, listed: str, policy: str) -> str:
+    """The warning for dates far outside the bulk of the data, or the error when ``policy`` is ``"raise"``.
+
+    ``rows`` is the row count as text (``"3 rows"``) and ``listed`` the examples; one wording for both readers
+    of the contract.
+    """
+    if policy == "raise":
+        raise DataContractError(
+            f"Column {column!r}: {rows} dated far outside the bulk of the data ({OUTLIER_RULE}): {listed}. "
+            "Fix the dates, pass outlier_dates='drop' to leave them out, or outlier_dates='warn' to keep them "
+            "and end the default as-of date at the bulk of the data."
+        )
+    what = (
+        "dropped (outlier_dates='drop')"
+        if policy == "drop"
+        else (
+            "kept, but the default as-of date ends at the bulk of the data, so analyses without an explicit "
+            "as_of leave them out"
+        )
+    )
+    return (
+        f"Column {column!r}: {rows} dated far outside the bulk of the data ({OUTLIER_RULE}): {listed}; "
+        f"{what}. Fix the dates or pass as_of= explicitly."
+    )

@@ -640,7 +640,7 @@ class _EngineReader:
         return lo - margin, hi + margin
 
     def outliers(self, kept: Any, flagged: Any, n_kept: int) -> int:
-        from ._dates import OUTLIER_RULE
+        from ._dates import outlier_dates_message
 
         facts: dict[str, Any] = {"early": (kept.order_date < pd.Timestamp("1990-01-01")).sum()}
         today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
@@ -679,24 +679,7 @@ class _EngineReader:
             else "e.g. " + ", ".join(str(d) for d in stamps)
         )
         policy = self.policy["outlier_dates"]
-        if policy == "raise":
-            raise DataContractError(
-                f"Column {name!r}: {_rows(n_out)} dated far outside the bulk of the data "
-                f"({OUTLIER_RULE}): {listed}. Fix the dates, pass outlier_dates='drop' to leave them out, or "
-                "outlier_dates='warn' to keep them and end the default as-of date at the bulk of the data."
-            )
-        what = (
-            "dropped (outlier_dates='drop')"
-            if policy == "drop"
-            else (
-                "kept, but the default as-of date ends at the bulk of the data, so analyses without an explicit "
-                "as_of leave them out"
-            )
-        )
-        self.warnings.append(
-            f"Column {name!r}: {_rows(n_out)} dated far outside the bulk of the data "
-            f"({OUTLIER_RULE}): {listed}; {what}. Fix the dates or pass as_of= explicitly."
-        )
+        self.warnings.append(outlier_dates_message(name, _rows(n_out), listed, policy))
         return n_out
 
     # -- output
