@@ -202,3 +202,28 @@ def test_the_reused_html_exporter_writes_the_same_page(tmp_path: Path) -> None:
     assert pages[0] == pages[1]
     assert "hello" in pages[0] and 'lang="ru"' in pages[0]
     assert len(fresh.from_notebook_node(nb)[0]) > 0  # the same settings build a working exporter
+
+
+def test_a_saved_notebook_joins_printed_text_split_by_the_kernel(tmp_path: Path) -> None:
+    from segkit.report import _outputs
+
+    path = tmp_path / "page.ipynb"
+    _notebook(path, "print('a'); print('b')")
+    nb = nbformat.read(path, as_version=4)
+    stream = nbformat.v4.new_output
+    nb.cells[-1].outputs = [
+        stream("stream", name="stdout", text="a\n"),
+        stream("stream", name="stdout", text="b\n"),
+        stream("stream", name="stderr", text="warn\n"),
+        stream("display_data", data={"text/plain": "table"}),
+        stream("stream", name="stdout", text="c\n"),
+    ]
+    nbformat.write(nb, path)
+    saved = _outputs.finish_notebook(path, [])
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in saved.cells[-1].outputs] == [
+        ("stream", "stdout", "a\nb\n"),
+        ("stream", "stderr", "warn\n"),
+        ("display_data", None, None),
+        ("stream", "stdout", "c\n"),
+    ]
+    assert nbformat.read(path, as_version=4).cells[-1].outputs == saved.cells[-1].outputs

@@ -52,6 +52,34 @@ def scrub_paths(text: str, replacements: Iterable[tuple[str, str]]) -> str:
     return text
 
 
+def merge_streams(outputs: list) -> list:
+    """Join back-to-back outputs of the same stream into one.
+
+    A kernel sends printed text in as many messages as its buffer flushes, which depends on timing; joined,
+    the same run always saves the same outputs.
+
+    Examples
+    --------
+    >>> out = [{"output_type": "stream", "name": "stdout", "text": "a\\n"},
+    ...        {"output_type": "stream", "name": "stdout", "text": "b\\n"}]
+    >>> merge_streams(out)
+    [{'output_type': 'stream', 'name': 'stdout', 'text': 'a\\nb\\n'}]
+    """
+    merged: list = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and output.get("output_type") == "stream"
+            and last.get("output_type") == "stream"
+            and last.get("name") == output.get("name")
+        ):
+            last["text"] = "".join(last["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
 def finish_notebook(path: Path, replacements: Iterable[tuple[str, str]]) -> nbformat.NotebookNode:
     """Remove machine paths from an executed notebook (papermill metadata, outputs); save and return it."""
     import nbformat
@@ -62,6 +90,9 @@ def finish_notebook(path: Path, replacements: Iterable[tuple[str, str]]) -> nbfo
         if meta.get(key):
             meta[key] = Path(meta[key]).name
     meta.pop("environment_variables", None)
+    for cell in nb.cells:
+        if cell.get("outputs"):
+            cell.outputs = merge_streams(cell.outputs)
     text = scrub_paths(json.dumps(nb), replacements)
     nb = nbformat.from_dict(json.loads(text))
     nbformat.write(nb, path)
