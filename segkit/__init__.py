@@ -6,16 +6,7 @@ The implementation lives in subpackages, one per concept (``io``, ``engine``, ``
 
 from . import clv, crm, engine, i18n, io, lifecycle, portraits, report, segments, training, value
 from ._errors import DataContractError, ParameterError, SegkitError
-from .clv import *  # noqa: F403
-from .crm import *  # noqa: F403
-from .engine import *  # noqa: F403
-from .i18n import *  # noqa: F403
-from .io import *  # noqa: F403
-from .lifecycle import *  # noqa: F403
-from .portraits import *  # noqa: F403
-from .report import *  # noqa: F403
-from .segments import *  # noqa: F403
-from .value import *  # noqa: F403
+from ._lazy import reexport
 
 # The single source of the version (semantic versioning); pyproject.toml reads it from here at build time.
 __version__ = "0.2.0.dev0"
@@ -31,6 +22,10 @@ __all__ += lifecycle.__all__  # Lifecycle: cohorts, status, churn, survival
 __all__ += report.__all__  # Reports and notebooks
 __all__ += crm.__all__  # The CRM half: loyalty types, CSI/NPS, renew index, activity x capacity, structure
 __all__ += i18n.__all__  # Languages and locale formats
+# Each subpackage's public names at the top level; those a subpackage loads on first use (plotting,
+# scikit-learn, scipy: see segkit._lazy) load here on first use too.
+__getattr__ = reexport(globals(), (io, engine, value, segments, clv, portraits, lifecycle, report, crm, i18n))
+
 # The training lessons' checks and build step stay namespaced (segkit.training.check): names such as
 # check and build would be ambiguous at the top level.
 __all__ += ["training"]

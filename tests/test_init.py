@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -217,3 +219,30 @@ def test_report_with_the_init_config_runs_the_folder_copies(tmp_path: Path, from
     assert expected_source in run["quality"]["source"]
     if not from_export:
         assert run["quality"]["rows_kept"] == len(segkit.load_report_data().data)
+
+
+def test_import_segkit_leaves_heavy_dependencies_for_first_use():
+    # A fresh interpreter: this process has long imported everything.
+    code = (
+        "import sys, segkit\n"
+        "heavy = ['matplotlib', 'seaborn', 'sklearn', 'scipy.stats', 'scipy.optimize', 'pydantic', 'nbformat',\n"
+        "         'papermill']\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+        "segkit.Personas, segkit.plot_persona_sizes, segkit.BetaGeoModel\n"
+        "print(' '.join(m for m in ('matplotlib', 'sklearn', 'scipy.optimize') if m not in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded_at_import, missing_after_use = out.split("\n")[:2]
+    assert loaded_at_import == ""
+    # The names still work: the first lookup imports their modules.
+    assert missing_after_use == ""
+
+
+def test_every_public_name_resolves_and_is_listed():
+    for name in segkit.__all__:
+        assert getattr(segkit, name) is not None, name
+    assert "Personas" in dir(segkit.portraits)
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        segkit.portraits.no_such_name  # noqa: B018
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        segkit.no_such_name  # noqa: B018

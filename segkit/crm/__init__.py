@@ -4,6 +4,7 @@ Loyalty types, CSI and NPS, the refused base and the renew index, the activity x
 the structure of the client base; each analysis names the tables it needs.
 """
 
+from .._lazy import attach
 from ._calendar import BusinessCalendar, business_days_between, russian_calendar
 from ._common import crm_as_of
 from ._loyalty import (
@@ -16,13 +17,6 @@ from ._loyalty import (
     strong_share,
 )
 from ._matrix import QUADRANT_STRATEGIES, activity_capacity, quadrant_summary
-from ._plots import (
-    plot_activity_capacity,
-    plot_base_structure,
-    plot_loyalty_radar,
-    plot_renew_index,
-    plot_satisfaction,
-)
 from ._renew import RENEW_RATINGS, renew_index
 from ._sample import load_sample_crm, make_crm, sample_crm_dir, write_crm_sample
 from ._satisfaction import csi_nps, satisfaction_scores
@@ -70,3 +64,18 @@ __all__ = [
     "strong_share",
     "write_crm_sample",
 ]
+
+# Imported on first use: these modules pull in plotting, scikit-learn or scipy (segkit._lazy).
+__getattr__, __dir__ = attach(
+    __name__,
+    globals(),
+    {
+        "_plots": [
+            "plot_activity_capacity",
+            "plot_base_structure",
+            "plot_loyalty_radar",
+            "plot_renew_index",
+            "plot_satisfaction",
+        ],
+    },
+)

@@ -1,6 +1,6 @@
 """The report runner and the helpers report notebooks use."""
 
-from ._config import ReportConfig, load_report_config
+from .._lazy import attach
 from ._exports import export_csv, export_customer_lists, export_workbook
 from ._format import (
     HtmlBlock,
@@ -25,7 +25,6 @@ from ._format import (
 from ._manifest import compare_manifests, data_fingerprint, previous_manifest, run_manifest
 from ._narrative import check_narrative, select_language
 from ._notebook import load_report_data, sample_path, save_report_table, setup_notebook
-from ._runner import NotebookRun, ReportResult, run_report
 from ._sections import section, skipped_sections
 from ._staging import ReportBusyError, ReportExistsError
 
@@ -44,6 +43,16 @@ __all__ = [
     "save_report_table",
     "setup_notebook",
 ]
+
+# Imported on first use: the configuration model needs pydantic, which a notebook never does (segkit._lazy).
+__getattr__, __dir__ = attach(
+    __name__,
+    globals(),
+    {
+        "_config": ["ReportConfig", "load_report_config"],
+        "_runner": ["NotebookRun", "ReportResult", "run_report"],
+    },
+)
 __all__ += ["check_narrative", "select_language"]
 __all__ += ["compare_manifests", "data_fingerprint", "previous_manifest", "run_manifest"]
 # Readable tables, cards, index parts and exports in the reader's language.

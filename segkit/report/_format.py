@@ -9,6 +9,7 @@ missing value, and long tables cut to their top rows with a note pointing at the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import numbers
@@ -18,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.io.formats.style import Styler
 
 from .._errors import ParameterError
 from ..i18n import (
@@ -173,16 +173,22 @@ class HtmlBlock:
         return self.text
 
 
-class FormattedTable(Styler):
+@functools.cache
+def _formatted_table() -> type:
     """The Styler :func:`show_table` returns: its plain-text form names the table's size, not a memory address.
 
     Notebooks keep a plain-text copy of every output beside the HTML; pandas' default
-    ``<Styler at 0x...>`` would make two runs of the same report differ.
+    ``<Styler at 0x...>`` would make two runs of the same report differ. The class is made on first use
+    because importing pandas' Styler imports matplotlib, which ``import segkit`` should not pay for.
     """
+    from pandas.io.formats.style import Styler
 
-    def __repr__(self) -> str:
-        rows, columns = self.data.shape
-        return f"<table: {rows} x {columns}>"
+    class FormattedTable(Styler):
+        def __repr__(self) -> str:
+            rows, columns = self.data.shape
+            return f"<table: {rows} x {columns}>"
+
+    return FormattedTable
 
 
 def column_label(name: Any, lang: str = "en") -> str:
@@ -545,7 +551,7 @@ def show_table(
         money_decimals=money_decimals,
     )
     digest = hashlib.sha1(pd.util.hash_pandas_object(out, index=False).to_numpy().tobytes()).hexdigest()[:8]
-    styler = FormattedTable(out)
+    styler = _formatted_table()(out)
     styler.set_uuid(f"sk{digest}")  # a stable id: identical tables give identical HTML on every run
     styler.hide(axis="index")
     styler.set_table_attributes('class="segkit-table"')

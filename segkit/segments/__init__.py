@@ -1,5 +1,6 @@
 """RFM scores, named (dynamic) and static segments, size checks and migration between reports."""
 
+from .._lazy import attach
 from ._migration import (
     MigrationBaseline,
     SegmentMigration,
@@ -9,7 +10,6 @@ from ._migration import (
     save_segments,
     segment_migration,
 )
-from ._plots import plot_migration, plot_rfm_heatmap, plot_score_distributions, plot_segment_sizes
 from ._rfm import RECENCY_BANDS, RFMResult, rfm
 from ._segments import SegmentScheme, default_scheme, rfm_segments, segment_summary, validate_scheme
 from ._static import (
@@ -48,3 +48,12 @@ __all__ = [
     "segment_summary",
     "validate_scheme",
 ]
+
+# Imported on first use: these modules pull in plotting, scikit-learn or scipy (segkit._lazy).
+__getattr__, __dir__ = attach(
+    __name__,
+    globals(),
+    {
+        "_plots": ["plot_migration", "plot_rfm_heatmap", "plot_score_distributions", "plot_segment_sizes"],
+    },
+)

@@ -1,5 +1,6 @@
 """Customer value: concentration (Lorenz, Pareto), ABC, XYZ and the ABC-XYZ matrix."""
 
+from .._lazy import attach
 from ._abc import (
     ABC_CLASSES,
     D_ACTION,
@@ -11,8 +12,6 @@ from ._abc import (
 )
 from ._abc_xyz import ABCXYZResult, abc_xyz, default_strategies
 from ._concentration import Concentration, as_percent, concentration, pareto_curve
-from ._overview_plots import plot_period_totals
-from ._plots import plot_abc_xyz_heatmap, plot_cv_distribution, plot_pareto, plot_regularity
 from ._portrait import abc_portrait
 from ._xyz import (
     CV_THRESHOLDS,
@@ -53,3 +52,13 @@ __all__ = [
     "xyz",
     "xyz_window",
 ]
+
+# Imported on first use: these modules pull in plotting, scikit-learn or scipy (segkit._lazy).
+__getattr__, __dir__ = attach(
+    __name__,
+    globals(),
+    {
+        "_plots": ["plot_abc_xyz_heatmap", "plot_cv_distribution", "plot_pareto", "plot_regularity"],
+        "_overview_plots": ["plot_period_totals"],
+    },
+)
