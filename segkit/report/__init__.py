@@ -27,6 +27,7 @@ from ._narrative import check_narrative, select_language
 from ._notebook import load_report_data, sample_path, save_report_table, setup_notebook
 from ._sections import section, skipped_sections
 from ._staging import ReportBusyError, ReportExistsError
+from ._summary import save_summary_figures
 
 __all__ = [
     "section",
@@ -41,6 +42,7 @@ __all__ = [
     "run_report",
     "sample_path",
     "save_report_table",
+    "save_summary_figures",
     "setup_notebook",
 ]
 

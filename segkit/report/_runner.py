@@ -57,7 +57,7 @@ from ._staging import (
     sigterm_as_interrupt,
     staging_folder,
 )
-from ._summary import report_summary
+from ._summary import remove_summary_figures, report_summary
 
 __all__ = [
     "CONFIG_KEYS",
@@ -280,7 +280,10 @@ def run_report(
                 window_months=window_months,
                 reports_root=output,
                 rfm_options=_rfm_options(declared.get("02_rfm", {}), per_notebook.get("02_rfm", {})),
+                figures_dir=staging,
             )
+            remove_summary_figures(staging)
+            _log_figures(say, summary)
             workbook = workbook_from_folder(staging, lang=lang, currency=currency)
             write_index(
                 staging,
@@ -693,6 +696,14 @@ def _log_run(say: Callable[[str], None], counter: str, run: NotebookRun) -> None
     for s in run.skipped:
         hint = f" What to change: {s['hint']}" if s.get("hint") else ""
         say(f"    skipped {s['section']!r}: {s['reason']}{hint}")
+
+
+def _log_figures(say: Callable[[str], None], summary: Any) -> None:
+    # Says where the index's figures came from: a part computed again costs a pass over the data.
+    if summary.reused:
+        say(f"index: {', '.join(summary.reused)} from the notebooks' results")
+    if summary.computed:
+        say(f"index: {', '.join(summary.computed)} computed (no notebook saved it with the index's settings)")
 
 
 def _log_summary(say: Callable[[str], None], result: ReportResult, seconds: float) -> None:
