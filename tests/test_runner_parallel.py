@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import nbformat
-import pandas as pd
 import pytest
+from _nbparams import runner_workspace, write_notebook  # tests/ is on sys.path
 
 import segkit
 from segkit import cli
@@ -30,30 +30,17 @@ open(f"{name}.csv", "w").write("x\\n1\\n")
 
 
 def _notebook(path: Path, body: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell(PARAMETERS)
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# test"), params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
+    write_notebook(path, body, parameters=PARAMETERS, heading="# test")
 
 
 @pytest.fixture()
 def ws(tmp_path: Path) -> dict[str, Path]:
-    data = tmp_path / "shop.csv"
-    pd.DataFrame(
-        {
-            "customer_id": ["a", "a", "b"],
-            "order_date": ["2024-01-05", "2024-02-01", "2024-02-03"],
-            "amount": [1, 2, 3],
-        }
-    ).to_csv(data, index=False)
-    books = tmp_path / "notebooks"
-    books.mkdir()
+    ws = runner_workspace(tmp_path, ["a", "a", "b"], ["2024-01-05", "2024-02-01", "2024-02-03"])
+    books = ws["notebooks"]
     # The first notebook is the slowest: side by side it tends to finish last, yet stays first in the report.
     for name, pause in (("a_slow", 2.0), ("b_fast", 0), ("c_fast", 0)):
         _notebook(books / f"{name}.ipynb", ENVIRONMENT.format(name=name, pause=pause))
-    return {"data": data, "notebooks": books, "out": tmp_path / "reports"}
+    return ws
 
 
 @pytest.fixture()

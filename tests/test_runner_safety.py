@@ -11,10 +11,9 @@ import threading
 import time
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
-from _nbparams import notebook_parameters  # tests/ is on sys.path
+from _nbparams import notebook_parameters, runner_workspace, write_notebook  # tests/ is on sys.path
 
 import segkit
 from segkit import cli
@@ -36,29 +35,15 @@ print("released")
 
 
 def _notebook(path: Path, body: str, extra: str = "") -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell(PARAMETERS + extra)
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
+    write_notebook(path, body, parameters=PARAMETERS + extra)
 
 
 @pytest.fixture()
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     monkeypatch.chdir(tmp_path)
-    data = tmp_path / "shop.csv"
-    pd.DataFrame(
-        {
-            "customer_id": ["a", "b", "c"],
-            "order_date": ["2024-01-05", "2024-02-03", "2024-03-01"],
-            "amount": [1, 2, 3],
-        }
-    ).to_csv(data, index=False)
-    books = tmp_path / "notebooks"
-    books.mkdir()
-    _notebook(books / "00_wait.ipynb", WAITING, extra=f'release = "{tmp_path / "release"}"\n')
-    return {"root": tmp_path, "data": data, "notebooks": books, "out": tmp_path / "reports"}
+    ws = runner_workspace(tmp_path, ["a", "b", "c"], ["2024-01-05", "2024-02-03", "2024-03-01"])
+    _notebook(ws["notebooks"] / "00_wait.ipynb", WAITING, extra=f'release = "{tmp_path / "release"}"\n')
+    return ws
 
 
 def _run(ws: dict[str, Path], **kwargs):

@@ -61,6 +61,11 @@ def topic_files(lang: str) -> list[Path]:
     return sorted(_DIR.glob(f"*.{check_lang(lang)}.yaml"))
 
 
+# libyaml's safe loader when PyYAML has it: the same result, about 8x faster, and every report notebook's
+# kernel loads the catalogue once.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @functools.cache
 def _load(lang: str) -> dict[str, Any]:
     messages: dict[str, str] = {}
@@ -68,7 +73,7 @@ def _load(lang: str) -> dict[str, Any]:
     origin: dict[str, str] = {}
     for path in topic_files(lang):
         with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
+            data = yaml.load(fh, Loader=_LOADER) or {}
         entries = [(f"messages.{k}", k, v, messages) for k, v in (data.get("messages") or {}).items()]
         for kind, vocabulary in (data.get("labels") or {}).items():
             bucket = labels.setdefault(kind, {})
