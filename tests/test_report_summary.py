@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
+from _nbparams import notebook_parameters, write_notebook  # tests/ is on sys.path
 
 import segkit
 from segkit.report._summary import FIGURES_FILE, remove_summary_figures, report_summary
@@ -88,3 +91,48 @@ def test_churn_rates_need_the_status_they_were_computed_with(tx, tmp_path):
     rates = segkit.churn_rate(tx, period="month", as_of=AS_OF)
     with pytest.raises(segkit.ParameterError, match="churn_rates .*segkit.customer_status"):
         segkit.save_summary_figures(tmp_path, as_of=AS_OF, churn_rates=rates)
+
+
+# A page that computes and saves the index's figures as 00_overview and 04_cohorts_churn do.
+SAVING = """import segkit
+tx = segkit.load_report_data(data_path, columns=columns, read_options=read_options)
+as_of = segkit.as_of_date(tx, as_of)
+window = segkit.analysis_window(as_of, window_months)
+health = segkit.concentration(tx, start=window.start, as_of=window.end)
+segkit.save_summary_figures(output_dir, as_of=window.end, start=window.start, concentration=health)
+status = segkit.customer_status(tx, as_of=as_of)
+rates = segkit.churn_rate(tx, inactivity_days=status.attrs["inactivity_days"], as_of=as_of)
+segkit.save_summary_figures(output_dir, as_of=as_of, status=status, churn_rates=rates)
+"""
+
+
+def _without_timings(index: Path) -> str:
+    return re.sub(r"<th>wall time</th><td>[^<]*</td>", "", index.read_text(encoding="utf-8"))
+
+
+def test_the_runner_builds_the_same_index_from_the_pages_results(tmp_path: Path) -> None:
+    parameters = notebook_parameters(window_months=12)
+    for name, body in (("saving", SAVING), ("silent", "print(as_of)")):
+        (tmp_path / name).mkdir()
+        write_notebook(tmp_path / name / "00_page.ipynb", body, parameters=parameters)
+    runs, logs = {}, {}
+    for name in ("saving", "silent"):
+        lines: list[str] = []
+        runs[name] = segkit.run_report(
+            None,
+            as_of=AS_OF,
+            notebooks=tmp_path / name,
+            output=tmp_path / f"reports_{name}",
+            html_copies=False,
+            progress=lines.append,
+        )
+        logs[name] = lines[-1]
+    assert runs["saving"].ok and runs["silent"].ok
+    assert "computed again" not in logs["saving"]
+    assert "index figures computed again: base, at_risk, churn_rate;" in logs["silent"]
+    folder = runs["saving"].folder
+    assert not list(folder.glob(".summary-*"))  # read, then removed: not part of the published report
+    saving, silent = (_without_timings(runs[n].folder / "index.html") for n in ("saving", "silent"))
+    assert "The base in figures" in saving and "class A" in saving
+    # Everything but the page's own name is the same: the figures and findings do not depend on the source.
+    assert saving == silent

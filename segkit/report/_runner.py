@@ -283,7 +283,6 @@ def run_report(
                 figures_dir=staging,
             )
             remove_summary_figures(staging)
-            _log_figures(say, summary)
             workbook = workbook_from_folder(staging, lang=lang, currency=currency)
             write_index(
                 staging,
@@ -306,7 +305,7 @@ def run_report(
             # Interrupted, refused or crashed: leave no half-written report (and no customer data) behind.
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    _log_summary(say, result, time.perf_counter() - started)
+    _log_summary(say, result, time.perf_counter() - started, recomputed=summary.computed)
     return result
 
 
@@ -698,19 +697,16 @@ def _log_run(say: Callable[[str], None], counter: str, run: NotebookRun) -> None
         say(f"    skipped {s['section']!r}: {s['reason']}{hint}")
 
 
-def _log_figures(say: Callable[[str], None], summary: Any) -> None:
-    # Says where the index's figures came from: a part computed again costs a pass over the data.
-    if summary.reused:
-        say(f"index: {', '.join(summary.reused)} from the notebooks' results")
-    if summary.computed:
-        say(f"index: {', '.join(summary.computed)} computed (no notebook saved it with the index's settings)")
-
-
-def _log_summary(say: Callable[[str], None], result: ReportResult, seconds: float) -> None:
+def _log_summary(
+    say: Callable[[str], None], result: ReportResult, seconds: float, *, recomputed: Sequence[str] = ()
+) -> None:
     n_ok = sum(run.ok for run in result.runs)
     n_skipped = sum(len(run.skipped) for run in result.runs)
     failed = f", failed: {', '.join(result.failed)}" if result.failed else ""
+    # The index's figures normally come from the pages' results; computing them again costs passes over
+    # the data, so the log says when it happened (a page failed or ran with other settings).
+    again = f"index figures computed again: {', '.join(recomputed)}; " if recomputed else ""
     say(
         f"segkit report {result.folder.name}: {n_ok} of {len(result.runs)} notebooks ok{failed}; "
-        f"{n_skipped} section(s) skipped; {seconds:.0f} s; published to {result.folder}"
+        f"{n_skipped} section(s) skipped; {again}{seconds:.0f} s; published to {result.folder}"
     )
