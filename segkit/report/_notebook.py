@@ -12,7 +12,6 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .._resources import sample_data
@@ -87,15 +86,16 @@ def save_report_table(tx: Transactions, folder: str | Path) -> Path:
     >>> again.data.equals(tx.data), again.quality == tx.quality
     (True, True)
     """
+    import pyarrow.parquet as pq
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tx.data.to_parquet(folder / _TABLE_FILE, index=False)
+    # Arrow in, Arrow out: the table is never turned into pandas on the way (on a large base that is most
+    # of a notebook's start), and Parquet keeps the Arrow types, so every notebook sees the reader's columns.
+    pq.write_table(tx.to_arrow(), folder / _TABLE_FILE)
     quality = tx.quality.to_dict()
     kept = {f.name for f in fields(QualityReport)}
-    state = {
-        "quality": {k: v for k, v in quality.items() if k in kept},
-        "dtypes": {c: str(t) for c, t in tx.data.dtypes.items()},
-    }
+    state = {"quality": {k: v for k, v in quality.items() if k in kept}}
     (folder / _QUALITY_FILE).write_text(json.dumps(state, indent=1, default=str), encoding="utf-8")
     return folder
 
@@ -105,12 +105,9 @@ def _is_report_table(path: Path) -> bool:
 
 
 def _open_report_table(folder: Path) -> Transactions:
+    import pyarrow.parquet as pq
+
     state = json.loads((folder / _QUALITY_FILE).read_text(encoding="utf-8"))
-    data = pd.read_parquet(folder / _TABLE_FILE)
-    for column, dtype in state["dtypes"].items():
-        if str(data[column].dtype) != dtype:
-            # pandas' "str" dtype (text with NaN for missing values) has no astype alias in pandas 2.
-            data[column] = data[column].astype(pd.StringDtype(na_value=np.nan) if dtype == "str" else dtype)
     values = dict(state["quality"])
     for f in fields(QualityReport):
         if "Timestamp" in str(f.type) and values.get(f.name) is not None:
@@ -118,7 +115,8 @@ def _open_report_table(folder: Path) -> Transactions:
         elif "tuple" in str(f.type) and isinstance(values.get(f.name), list):
             # JSON has no tuples: notes and warnings come back as lists.
             values[f.name] = tuple(values[f.name])
-    return Transactions(data=data, quality=QualityReport(**values))
+    # Held as Arrow, as read_transactions holds what it reads: pandas is made only if a cell asks for it.
+    return Transactions(table=pq.read_table(folder / _TABLE_FILE), quality=QualityReport(**values))
 
 
 def setup_notebook() -> None:
