@@ -314,3 +314,12 @@ def test_the_crm_analyses_leave_the_orders_on_their_backend(reference: segkit.Tr
     segkit.loyalty_scores(crm)
     segkit.activity_capacity(crm)
     assert crm.transactions._data is None and crm.transactions._arrow is None
+
+
+def test_personas_leave_the_transactions_on_their_backend(reference: segkit.Transactions) -> None:
+    """Personas fit on the driver from the per-customer features; the transaction lines stay in the engine."""
+    tx = on_backend(ibis.duckdb.connect(), reference)
+    model = segkit.personas(tx, as_of=AS_OF, k_range=(3, 4))
+    want = segkit.personas(reference, as_of=AS_OF, k_range=(3, 4))
+    assert model.k_ == want.k_ and model.labels_.equals(want.labels_)
+    assert tx._data is None and tx._arrow is None

@@ -559,7 +559,7 @@ def _as_features(
         isinstance(X, pd.DataFrame) and {"order_date", "amount"} <= set(X.columns)
     ):
         tx = as_transactions(X)
-        extra = [c for c in tx.data.columns if c not in CANONICAL_COLUMNS]
+        extra = [c for c in tx.columns if c not in CANONICAL_COLUMNS]
         names = list(dict.fromkeys([*(attributes or []), *[c for c in (wanted or []) if c in extra]]))
         return customer_features(tx, as_of=as_of, attributes=names)
     if not isinstance(X, pd.DataFrame):
