@@ -250,7 +250,8 @@ class CRM:
             return self.transactions is not None and len(self.transactions) > 0
         return name in self.tables and len(self.tables[name]) > 0
 
-    def __getitem__(self, name: str) -> pd.DataFrame:
+    def __getitem__(self, name: str) -> Any:
+        """The data frame of table ``name`` (for ``"transactions"`` the :class:`segkit.Transactions`)."""
         return self.require(name)[0]
 
     def require(self, *names: str, analysis: str = "this analysis") -> list[Any]:
