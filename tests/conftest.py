@@ -8,6 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+# The Spark group's one local session (session-scoped, skipped unless SEGKIT_SPARK_TESTS=1).
+from conftest_spark import spark  # noqa: F401  (tests/ is on sys.path)
+
 import segkit
 
 REPO = Path(__file__).resolve().parents[1]

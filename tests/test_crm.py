@@ -596,3 +596,55 @@ def test_plots_return_axes_and_check_their_input() -> None:
     with pytest.raises(segkit.ParameterError, match="metric"):
         segkit.plot_satisfaction(table, metric="csat")
     plt.close("all")
+
+
+def test_lead_conversion_counts_the_first_purchase_on_or_after_the_contact_day() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "b", "c", "d"],
+            "order_id": ["1", "2", "3", "4", "5", "6", "7"],
+            "order_date": [
+                "2024-02-25",  # a: before L1's contact, does not count
+                "2024-03-01 08:00",  # a: the contact day itself, before the contact's time of day: counts for L1
+                "2024-06-10",  # a: the first order after L2's contact
+                "2024-03-05",  # b: a return only, then
+                "2024-03-20",  # b: the first purchase, 15 days after the contact
+                "2024-09-01",  # c: on the as-of date, outside [start, as_of)
+                "2024-01-02",  # d: an order that is no lead's
+            ],
+            "amount": [10.0, 20.0, 30.0, -5.0, 40.0, 50.0, 60.0],
+        }
+    )
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["L1", "L2", "L3", "L4", "L5", "L6"],
+            "contact_date": [
+                "2024-03-01 10:00:00",
+                "2024-06-01",
+                "2024-03-05",
+                "2024-04-01",
+                "2024-05-01",
+                "2023-12-01",
+            ],
+            "customer_id": ["a", "a", "b", "c", None, "d"],
+            "stage": ["won", "won", "won", "won", "cold", "won"],
+            "source": ["ads", "ads", "referrals", "referrals", "ads", "ads"],
+        }
+    )
+    crm = segkit.read_crm({"leads": leads}, transactions=segkit.read_transactions(tx, returns="net"))
+    conv = segkit.lead_conversion(crm, as_of="2024-09-01", start="2024-01-01")
+    # ads: L1 (0 days), L2 (9 days), L5 (no customer) -> 2 of 3, median 4.5; referrals: L3 (15 days),
+    # L4 (c's only order is on the as-of date) -> 1 of 2.
+    assert conv["leads"].to_dict() == {"ads": 3, "referrals": 2}
+    assert conv["converted"].to_dict() == {"ads": 2, "referrals": 1}
+    assert conv["median_days_to_order"].to_dict() == {"ads": 4.5, "referrals": 15.0}
+    # Up to the first transaction no lead has converted yet: L6 (d) buys on the as-of date.
+    early = segkit.lead_conversion(crm, by=None, as_of="2024-01-02", start="2023-06-01")
+    assert early[["leads", "converted"]].loc["all"].tolist() == [1, 0]
+    assert math.isnan(early.loc["all", "median_days_to_order"])
+    assert (
+        segkit.lead_conversion(crm, by=None, as_of="2024-01-03", start="2023-06-01").loc["all", "converted"]
+        == 1
+    )
+    # The orders stay in the engine: the analysis never reads them as a frame.
+    assert crm.transactions._data is None

@@ -52,16 +52,29 @@ def _sample_crm() -> segkit.CRM:
     return segkit.load_sample_crm()  # read once: the analyses below only read it
 
 
-def _crm(tx: segkit.Transactions) -> Any:
+def crm_on(tx: segkit.Transactions) -> segkit.CRM:
+    """The sample CRM with its orders on the backend of ``tx``'s engine table."""
     sample = _sample_crm()
-    ref_tx = sample.transactions
-    engine_tx = _same_backend_as(tx, ref_tx)
-    crm = segkit.CRM(tables=sample.tables, transactions=engine_tx)
+    return segkit.CRM(tables=sample.tables, transactions=_same_backend_as(tx, sample.transactions))
+
+
+def _crm(tx: segkit.Transactions) -> Any:
+    crm = crm_on(tx)
     return {
         "loyalty": segkit.loyalty_scores(crm).scores,
         "structure": segkit.base_structure(crm),
         "movement": segkit.base_movement(crm, start="2024-01-01"),
         "activity": segkit.activity_capacity(crm),
+    }
+
+
+def _lead_conversion(tx: segkit.Transactions) -> Any:
+    crm = crm_on(tx)
+    return {
+        "by_source": segkit.lead_conversion(crm),
+        "all_history": segkit.lead_conversion(crm, by="manager", window_months=0),
+        "since": segkit.lead_conversion(crm, by=None, start="2022-01-01", as_of="2024-06-01"),
+        "states": segkit.base_states(crm, as_of="2024-06-01"),
     }
 
 
@@ -93,6 +106,7 @@ ANALYSES: dict[str, Callable[[segkit.Transactions], Any]] = {
     "known_customers": lambda tx: segkit.known_customers(tx, before=AS_OF),
     "last_purchase_and_revenue": lambda tx: segkit.last_purchase_and_revenue(tx, as_of=AS_OF),
     "crm": _crm,
+    "lead_conversion": _lead_conversion,
 }
 
 
@@ -206,8 +220,17 @@ def test_postgres_gives_the_same_results(
 
 
 #: On a backend without session tables the materialised aggregates are plain expressions, re-run by
-#: each query (SQLite stands for "any other Ibis backend" here; a few analyses keep the test fast).
-NO_CACHE_ANALYSES = ["customer_summary", "rfm", "cohorts", "customer_status", "btyd_summary"]
+#: each query (SQLite stands for "any other Ibis backend" here; a few analyses and the CRM ones keep the test
+#: fast).
+NO_CACHE_ANALYSES = [
+    "customer_summary",
+    "rfm",
+    "cohorts",
+    "customer_status",
+    "btyd_summary",
+    "crm",
+    "lead_conversion",
+]
 
 
 @pytest.mark.parametrize("name", NO_CACHE_ANALYSES)
@@ -281,3 +304,22 @@ def test_memtables_follow_the_engine_table(reference: segkit.Transactions) -> No
     got = to_frame(expr)
     want = reference.data["category"].map({"home": 1, "sports": 2}).value_counts().sort_index()
     assert got["n"].tolist() == want.tolist() and got["band"].tolist() == want.index.tolist()
+
+
+def test_the_crm_analyses_leave_the_orders_on_their_backend(reference: segkit.Transactions) -> None:
+    """The CRM analyses that read the orders aggregate them where they live; the lines never reach pandas."""
+    crm = crm_on(on_backend(ibis.duckdb.connect(), reference))
+    segkit.lead_conversion(crm)
+    segkit.base_movement(crm, start="2024-01-01")
+    segkit.loyalty_scores(crm)
+    segkit.activity_capacity(crm)
+    assert crm.transactions._data is None and crm.transactions._arrow is None
+
+
+def test_personas_leave_the_transactions_on_their_backend(reference: segkit.Transactions) -> None:
+    """Personas fit on the driver from the per-customer features; the transaction lines stay in the engine."""
+    tx = on_backend(ibis.duckdb.connect(), reference)
+    model = segkit.personas(tx, as_of=AS_OF, k_range=(3, 4))
+    want = segkit.personas(reference, as_of=AS_OF, k_range=(3, 4))
+    assert model.k_ == want.k_ and model.labels_.equals(want.labels_)
+    assert tx._data is None and tx._arrow is None

@@ -11,12 +11,10 @@ pyspark. The same parity on a second DuckDB connection and on PostgreSQL runs al
 from __future__ import annotations
 
 import gc
-import os
-import shutil
 import sys
 
 import pytest
-from test_engine_backends import AS_OF, check_parity, on_backend  # tests/ is on sys.path
+from test_engine_backends import AS_OF, check_parity, crm_on, on_backend  # tests/ is on sys.path
 
 import segkit
 from segkit._spark import is_spark_frame, spark_session
@@ -60,29 +58,8 @@ SPARK_ANALYSES = [
     "survival",
     "customer_features",
     "crm",
+    "lead_conversion",
 ]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    if not os.environ.get("SEGKIT_SPARK_TESTS"):
-        pytest.skip("the Spark group runs in .ci/run (set SEGKIT_SPARK_TESTS=1)")
-    pytest.importorskip("pyspark", reason="segkit[spark] is not installed")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark local mode needs Java (17 or 21)")
-    # Tuned for many small queries on a small sample: one partition per shuffle (each extra task is
-    # scheduling time on 2 cores), no whole-stage code generation and no adaptive re-planning (both cost
-    # more per query than they save on 16k rows; about a fifth of the group's JVM time).
-    session = spark_session(
-        spark_sql_shuffle_partitions="1",
-        spark_default_parallelism="1",
-        spark_ui_showConsoleProgress="false",
-    )
-    session.conf.set("spark.sql.codegen.wholeStage", "false")
-    session.conf.set("spark.sql.adaptive.enabled", "false")
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +116,33 @@ def test_the_transactions_never_came_to_the_driver(spark_tx: segkit.Transactions
     segkit.customer_summary(spark_tx, as_of=AS_OF)
     # Runs last in the module: after every analysis above, the canonical table was never collected.
     assert spark_tx._data is None and spark_tx._arrow is None
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_the_crm_analyses_bring_back_results_not_orders(
+    spark, spark_tx: segkit.Transactions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only per-customer, per-lead and per-day results reach the driver, never the CRM's order lines."""
+    crm = crm_on(spark_tx)
+    kind = type(spark.range(1))  # the DataFrame class Ibis's results come through
+    results: list[tuple[int, set[str]]] = []
+    for method in ("toPandas", "toArrow", "collect"):
+        original = getattr(kind, method)
+
+        def counted(self, *args, _original=original, **kwargs):
+            out = _original(self, *args, **kwargs)
+            rows = out.num_rows if hasattr(out, "num_rows") else len(out)
+            results.append((rows, set(self.columns)))
+            return out
+
+        monkeypatch.setattr(kind, method, counted)
+    segkit.lead_conversion(crm, by="source")
+    segkit.base_structure(crm)
+    segkit.loyalty_scores(crm)
+    segkit.activity_capacity(crm)
+    assert results  # the analyses did run their queries on Spark
+    lines = len(crm.transactions)
+    assert max(rows for rows, _ in results) < lines
+    assert not [cols for _, cols in results if {"order_id", "amount"} <= cols]  # no line-level result
+    assert crm.transactions._data is None and crm.transactions._arrow is None

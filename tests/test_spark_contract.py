@@ -6,31 +6,15 @@ on the 2-core machines), so ``.ci/run`` runs it with SEGKIT_SPARK_TESTS=1 and ev
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 import segkit
-from segkit._spark import spark_session
 from segkit.report._notebook import sample_path
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 KEY = ["order_date", "customer_id", "order_id", "amount"]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    if not os.environ.get("SEGKIT_SPARK_TESTS"):
-        pytest.skip("the Spark group runs in .ci/run (set SEGKIT_SPARK_TESTS=1)")
-    pytest.importorskip("pyspark", reason="segkit[spark] is not installed")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark local mode needs Java (17 or 21)")
-    session = spark_session()
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

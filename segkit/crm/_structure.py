@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine import date_range, known_customers, last_purchase_and_revenue
+from ..engine import customer_periods, date_range, known_customers, last_purchase_and_revenue
+from ..io import Transactions
 from ._common import crm_as_of, in_period, period
 from ._tables import CRM, MissingTableError
 
@@ -206,15 +207,9 @@ def lead_conversion(
         if by not in leads:
             raise ParameterError(f"by={by!r}: the leads table has no {by!r} column; pass by=None.")
     leads = leads.loc[in_period(leads["contact_date"], begin, end)].copy()
-    buys = orders.loc[(orders["order_date"] < end) & ~orders["is_return"], ["customer_id", "order_date"]]
-    if "customer_id" in leads:
-        pairs = leads[["lead_id", "customer_id", "contact_date"]].dropna().merge(buys, on="customer_id")
-        pairs = pairs.loc[pairs["order_date"] >= pairs["contact_date"].dt.normalize()]
-        first = pairs.groupby("lead_id")["order_date"].min()
-    else:
-        first = pd.Series(dtype="datetime64[ns]")
+    first = _first_order_days(orders, leads, end)
     leads["first_order"] = leads["lead_id"].map(first)
-    leads["days"] = (leads["first_order"].dt.normalize() - leads["contact_date"].dt.normalize()).dt.days
+    leads["days"] = (leads["first_order"] - leads["contact_date"].dt.normalize()).dt.days
     labels = leads[by].astype("object").fillna("(unknown)") if by else pd.Series("all", index=leads.index)
     grouped = leads.groupby(labels.rename(by or "group"))
     out = pd.DataFrame(
@@ -241,6 +236,32 @@ def _purchases(crm: CRM, as_of: pd.Timestamp) -> pd.DataFrame:
             {"last_purchase": pd.Series(dtype="datetime64[ns]"), "revenue_12m": pd.Series(dtype=float)}
         )
     return last_purchase_and_revenue(crm.transactions, as_of=as_of, months=12)
+
+
+def _first_order_days(orders: Transactions, leads: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
+    """Per lead id, the day of its customer's first purchase on or after the contact day and before ``end``.
+
+    The engine returns only the purchase days (returns excluded) of the customers the leads name, from the
+    earliest contact day on; the transactions stay where they live (a Spark or warehouse table included).
+    """
+    none = pd.Series(dtype="datetime64[ns]")
+    if "customer_id" not in leads:
+        return none
+    linked = leads[["lead_id", "customer_id", "contact_date"]].dropna()
+    if linked.empty or end <= date_range(orders)[0]:
+        return none
+    linked = linked.assign(contact_day=linked["contact_date"].dt.normalize())
+    days = customer_periods(
+        orders,
+        period="day",
+        as_of=end,
+        start=linked["contact_day"].min(),
+        customers=linked["customer_id"].unique(),
+    )
+    days = days.loc[days["n_orders"] > 0, ["customer_id", "period"]]
+    pairs = linked.merge(days, on="customer_id")
+    pairs = pairs.loc[pairs["period"] >= pairs["contact_day"]]
+    return pairs.groupby("lead_id")["period"].min()
 
 
 def _entities(crm: CRM, as_of: pd.Timestamp) -> pd.DataFrame:

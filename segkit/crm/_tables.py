@@ -250,11 +250,16 @@ class CRM:
             return self.transactions is not None and len(self.transactions) > 0
         return name in self.tables and len(self.tables[name]) > 0
 
-    def __getitem__(self, name: str) -> pd.DataFrame:
+    def __getitem__(self, name: str) -> Any:
+        """The data frame of table ``name`` (for ``"transactions"`` the :class:`segkit.Transactions`)."""
         return self.require(name)[0]
 
-    def require(self, *names: str, analysis: str = "this analysis") -> list[pd.DataFrame]:
-        """The data frames of ``names``; :class:`MissingTableError` naming the first one absent."""
+    def require(self, *names: str, analysis: str = "this analysis") -> list[Any]:
+        """The data frames of ``names``; :class:`MissingTableError` naming the first one absent.
+
+        For ``"transactions"`` the :class:`segkit.Transactions` itself: an analysis aggregates them through
+        :mod:`segkit.engine` on their own backend rather than reading the order lines as a frame.
+        """
         out = []
         for name in names:
             if name == "transactions":
@@ -264,7 +269,9 @@ class CRM:
                         "given. Pass transactions= to segkit.read_crm (in a report: --data FILE)."
                     )
                     raise translatable(error, "error.crm_transactions_missing", option="--data FILE")
-                out.append(self.transactions.data)
+                # The Transactions themselves, not a frame: analyses aggregate them through segkit.engine,
+                # where they live (a Spark or warehouse table is never collected).
+                out.append(self.transactions)
                 continue
             if name not in CRM_TABLES:
                 check_choice("table", name, [*CRM_TABLES, "transactions"])
