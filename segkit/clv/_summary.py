@@ -155,11 +155,11 @@ def _summary_query(snap: Snapshot, unit: str, cal_end: pd.Timestamp) -> ir.Table
     cal_number = period_ordinal(cal_end, "day")
     number = period_ordinal(days.day, unit)
     days = days.mutate(number=number, cal=days.day_number <= cal_number)
-    periods = days.group_by(["customer_id", "cal", "number"]).aggregate(spend=days.revenue.sum())
-    first = periods.number.min(where=periods.cal).over(ibis.window(group_by="customer_id"))
+    periods = days.group_by(["ckey", "cal", "number"]).aggregate(spend=days.revenue.sum())
+    first = periods.number.min(where=periods.cal).over(ibis.window(group_by="ckey"))
     periods = periods.mutate(first=first)
     cal, hold = periods.cal, ~periods.cal
-    summary = periods.group_by("customer_id").aggregate(
+    summary = periods.group_by("ckey").aggregate(
         n_cal=periods.count(where=cal),
         first_cal=periods.number.min(where=cal),
         last_cal=periods.number.max(where=cal),
