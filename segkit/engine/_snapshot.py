@@ -321,6 +321,23 @@ class Snapshot:
 
         return self.materialize("purchase_days", build)
 
+    def purchase_day_totals(self) -> ir.Table:
+        """Purchase days and their revenue, keyed by ``ckey`` or ``customer_id``, as cheaply as available.
+
+        :meth:`purchase_days` when this snapshot has built it (other analyses ran on it); otherwise one
+        grouping of the purchase lines by customer and calendar day -- the same days and the same revenue
+        (purchases that day, rounded to cents) -- without building the order-day table, for an analysis
+        that needs nothing else. Columns: the key, ``day`` (date), ``day_number`` and ``revenue``.
+        """
+        if ("table", "purchase_days") in self._cache.values:
+            return self.purchase_days().select("ckey", "day", "day_number", "revenue")
+        t = self.table()
+        t = t.filter(~t.is_return)
+        days = t.group_by(["customer_id", t.order_date.date().name("day")]).aggregate(
+            revenue=t.amount.sum().round(2)
+        )
+        return days.mutate(day_number=days.day.epoch_days())
+
     def gaps(self) -> ir.Table:
         """Rows of :meth:`purchase_days` that have a previous purchase day (``gap_days`` not NULL)."""
         days = self.purchase_days()
