@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -144,6 +145,10 @@ def btyd_summary(
     return out
 
 
+#: Backends whose filtered ``argmin`` is a true arg-min (SQLite's bare-column trick ignores the filter).
+_ARGMIN_BACKENDS = ("duckdb", "postgres", "pyspark")
+
+
 def _summary_query(snap: Snapshot, unit: str, cal_end: pd.Timestamp) -> ir.Table:
     """The whole summary as one engine query over the snapshot's purchase days.
 
@@ -158,14 +163,20 @@ def _summary_query(snap: Snapshot, unit: str, cal_end: pd.Timestamp) -> ir.Table
         periods = days.select(key, "cal", "number", spend=days.revenue)
     else:
         periods = days.group_by([key, "cal", "number"]).aggregate(spend=days.revenue.sum())
+    if snap.backend_name in _ARGMIN_BACKENDS:
+        # The first period's spend, found in the same pass (no window over the customer's periods).
+        first_spend = periods.spend.argmin(periods.number, where=periods.cal)
+    else:
+        first = periods.number.min(where=periods.cal).over(ibis.window(group_by=key))
+        periods = periods.mutate(first=first)
+        first_spend = periods.spend.sum(where=periods.cal & (periods.number == periods.first))
     cal, hold = periods.cal, ~periods.cal
     summary = periods.group_by(key).aggregate(
         n_cal=periods.count(where=cal),
         first_cal=periods.number.min(where=cal),
         last_cal=periods.number.max(where=cal),
         spend_cal=periods.spend.sum(where=cal),
-        # The first period's spend, found in the same pass (no window over the customer's periods).
-        first_spend=periods.spend.argmin(periods.number, where=cal),
+        first_spend=first_spend,
         n_hold=periods.count(where=hold),
         hold_mean=periods.spend.mean(where=hold),
     )

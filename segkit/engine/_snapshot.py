@@ -26,6 +26,7 @@ from ._table import (
     _state,
     _table,
     attribute_columns,
+    backend_of,
     calendar,
     check_period,
     date_range,
@@ -186,6 +187,11 @@ class Snapshot:
     def first_date(self) -> pd.Timestamp:
         first, _ = date_range(self.transactions)
         return first if self.start is None else max(first, self.start)
+
+    @property
+    def backend_name(self) -> str:
+        """The Ibis backend the snapshot's queries run on (``"duckdb"``, ``"postgres"``, ``"pyspark"`` ...)."""
+        return str(backend_of(_table(self.transactions)).name)
 
     def at(self, as_of: Any) -> Snapshot:
         """The same transactions (and window start) at another analysis date."""
