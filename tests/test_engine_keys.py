@@ -101,3 +101,36 @@ def test_xyz_is_computed_once_per_snapshot_and_copied():
     assert "changed" not in set(second.table_["xyz_class"])
     matrix = segkit.abc_xyz(tx, as_of="2024-08-01", n_periods=6)
     pd.testing.assert_frame_equal(matrix.xyz_.table_, second.table_)
+
+
+def test_an_order_spanning_days_counts_once_per_customer_and_once_per_day_and_period():
+    df = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b"],
+            # Order o1 has lines on 31 January and 1 February: two purchase days, two months, one order.
+            "order_id": ["o1", "o1", "o2", "o3"],
+            "order_date": ["2024-01-31", "2024-02-01", "2024-02-10", "2024-02-01"],
+            "amount": [10.0, 5.0, 7.0, 3.0],
+        }
+    )
+    snap = segkit.snapshot(segkit.read_transactions(df, order="order_id"), as_of="2024-03-01")
+    assert not snap.single_day_orders()
+    summary = customer_summary(snap)
+    assert summary.loc["a", ["n_orders", "n_purchase_days"]].tolist() == [2, 3]
+    days = segkit.customer_days(snap)
+    assert days.loc[days["customer_id"] == "a", "n_orders"].tolist() == [1, 1, 1]
+    periods = segkit.customer_periods(snap).set_index(["customer_id", "period"])["n_orders"]
+    assert periods.loc[("a", pd.Timestamp("2024-01-01"))] == 1
+    assert periods.loc[("a", pd.Timestamp("2024-02-01"))] == 2
+
+
+def test_single_day_orders_take_the_one_scan_path():
+    df = _lines()
+    df["order_id"] = [f"o{i}" for i in range(len(df))]  # one line per order: no order spans days
+    tx = segkit.read_transactions(df, order="order_id")
+    snap = segkit.snapshot(tx, as_of="2024-08-01")
+    assert snap.single_day_orders()
+    od = snap.to_pandas(snap.order_days())
+    assert "ckey" in od.columns and "customer_id" not in od.columns
+    assert len(od) == len(df) and (od["orders"] == 1).all()
+    assert customer_summary(snap)["n_orders"].sum() == int((~tx.data["is_return"]).sum())

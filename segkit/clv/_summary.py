@@ -145,29 +145,44 @@ def btyd_summary(
     return out
 
 
+#: Backends whose filtered ``argmin`` is a true arg-min (SQLite's bare-column trick ignores the filter).
+_ARGMIN_BACKENDS = ("duckdb", "postgres", "pyspark")
+
+
 def _summary_query(snap: Snapshot, unit: str, cal_end: pd.Timestamp) -> ir.Table:
     """The whole summary as one engine query over the snapshot's purchase days.
 
     Days are split at ``cal_end`` first and then grouped into periods, so a week straddling the
     calibration end shows on both sides. Period numbers are days (or Monday weeks) since the epoch.
     """
-    days = snap.purchase_days()
+    days = snap.purchase_day_totals()
+    key = "ckey" if "ckey" in days.columns else "customer_id"
     cal_number = period_ordinal(cal_end, "day")
-    number = period_ordinal(days.day, unit)
-    days = days.mutate(number=number, cal=days.day_number <= cal_number)
-    periods = days.group_by(["customer_id", "cal", "number"]).aggregate(spend=days.revenue.sum())
-    first = periods.number.min(where=periods.cal).over(ibis.window(group_by="customer_id"))
-    periods = periods.mutate(first=first)
+    days = days.mutate(number=period_ordinal(days.day, unit), cal=days.day_number <= cal_number)
+    if unit == "D":
+        periods = days.select(key, "cal", "number", spend=days.revenue)
+    else:
+        periods = days.group_by([key, "cal", "number"]).aggregate(spend=days.revenue.sum())
+    if snap.backend_name in _ARGMIN_BACKENDS:
+        # The first period's spend, found in the same pass (no window over the customer's periods).
+        first_spend = periods.spend.argmin(periods.number, where=periods.cal)
+    else:
+        first = periods.number.min(where=periods.cal).over(ibis.window(group_by=key))
+        periods = periods.mutate(first=first)
+        first_spend = periods.spend.sum(where=periods.cal & (periods.number == periods.first))
     cal, hold = periods.cal, ~periods.cal
-    summary = periods.group_by("customer_id").aggregate(
+    summary = periods.group_by(key).aggregate(
         n_cal=periods.count(where=cal),
         first_cal=periods.number.min(where=cal),
         last_cal=periods.number.max(where=cal),
-        repeat_spend=periods.spend.sum(where=cal & (periods.number > periods.first)),
+        spend_cal=periods.spend.sum(where=cal),
+        first_spend=first_spend,
         n_hold=periods.count(where=hold),
         hold_mean=periods.spend.mean(where=hold),
     )
-    return summary
+    # Spends are whole cents, so rounding the difference to cents gives the repeat spend exactly.
+    repeat = (summary.spend_cal - summary.first_spend).round(2)
+    return summary.select(key, "n_cal", "first_cal", "last_cal", "n_hold", "hold_mean", repeat_spend=repeat)
 
 
 def _check_period(period: str) -> str:

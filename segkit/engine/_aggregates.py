@@ -25,9 +25,7 @@ from ._table import (
     _PANDAS_FREQ,  # noqa: F401 - still imported from here by segkit.value; segkit.period_end replaces it
     _STR,
     PERIODS,
-    _state,
     _table,
-    backend_of,
     calendar,
     check_period,
     period_end,
@@ -120,53 +118,43 @@ def customer_summary(data: Data, *, as_of: DateLike | None = None) -> pd.DataFra
 
 def _customer_summary(snap: Snapshot) -> pd.DataFrame:
     as_of = snap.as_of
-    t = snap.table()
-    # One scan of the lines into orders (a purchase and a return under one order id stay apart), then
-    # customers from the orders: distinct order counts become plain counts, with no second scan or join.
-    line_sums: dict[str, ir.Value] = {
-        "first": t.order_date.min(),
-        "last": t.order_date.max(),
-        "amount": t.amount.sum(),
+    # Everything from the snapshot's order-day table (one scan of the lines, shared with every other
+    # aggregate): summing ``orders`` counts distinct orders, so no distinct aggregate runs here.
+    od = snap.order_days()
+    buy, ret = ~od.is_return, od.is_return
+    metrics: dict[str, ir.Value] = {
+        "first_purchase": od["first"].min(where=buy),
+        "last_purchase": od["last"].max(where=buy),
+        "revenue": od.amount.sum(),
+        "gross_revenue": od.amount.sum(where=buy),
+        "returns_amount": -od.amount.sum(where=ret),
+        "n_orders": od.orders.sum(where=buy).coalesce(0),
+        "n_returns": od.orders.sum(where=ret).coalesce(0),
     }
-    for name in ("margin", "quantity"):
-        if snap.has(name):
-            line_sums[name] = t[name].sum()
+    if "margin" in od.columns:
+        metrics["margin"] = od.margin.sum()
+    if "quantity" in od.columns:
+        metrics["quantity"] = od.quantity.sum(where=buy)
     mixes = {
         name: col for col, name in (("category", "n_categories"), ("channel", "n_channels")) if snap.has(col)
     }
-    # Distinct categories and channels ride along the same scan as bit sets (a handful of values each),
-    # instead of a distinct (customer, value) grouping with millions of groups per column.
-    bit_sets = {name: _value_bits(snap, t, col) for name, col in mixes.items()}
-    masked = {name: bits for name, bits in bit_sets.items() if bits is not None}
-    for name, bits in masked.items():
-        line_sums[name] = bits.bit_or()
-    orders = t.group_by(["customer_id", "order_id", "is_return"]).aggregate(**line_sums)
-    buy, ret = ~orders.is_return, orders.is_return
-    metrics: dict[str, ir.Value] = {
-        "first_purchase": orders["first"].min(where=buy),
-        "last_purchase": orders["last"].max(where=buy),
-        "revenue": orders.amount.sum(),
-        "gross_revenue": orders.amount.sum(where=buy),
-        "returns_amount": -orders.amount.sum(where=ret),
-        "n_orders": orders.count(where=buy),
-        "n_returns": orders.count(where=ret),
-    }
-    if "margin" in line_sums:
-        metrics["margin"] = orders.margin.sum()
-    if "quantity" in line_sums:
-        metrics["quantity"] = orders.quantity.sum(where=buy)
-    for name in masked:
-        metrics[name] = orders[name].bit_or(where=buy)
-    expr = orders.group_by("customer_id").aggregate(**metrics)
+    masked = {name: col for name, col in mixes.items() if f"bits_{col}" in od.columns}
+    for name, col in masked.items():
+        metrics[name] = od[f"bits_{col}"].bit_or(where=buy)
+    expr = od.group_by("ckey").aggregate(**metrics)
     days = snap.purchase_days()
-    days = days.group_by("customer_id").aggregate(n_purchase_days=days.count())
+    days = days.group_by("ckey").aggregate(n_purchase_days=days.count())
     expr = _join_columns(expr, days, ["n_purchase_days"])
     many = {name: col for name, col in mixes.items() if name not in masked}
     if many:
+        # Too many distinct values for a bit set (or no bitwise OR on this backend): a distinct count.
+        keys, _ = customer_keys(snap.transactions)
+        t = snap.table()
         purchases = t.filter(~t.is_return)
         counted = purchases.group_by("customer_id").aggregate(
             **{name: purchases[col].nunique() for name, col in many.items()}
         )
+        counted = counted.join(keys, "customer_id").select("ckey", *many)
         expr = _join_columns(expr, counted, list(many))
     out = snap.customer_frame(expr)
     n_total = len(out)
@@ -234,25 +222,17 @@ def customer_window_totals(data: Data, *, start: DateLike, as_of: DateLike | Non
     """
     snap = snapshot(data, as_of=as_of)
     begin = period_start(pd.Timestamp(start), "day")
-    t = snap.table()
-    t = t.filter(t.order_date >= timestamp(begin))
-    # One scan of the lines: orders per customer and day first, so that days and distinct orders both
-    # come from that one (much smaller) grouping.
-    line_sums: dict[str, ir.Value] = {"amount": t.amount.sum()}
-    for name in ("margin", "quantity"):
-        if snap.has(name):
-            line_sums[name] = t[name].sum()
-    od = t.group_by(["customer_id", t.order_date.date().name("day"), "order_id", "is_return"]).aggregate(
-        **line_sums
-    )
+    od = snap.order_days()
+    od = od.filter(od.day >= begin.date())
     buy = ~od.is_return
+    # Money per customer and day first, rounded to cents there, like the day periods.
     metrics: dict[str, ir.Value] = {"revenue": od.amount.sum().round(2)}
-    if "margin" in line_sums:
+    if "margin" in od.columns:
         metrics["margin"] = od.margin.sum().round(2)
-    if "quantity" in line_sums:
+    if "quantity" in od.columns:
         metrics["quantity"] = od.quantity.sum(where=buy)
-    daily = od.group_by(["customer_id", "day"]).aggregate(n_orders=od.order_id.count(where=buy), **metrics)
-    totals = daily.group_by("customer_id").aggregate(
+    daily = od.group_by(["ckey", "day"]).aggregate(n_orders=od.count(where=buy), **metrics)
+    totals = daily.group_by("ckey").aggregate(
         n_orders=daily.n_orders.sum(), **{name: daily[name].sum() for name in metrics}
     )
     # Only the customers with a purchase order in the window.
@@ -325,39 +305,9 @@ def last_purchase_and_revenue(data: Data, *, as_of: DateLike | None = None, mont
     return out
 
 
-#: Most distinct values a column may have for its per-customer distinct count to run as a bit set.
-_MAX_BITS = 63
-#: Backends with a bitwise-OR aggregate (Ibis compiles none for Spark): elsewhere a distinct count.
-_BIT_OR_BACKENDS = ("duckdb", "postgres")
-
-
-def _value_bits(snap: Snapshot, t: ir.Table, column: str) -> ir.Value | None:
-    """``1 << code`` of each line's value of a low-cardinality column (NULL stays NULL), or None.
-
-    The distinct values are looked up once per transactions object; a column with more than
-    :data:`_MAX_BITS` of them, or a backend without a bitwise-OR aggregate, returns None and is counted
-    with a distinct aggregate instead.
-    """
-    if backend_of(t).name not in _BIT_OR_BACKENDS:
-        return None
-    caches = _state(snap.transactions).caches
-    key = ("distinct_values", column)
-    if key not in caches:
-        lines = _table(snap.transactions)
-        found = to_frame(lines.select(column).distinct().limit(_MAX_BITS + 2))[column].dropna().tolist()
-        caches[key] = sorted(found) if len(found) <= _MAX_BITS else None
-    values = caches[key]
-    if values is None:
-        return None
-    if not values:
-        return ibis.null("int64")
-    code = t[column].cases(*[(v, ibis.literal(i, "int64")) for i, v in enumerate(values)], else_=None)
-    return ibis.literal(1, "int64") << code
-
-
 def _join_columns(expr: ir.Table, other: ir.Table, names: list[str]) -> ir.Table:
-    """Left-join per-customer counts onto ``expr``, a missing partner counting 0."""
-    joined = expr.left_join(other, expr.customer_id == other.customer_id)
+    """Left-join per-customer counts onto ``expr`` (both keyed by ``ckey``), a missing partner counting 0."""
+    joined = expr.left_join(other, expr.ckey == other.ckey)
     return joined.select(*[joined[c] for c in expr.columns], *[joined[n].coalesce(0).name(n) for n in names])
 
 
@@ -412,7 +362,7 @@ def customer_periods(
     snap = snapshot(data, as_of=as_of)
     as_of = snap.as_of
     if start is None and customers is None:
-        sparse = customer_period_table(snap, period)
+        sparse = snap.with_ids(customer_period_table(snap, period))
     else:
         sparse = _customer_periods(snap, period, start, customers)
     out = to_frame(sparse.order_by(["customer_id", "period"]))
@@ -441,12 +391,34 @@ def customer_periods(
 def customer_period_table(snap: Snapshot, period: str) -> ir.Table:
     """The snapshot's customer x period totals as an engine table, computed once per snapshot and period.
 
-    Columns ``customer_id``, ``period`` (period start), ``revenue`` (net), ``gross_revenue``, ``margin``
-    when present (all rounded to cents) and ``n_orders`` (distinct purchase orders); one row per customer
-    and period with any transaction line.
+    Columns ``ckey`` (the compact customer key; :meth:`Snapshot.with_ids` adds the ids), ``period``
+    (period start), ``revenue`` (net), ``gross_revenue``, ``margin`` when present (all rounded to cents)
+    and ``n_orders`` (distinct purchase orders); one row per customer and period with any transaction line.
     """
     check_period(period)
-    return snap.materialize(("customer_periods", period), lambda: _customer_periods(snap, period, None, None))
+    return snap.materialize(("customer_periods", period), lambda: _period_table(snap, period))
+
+
+def _period_table(snap: Snapshot, period: str) -> ir.Table:
+    if not snap.single_day_orders():
+        # An order spanning days may span periods too and counts once in each: only the lines know that.
+        keys, _ = customer_keys(snap.transactions)
+        lines = _customer_periods(snap, period, None, None)
+        return lines.join(keys, "customer_id").select(
+            "ckey", *[c for c in lines.columns if c != "customer_id"]
+        )
+    # One row per order in the order-day table: grouping its rows by period counts distinct orders.
+    od = snap.order_days()
+    od = od.mutate(period=od.day.truncate(check_period(period)).cast("timestamp"))
+    buy = ~od.is_return
+    metrics: dict[str, ir.Value] = {
+        "revenue": od.amount.sum().round(2),
+        "gross_revenue": od.amount.sum(where=buy).coalesce(0.0).round(2),
+    }
+    if "margin" in od.columns:
+        metrics["margin"] = od.margin.sum().round(2)
+    metrics["n_orders"] = od.count(where=buy)
+    return od.group_by(["ckey", "period"]).aggregate(**metrics)
 
 
 def _customer_periods(snap: Snapshot, period: str, start: Any, customers: Any) -> ir.Table:
@@ -513,10 +485,9 @@ def customer_period_matrix(
         sparse = sparse.filter(sparse.period >= timestamp(period_start(pd.Timestamp(start), period)))
     periods = calendar(period, pd.Timestamp(start) if start is not None else snap.first_date, snap.as_of)
     # Customers travel as compact keys and periods as offsets on the calendar: pandas only sees integers.
-    keys, ids = customer_keys(snap.transactions)
-    joined = sparse.join(keys, "customer_id")
-    offset = period_ordinal(joined.period, period) - period_ordinal(periods[0], period)
-    frame = to_frame(joined.select("ckey", offset.name("col"), *metrics))
+    _, ids = customer_keys(snap.transactions)
+    offset = period_ordinal(sparse.period, period) - period_ordinal(periods[0], period)
+    frame = to_frame(sparse.select("ckey", offset.name("col"), *metrics))
     ckey = frame["ckey"].to_numpy(dtype=np.int64)
     cols = frame["col"].to_numpy(dtype=np.int64)
     buyers = ckey[frame["n_orders"].to_numpy() > 0] if "n_orders" in frame else ckey
@@ -582,7 +553,7 @@ def customer_days(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
     [{'day': Timestamp('2024-01-10 00:00:00'), 'revenue': 12.5, 'n_orders': 2}]
     """
     snap = snapshot(data, as_of=as_of)
-    days = snap.purchase_days()
+    days = snap.with_ids(snap.purchase_days())
     out = to_frame(
         days.select(
             "customer_id", day=days.day.cast("timestamp"), revenue=days.revenue, n_orders=days.n_orders
@@ -714,7 +685,7 @@ def customer_gaps(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
     """
     snap = snapshot(data, as_of=as_of)
     gaps = snap.gaps()
-    expr = gaps.group_by("customer_id").aggregate(
+    expr = gaps.group_by("ckey").aggregate(
         gap_median_days=gaps.gap_days.median(),
         gap_mean_days=gaps.gap_days.mean(),
         n_gaps=gaps.gap_days.count(),

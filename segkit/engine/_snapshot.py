@@ -26,6 +26,7 @@ from ._table import (
     _state,
     _table,
     attribute_columns,
+    backend_of,
     calendar,
     check_period,
     date_range,
@@ -33,6 +34,7 @@ from ._table import (
     temp_table,
     timestamp,
     to_frame,
+    value_bits,
 )
 
 __all__ = ["Snapshot", "customer_keys", "snapshot"]
@@ -87,6 +89,11 @@ def _resolve_start(window: Any, as_of: pd.Timestamp) -> pd.Timestamp | None:
             f"window starts on {start.date()}, not before as_of={as_of.date()}; nothing would be analysed."
         )
     return start
+
+
+def _first(column: pd.Series) -> float:
+    value = pd.to_numeric(column, errors="coerce").fillna(0)
+    return float(value.iloc[0]) if len(value) else 0.0
 
 
 def customer_keys(tx: Transactions) -> tuple[ir.Table, pd.Index]:
@@ -181,6 +188,11 @@ class Snapshot:
         first, _ = date_range(self.transactions)
         return first if self.start is None else max(first, self.start)
 
+    @property
+    def backend_name(self) -> str:
+        """The Ibis backend the snapshot's queries run on (``"duckdb"``, ``"postgres"``, ``"pyspark"`` ...)."""
+        return str(backend_of(_table(self.transactions)).name)
+
     def at(self, as_of: Any) -> Snapshot:
         """The same transactions (and window start) at another analysis date."""
         date = resolve_as_of(self.transactions, as_of)
@@ -209,45 +221,128 @@ class Snapshot:
         return to_frame(expr)
 
     def customer_frame(self, expr: ir.Table) -> pd.DataFrame:
-        """Run a per-customer expression (one row per ``customer_id``) into a frame indexed by customer id.
+        """Run a per-customer expression (one row per customer) into a frame indexed by customer id.
 
-        The rows come back sorted by id; the ids travel as the compact keys of :func:`customer_keys`.
+        The expression is keyed by ``ckey`` (the compact keys of :func:`customer_keys`, what the snapshot's
+        own tables carry) or by ``customer_id``. The rows come back sorted by id; the ids travel as keys.
         """
         keys, ids = customer_keys(self.transactions)
-        joined = expr.join(keys, "customer_id")
-        columns = [c for c in expr.columns if c != "customer_id"]
-        out = to_frame(joined.select("ckey", *columns).order_by("ckey"))
+        if "ckey" not in expr.columns:
+            expr = expr.join(keys, "customer_id")
+        columns = [c for c in expr.columns if c not in ("customer_id", "ckey")]
+        out = to_frame(expr.select("ckey", *columns).order_by("ckey"))
         out.index = ids.take(out.pop("ckey").to_numpy(dtype=np.int64))
         return out
 
+    def with_ids(self, expr: ir.Table) -> ir.Table:
+        """A ``ckey``-keyed engine table with the user's ``customer_id`` joined back (for id-level output)."""
+        keys, _ = customer_keys(self.transactions)
+        joined = expr.join(keys, "ckey")
+        return joined.select("customer_id", *[c for c in expr.columns if c != "ckey"])
+
     # -- shared aggregates --------------------------------------------------------------------------------
+
+    def order_days(self) -> ir.Table:
+        """The snapshot's lines reduced once to orders: what every shared aggregate reads instead of lines.
+
+        One row per customer, order, kind (purchase or return; one order id holding both stays two rows)
+        and calendar day. Columns: ``ckey`` (the compact customer key), ``day`` (date), ``is_return``,
+        ``first`` / ``last`` (earliest and latest timestamp), ``amount`` (signed sum), ``margin`` and
+        ``quantity`` when the data have them, ``n_lines``, one bit set per low-cardinality column
+        (``bits_category``, ``bits_channel``: ``1 << code`` OR-ed, on backends with a bitwise-OR
+        aggregate) and ``orders`` (1 on the order's first day, 0 on later days), so that summing
+        ``orders`` counts distinct orders.
+
+        The lines are scanned once, grouped by order (customer, order id, kind); when no order spans two
+        calendar days -- the usual case -- that grouping already is the order-day table. Otherwise the lines
+        are grouped by day too and later days of an order get ``orders = 0``.
+        """
+        return self.cached("order_days", self._build_order_days)
+
+    def single_day_orders(self) -> bool:
+        """Whether every order of the snapshot falls on one calendar day (then ``order_days`` has one row
+        per order and any grouping of its rows counts distinct orders exactly)."""
+        self.order_days()
+        return bool(self._cache.values["single_day_orders"])
+
+    def _line_sums(self, t: ir.Table) -> dict[str, ir.Value]:
+        sums: dict[str, ir.Value] = {
+            "first": t.order_date.min(),
+            "last": t.order_date.max(),
+            "amount": t.amount.sum(),
+            "n_lines": t.count(),
+        }
+        for name in ("margin", "quantity"):
+            if self.has(name):
+                sums[name] = t[name].sum()
+        for column in ("category", "channel"):
+            bits = value_bits(self.transactions, t, column) if self.has(column) else None
+            if bits is not None:
+                sums[f"bits_{column}"] = bits.bit_or()
+        return sums
+
+    def _build_order_days(self) -> ir.Table:
+        t = self.table()
+        keys, _ = customer_keys(self.transactions)
+        sums = self._line_sums(t)
+        day = t.order_date.date()
+        orders = t.group_by(["customer_id", "order_id", "is_return"]).aggregate(
+            day=day.min(), last_day=day.max(), **sums
+        )
+        # Integer keys from here on: every later grouping is on a small integer, not on text ids.
+        keyed = orders.join(keys, "customer_id").select("ckey", "day", "is_return", "last_day", *sums)
+        table = temp_table(self._cache, keyed, "orders")
+        spans = to_frame(table.aggregate(n=table.count(where=table.day != table.last_day)))
+        single = int(_first(spans["n"])) == 0
+        self._cache.values["single_day_orders"] = single
+        if single:
+            return table.select("ckey", "day", "is_return", *sums, orders=ibis.literal(1, "int64"))
+        # Some order spans days: group the lines by day too; only the order's first day counts it.
+        per_day = t.group_by(["customer_id", "order_id", "is_return", day.name("day")]).aggregate(**sums)
+        first_day = per_day.day.min().over(ibis.window(group_by=["customer_id", "order_id", "is_return"]))
+        per_day = per_day.mutate(orders=(per_day.day == first_day).ifelse(1, 0))
+        keyed = per_day.join(keys, "customer_id").select("ckey", "day", "is_return", *sums, "orders")
+        return temp_table(self._cache, keyed, "orders")
 
     def purchase_days(self) -> ir.Table:
         """One row per customer and calendar day with a purchase (returns excluded), with the gap before it.
 
-        Columns: ``customer_id``, ``day`` (date), ``day_number`` (days since 1970-01-01), ``revenue`` (gross
-        purchases that day, rounded to cents), ``n_orders`` (distinct orders), ``prev_day_number`` and
-        ``gap_days`` (whole days since the customer's previous purchase day; NULL on the first). This is the
-        one definition of a purchase gap: several orders on one day are one visit.
+        Columns: ``ckey`` (the compact customer key; :meth:`with_ids` adds the ids), ``day`` (date),
+        ``day_number`` (days since 1970-01-01), ``revenue`` (gross purchases that day, rounded to cents),
+        ``n_orders`` (distinct orders), ``prev_day_number`` and ``gap_days`` (whole days since the
+        customer's previous purchase day; NULL on the first). This is the one definition of a purchase
+        gap: several orders on one day are one visit. Built from :meth:`order_days`.
         """
 
         def build() -> ir.Table:
-            t = self.table()
-            t = t.filter(~t.is_return)
-            # Orders per day first, then days: DuckDB's COUNT(DISTINCT) keeps a hash set per group and was
-            # twice as slow as this two-step grouping on a million lines.
-            orders = t.group_by(["customer_id", t.order_date.date().name("day"), "order_id"]).aggregate(
-                amount=t.amount.sum()
-            )
-            days = orders.group_by(["customer_id", "day"]).aggregate(
-                revenue=orders.amount.sum().round(2), n_orders=orders.order_id.count()
+            od = self.order_days()
+            od = od.filter(~od.is_return)
+            days = od.group_by(["ckey", "day"]).aggregate(
+                revenue=od.amount.sum().round(2), n_orders=od.count()
             )
             days = days.mutate(day_number=days.day.epoch_days())
-            prev = days.day_number.lag().over(ibis.window(group_by="customer_id", order_by="day_number"))
+            prev = days.day_number.lag().over(ibis.window(group_by="ckey", order_by="day_number"))
             days = days.mutate(prev_day_number=prev)
             return days.mutate(gap_days=days.day_number - days.prev_day_number)
 
         return self.materialize("purchase_days", build)
+
+    def purchase_day_totals(self) -> ir.Table:
+        """Purchase days and their revenue, keyed by ``ckey`` or ``customer_id``, as cheaply as available.
+
+        :meth:`purchase_days` when this snapshot has built it (other analyses ran on it); otherwise one
+        grouping of the purchase lines by customer and calendar day -- the same days and the same revenue
+        (purchases that day, rounded to cents) -- without building the order-day table, for an analysis
+        that needs nothing else. Columns: the key, ``day`` (date), ``day_number`` and ``revenue``.
+        """
+        if ("table", "purchase_days") in self._cache.values:
+            return self.purchase_days().select("ckey", "day", "day_number", "revenue")
+        t = self.table()
+        t = t.filter(~t.is_return)
+        days = t.group_by(["customer_id", t.order_date.date().name("day")]).aggregate(
+            revenue=t.amount.sum().round(2)
+        )
+        return days.mutate(day_number=days.day.epoch_days())
 
     def gaps(self) -> ir.Table:
         """Rows of :meth:`purchase_days` that have a previous purchase day (``gap_days`` not NULL)."""

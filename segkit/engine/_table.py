@@ -303,3 +303,34 @@ def to_frame(expr: ir.Expr) -> pd.DataFrame:
 
 def timestamp(value: pd.Timestamp) -> Any:
     return ibis.timestamp(pd.Timestamp(value).to_pydatetime())
+
+
+#: Most distinct values a column may have for its per-customer distinct count to run as a bit set.
+MAX_BITS = 63
+#: Backends with a bitwise-OR aggregate (Ibis compiles none for Spark): elsewhere a distinct count.
+_BIT_OR_BACKENDS = ("duckdb", "postgres")
+
+
+def value_bits(tx: Any, t: ir.Table, column: str) -> ir.Value | None:
+    """``1 << code`` of each line's value of a low-cardinality column (NULL stays NULL), or None.
+
+    Distinct categories and channels ride along a scan as bit sets (a handful of values each) instead of
+    a distinct (customer, value) grouping with millions of groups per column. The distinct values are
+    looked up once per transactions object; a column with more than :data:`MAX_BITS` of them, or a
+    backend without a bitwise-OR aggregate, returns None and is counted with a distinct aggregate instead.
+    """
+    if backend_of(t).name not in _BIT_OR_BACKENDS:
+        return None
+    caches = _state(tx).caches
+    key = ("distinct_values", column)
+    if key not in caches:
+        lines = _table(tx)
+        found = to_frame(lines.select(column).distinct().limit(MAX_BITS + 2))[column].dropna().tolist()
+        caches[key] = sorted(found) if len(found) <= MAX_BITS else None
+    values = caches[key]
+    if values is None:
+        return None
+    if not values:
+        return ibis.null("int64")
+    code = t[column].cases(*[(v, ibis.literal(i, "int64")) for i, v in enumerate(values)], else_=None)
+    return ibis.literal(1, "int64") << code

@@ -335,7 +335,7 @@ def _features(snap: Snapshot, window: int) -> pd.DataFrame:
     age = period_ordinal(cutoff, "day") - days.day_number  # days before the cut-off (1 = the day before)
     spend = days.revenue
     recent, before, basket = age <= window, (age > window) & (age <= 2 * window), age <= 2 * window
-    expr = days.group_by("customer_id").aggregate(
+    expr = days.group_by("ckey").aggregate(
         n_days=days.count(),
         first_day=days.day_number.min(),
         last_day=days.day_number.max(),
@@ -350,7 +350,7 @@ def _features(snap: Snapshot, window: int) -> pd.DataFrame:
         spend_basket=spend.sum(where=basket),
         spend_12m=spend.sum(where=age <= 365),
     )
-    agg = snap.to_pandas(expr).set_index("customer_id")
+    agg = snap.customer_frame(expr)
     agg.index = agg.index.astype(customers.dtype)
     agg = agg.reindex(customers)
 

@@ -221,11 +221,11 @@ def _cohort_cells(snap: Snapshot, period: str) -> tuple[pd.DataFrame, pd.DataFra
     """
     p = customer_period_table(snap, period)
     p = p.mutate(number=period_ordinal(p.period, period), bought=p.n_orders > 0)
-    firsts = p.group_by("customer_id").aggregate(
+    firsts = p.group_by("ckey").aggregate(
         cohort=p.number.min(where=p.bought), last=p.number.max(where=p.bought)
     )
     firsts = firsts.filter(firsts.cohort.notnull())
-    joined = p.join(firsts, "customer_id")
+    joined = p.join(firsts, "ckey")
     # Returns booked before a customer's first purchase belong to no cohort period.
     joined = joined.filter(joined.number >= joined.cohort)
     cells = joined.group_by(["cohort", (joined.number - joined.cohort).name("period_number")]).aggregate(

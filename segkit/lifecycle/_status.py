@@ -142,11 +142,12 @@ def activity_stretches(snap: Snapshot, threshold: int) -> ir.Table:
         # ifelse, not a cast: PostgreSQL cannot cast a boolean to bigint.
         starts = (days.gap_days.isnull() | (days.gap_days > threshold)).ifelse(1, 0)
         days = days.mutate(new=starts)
-        window = ibis.cumulative_window(group_by="customer_id", order_by="day_number")
+        window = ibis.cumulative_window(group_by="ckey", order_by="day_number")
         days = days.mutate(stretch=days.new.sum().over(window))
-        return days.group_by(["customer_id", "stretch"]).aggregate(
+        stretches = days.group_by(["ckey", "stretch"]).aggregate(
             first_day=days.day.min(), last_day=days.day.max()
         )
+        return snap.with_ids(stretches)
 
     return snap.materialize(("activity_stretches", int(threshold)), build)
 
@@ -258,7 +259,7 @@ def customer_status(
     # The day that ends a lapse is the comeback; the latest one is what "reactivated" looks at. Grouping
     # all purchase days gives one row per customer with a purchase, the customers of the summary in the
     # same order, so the two line up without an alignment on ids.
-    lapses = days.group_by("customer_id").aggregate(
+    lapses = days.group_by("ckey").aggregate(
         n_lapses=days.count(where=lapse), last_comeback=days.day.max(where=lapse).cast("timestamp")
     )
     lapses = snap.customer_frame(lapses)
