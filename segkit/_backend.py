@@ -21,8 +21,10 @@ spill without it being off.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -40,6 +42,7 @@ __all__ = [
     "cursor",
     "default_memory_limit",
     "engine_settings",
+    "table_folder",
     "temp_table",
 ]
 
@@ -102,6 +105,27 @@ def _temp_directory() -> str:
     return folder or str(Path(tempfile.gettempdir()) / f"segkit-duckdb-{os.getpid()}")
 
 
+def table_folder() -> Path:
+    """The folder for tables the kit writes itself (a large canonical table), removed when the process ends.
+
+    It sits beside DuckDB's spill files (in ``SEGKIT_TEMP`` when set, else the system's temporary folder),
+    never in the working directory.
+
+    Examples
+    --------
+    >>> table_folder().is_dir()
+    True
+    """
+    global _tables
+    with _lock:
+        if _tables is None:
+            base = Path(os.environ.get(TEMP_ENV, "").strip() or tempfile.gettempdir())
+            _tables = base / f"segkit-tables-{os.getpid()}"
+            _tables.mkdir(parents=True, exist_ok=True)
+            atexit.register(shutil.rmtree, _tables, ignore_errors=True)
+        return _tables
+
+
 def engine_settings() -> dict[str, str]:
     """The out-of-core settings the shared connection opens with (``memory_limit``, ``temp_directory``).
 
@@ -115,6 +139,7 @@ def engine_settings() -> dict[str, str]:
 
 _lock = threading.Lock()
 _connection: Any = None
+_tables: Path | None = None
 
 
 def connection() -> Any:
