@@ -86,13 +86,19 @@ def _generate(size: str, path: Path) -> Path:
 
 
 def _child_build(path: Path) -> None:
-    from segkit._backend import connection
+    from segkit._backend import connection, table_folder
 
     spill = _SpillWatch(Path(connection().raw_sql("SELECT current_setting('temp_directory')").fetchone()[0]))
+    stored = _SpillWatch(table_folder())  # the canonical table of a large base, written there once
     limit = connection().raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
     started = time.perf_counter()
     tx = bench_engine.load_engine(path)
     loaded = time.perf_counter() - started
+    print(
+        f"  read_transactions: {loaded:.1f} s, peak {bench_engine._high_water_mib():.0f} MiB",
+        file=sys.stderr,
+        flush=True,
+    )
     as_of = bench_engine._as_of(tx)
     steps = {}
     for name, step in bench_engine._steps(as_of).items():
@@ -102,6 +108,7 @@ def _child_build(path: Path) -> None:
         print(f"  {name}: {steps[name]:.1f} s", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
     spill.stop()
+    stored.stop()
     record = {
         "seconds": round(seconds, 1),
         "load_seconds": round(loaded, 1),
@@ -109,6 +116,7 @@ def _child_build(path: Path) -> None:
         "peak_mib": round(bench_engine._high_water_mib()),
         "memory_limit": limit,
         "spilled_mib": round(spill.peak / 2**20),
+        "stored_mib": round(stored.peak / 2**20),
     }
     print(json.dumps(record))
 

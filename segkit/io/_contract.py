@@ -516,7 +516,7 @@ def _engine_source(source: Any, *, table: str | None, query: str | None) -> _eng
 
     Parquet files and tables of DuckDB files are checked on the shared DuckDB connection; Spark DataFrames
     and ``"spark://table"`` on Spark; Ibis tables and other database URLs on their own backend. A DuckDB
-    ``query=`` is fetched and read by the Arrow contract (its table names belong to the file's database).
+    ``query=`` or view is checked on the shared connection too, with the file attached read-only.
     """
     if is_spark_frame(source) or _engine.is_spark_url(source):
         if table is not None or query is not None:
@@ -530,9 +530,9 @@ def _engine_source(source: Any, *, table: str | None, query: str | None) -> _eng
         from ._sql import _connect, _duckdb_path, _open_query, _open_table, _scheme, masked
 
         if _scheme(source) == "duckdb":
-            if table is None:
-                return None
-            return _engine.duckdb_file_source(_duckdb_path(source), source, table)
+            path = _duckdb_path(source)
+            found = None if table is None else _engine.duckdb_file_source(path, source, table)
+            return found or _engine.duckdb_query_source(path, source, table=table, query=query)
         con = _connect(source)
         expr = _open_table(con, source, table) if table is not None else _open_query(con, source, query)
         label = f"{masked(source)} {'table ' + table if table is not None else 'query'}"

@@ -1029,6 +1029,64 @@ def duckdb_file_source(path: Any, url: str, table: str) -> EngineSource | None:
     )
 
 
+def duckdb_query_source(path: Any, url: str, *, table: str | None, query: str | None) -> EngineSource | None:
+    """A view or a ``query=`` of a DuckDB file on the shared connection, numbered in the order it returns rows.
+
+    The file is attached read-only; a query's table names are looked up in it (its search path while the
+    contract reads). None when ``table`` names no view (the SQL reader says what is there).
+    """
+    from .._backend import connection
+    from ._sql import check_query, masked
+
+    con = connection()
+    alias = f"segkit_db_{next(_names)}"
+    con.raw_sql(f'ATTACH {_quote(str(path))} AS "{alias}" (READ_ONLY)')
+    undo = [lambda: con.raw_sql(f'DETACH DATABASE IF EXISTS "{alias}"')]
+
+    def release() -> None:
+        for step in reversed(undo):
+            step()
+
+    if table is not None:
+        schema, name = table.rsplit(".", 1) if "." in table else ("main", table)
+        found = con.raw_sql(
+            "SELECT count(*) FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?",
+            parameters=[alias, schema, name],
+        ).fetchone()[0]
+        if not found:
+            release()
+            return None
+        body, what = f'SELECT * FROM "{alias}"."{schema}"."{name}"', f"table {table}"
+    else:
+        check_query(query)
+        saved = con.raw_sql("SELECT current_setting('search_path')").fetchone()[0]
+        con.raw_sql(f"SET search_path = {_quote(f'{alias}.main,temp.main,memory.main')}")
+        undo.append(lambda: con.raw_sql(f"SET search_path = {_quote(saved)}"))
+        body, what = query, "query"
+    view = f"segkit_dbview_{next(_names)}"
+    try:
+        con.raw_sql(
+            f'CREATE TEMP VIEW "{view}" AS SELECT *, row_number() OVER () - 1 AS "{_ROW}" FROM ({body})'
+        )
+        source = con.table(view)
+    except Exception as exc:
+        release()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataContractError(f"The database refused the query on {masked(url)!r}: {first}") from None
+    undo.append(lambda: con.raw_sql(f'DROP VIEW IF EXISTS "{view}"'))
+    names = [c for c in source.columns if c != _ROW]
+    return EngineSource(
+        _positional(source, names, _ROW),
+        names,
+        f"{masked(url)} {what}",
+        "duckdb",
+        ordered=True,
+        header_line=0,
+        count_in_label=True,
+        cleanup=[release],
+    )
+
+
 def ibis_source(expr: Any, label: str, keep_alive: Any = None) -> EngineSource:
     """Any Ibis table: on the shared DuckDB connection, on Spark, or in a warehouse."""
     from .._backend import connection
