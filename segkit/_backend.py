@@ -11,7 +11,9 @@ rest of a large aggregation, join or sort into ``temp_directory``, so a base lar
   memory (``"40%"``); by default 60 % of the memory this process may use (the machine's RAM, or its cgroup
   limit when lower). The report runner splits that default among the notebooks it runs side by side.
 - ``SEGKIT_TEMP``: the folder for spilled data; by default ``segkit-duckdb-<process id>`` in the system's
-  temporary folder (never the working directory, which in a report run is the report itself).
+  temporary folder (never the working directory, which in a report run is the report itself). The canonical
+  table of a large base is written once as Parquet to ``segkit-tables-<process id>`` in ``SEGKIT_TEMP`` (or
+  the system's temporary folder) (:func:`table_folder`), so that it costs disk rather than memory.
 
 ``preserve_insertion_order`` stays on (DuckDB's default). Turning it off lets DuckDB return any result
 without an ``ORDER BY`` in any order, and the kit's outputs (tables compared exactly between runs and in
