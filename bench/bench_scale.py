@@ -5,7 +5,8 @@ For each size it uses a deterministic synthetic parquet file (``transactions_<si
 ``bench/bench_engine.py``'s generator (the same SQL pattern; sizes that file does not define are generated
 here with it). Then, each in a child process so that its peak memory is its own:
 
-* **build**: the full segment build (RFM with segments, ABC, XYZ, ABC-XYZ, status, cohort matrix, BTYD
+* **build**: ``read_transactions`` (the whole data contract, checked in the engine), then the full segment
+  build (RFM with segments, ABC, XYZ, ABC-XYZ, status, cohort matrix, BTYD
   summary, the same steps as ``bench_engine.full_build``) with DuckDB's memory limit and spill folder as the
   kit sets them (``SEGKIT_MEMORY_LIMIT`` / ``--memory-limit``, ``SEGKIT_TEMP``); it reports the time, the
   peak resident memory (VmHWM) and the most data spilled to disk at once;
@@ -92,7 +93,9 @@ def _child_build(path: Path) -> None:
     stored = _SpillWatch(table_folder())  # the canonical table of a large base, written there once
     limit = connection().raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
     started = time.perf_counter()
-    tx = bench_engine.load_engine(path)
+    import segkit
+
+    tx = segkit.read_transactions(path)  # the whole data contract, checked in the engine
     loaded = time.perf_counter() - started
     print(
         f"  read_transactions: {loaded:.1f} s, peak {bench_engine._high_water_mib():.0f} MiB",
