@@ -674,8 +674,8 @@ class _EngineReader:
     def outlier_bounds(self, kept: Any, n_kept: int) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """The bounds of the bulk of the dates, from the exact 1 % and 99 % order statistics.
 
-        Counts per day (a few thousand rows) say on which day each order statistic falls and its rank
-        within that day; one more query reads the two values from those two days only.
+        Running counts per day say on which day each order statistic falls and its rank within that day
+        (one row back); one more query reads the two values from those two days only.
         """
         import ibis
 
@@ -683,12 +683,18 @@ class _EngineReader:
             return None
         positions = _quantile_positions(n_kept)
         day = kept.order_date.truncate("D")
-        days = self.execute(kept.group_by(day=day).aggregate(k=kept.count()).order_by("day"))
-        upto = days["k"].to_numpy(dtype=np.int64).cumsum()
-        picks = []
-        for position in positions:
-            at = int(np.searchsorted(upto, position, side="right"))
-            picks.append((pd.Timestamp(days["day"].iloc[at]), position - int(upto[at] - days["k"].iloc[at])))
+        days = kept.group_by(day=day).aggregate(k=kept.count())
+        days = days.mutate(upto=days.k.sum().over(ibis.window(order_by=days.day, rows=(None, 0))))
+        # The first day whose running count passes the position holds it; (upto - k) is the count before it.
+        aggs: dict[str, Any] = {}
+        for i, position in enumerate(positions):
+            aggs[f"day{i}"] = days.day.min(where=days.upto > position)
+            aggs[f"before{i}"] = (days.upto - days.k).min(where=days.upto > position)
+        got = self.execute(days.aggregate(**aggs)).iloc[0]
+        picks = [
+            (pd.Timestamp(got[f"day{i}"]), position - int(got[f"before{i}"]))
+            for i, position in enumerate(positions)
+        ]
         on_days = kept.filter(day.isin([d for d, _ in picks])).select(day=day, order_date=kept.order_date)
         ranked = on_days.mutate(
             rank=ibis.row_number().over(ibis.window(group_by=on_days.day, order_by=on_days.order_date))
