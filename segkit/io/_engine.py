@@ -8,8 +8,9 @@ the same drop reasons in the same order, the same id cleaning, the same rounding
 the same quality report. A source whose columns need parsing (dates or numbers written as text) is read by
 the Arrow contract instead on DuckDB; elsewhere ISO-like text is cast when every value casts.
 
-The canonical table ends up where the data is: a temporary table on the shared DuckDB connection for
-Parquet and DuckDB files, a cached view on Spark, a temporary table (or the expression) in a warehouse.
+The canonical table ends up where the data is: on the shared DuckDB connection (Parquet and DuckDB files)
+a view over the staged rows, which are written once (in memory, or to a Parquet file for a large base); a
+cached view on Spark; a temporary table (or the expression) in a warehouse.
 """
 
 from __future__ import annotations
