@@ -128,7 +128,7 @@ def engine_main(paths: list[str]) -> None:
         ratio = timed["contract"] / timed["floor"]
         line = (
             f"{timed['rows']:>11,} {timed['floor']:>8.2f} {timed['contract']:>10.2f} {ratio:>5.1f}x "
-            f"{alone['peak_mib']:>9.0f} {2:>4}x"
+            f"{alone['peak_mib']:>9.0f} {4:>4}x"
         )
         lines.append(line)
         print(line, flush=True)
@@ -137,14 +137,8 @@ def engine_main(paths: list[str]) -> None:
 
 
 def _child(args: list[str]) -> dict:
+    """Run this script with ``args`` in a fresh process; its last output line is a JSON record."""
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def measure(reader: str, path: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", reader, str(path)], capture_output=True, text=True, check=True
-    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -172,8 +166,8 @@ def main() -> None:
     for n in args.sizes:
         paths = ensure_files(n)
         for fmt, goal in (("parquet", 3), ("csv", 5)):
-            base = measure("duckdb", paths[fmt])
-            ours = measure("segkit", paths[fmt])
+            base = _child(["--child", "duckdb", str(paths[fmt])])
+            ours = _child(["--child", "segkit", str(paths[fmt])])
             assert base["rows"] == ours["rows"] == n, (base, ours)
             ratio = ours["seconds"] / base["seconds"]
             line = (

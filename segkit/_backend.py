@@ -11,7 +11,9 @@ rest of a large aggregation, join or sort into ``temp_directory``, so a base lar
   memory (``"40%"``); by default 60 % of the memory this process may use (the machine's RAM, or its cgroup
   limit when lower). The report runner splits that default among the notebooks it runs side by side.
 - ``SEGKIT_TEMP``: the folder for spilled data; by default ``segkit-duckdb-<process id>`` in the system's
-  temporary folder (never the working directory, which in a report run is the report itself).
+  temporary folder (never the working directory, which in a report run is the report itself). The canonical
+  table of a large base is written once as Parquet to ``segkit-tables-<process id>`` in ``SEGKIT_TEMP`` (or
+  the system's temporary folder) (:func:`table_folder`), so that it costs disk rather than memory.
 
 ``preserve_insertion_order`` stays on (DuckDB's default). Turning it off lets DuckDB return any result
 without an ``ORDER BY`` in any order, and the kit's outputs (tables compared exactly between runs and in
@@ -21,8 +23,10 @@ spill without it being off.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -40,6 +44,7 @@ __all__ = [
     "cursor",
     "default_memory_limit",
     "engine_settings",
+    "table_folder",
     "temp_table",
 ]
 
@@ -102,6 +107,27 @@ def _temp_directory() -> str:
     return folder or str(Path(tempfile.gettempdir()) / f"segkit-duckdb-{os.getpid()}")
 
 
+def table_folder() -> Path:
+    """The folder for tables the kit writes itself (a large canonical table), removed when the process ends.
+
+    It sits beside DuckDB's spill files (in ``SEGKIT_TEMP`` when set, else the system's temporary folder),
+    never in the working directory.
+
+    Examples
+    --------
+    >>> table_folder().is_dir()
+    True
+    """
+    global _tables
+    with _lock:
+        if _tables is None:
+            base = Path(os.environ.get(TEMP_ENV, "").strip() or tempfile.gettempdir())
+            _tables = base / f"segkit-tables-{os.getpid()}"
+            _tables.mkdir(parents=True, exist_ok=True)
+            atexit.register(shutil.rmtree, _tables, ignore_errors=True)
+        return _tables
+
+
 def engine_settings() -> dict[str, str]:
     """The out-of-core settings the shared connection opens with (``memory_limit``, ``temp_directory``).
 
@@ -115,6 +141,7 @@ def engine_settings() -> dict[str, str]:
 
 _lock = threading.Lock()
 _connection: Any = None
+_tables: Path | None = None
 
 
 def connection() -> Any:

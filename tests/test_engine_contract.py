@@ -309,33 +309,61 @@ def test_text_columns_in_parquet_fall_back_to_the_arrow_contract(tmp_path) -> No
     assert tx.quality.read_options["date format"] == "%d.%m.%Y"
 
 
+def _engine_objects() -> set[str]:
+    return {
+        r[0]
+        for r in connection()
+        .raw_sql(
+            "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal"
+        )
+        .fetchall()
+    }
+
+
 def test_the_view_and_staging_tables_are_dropped(tmp_path) -> None:
     frame = pd.DataFrame({"customer_id": ["a"], "order_date": _days("2024-01-01"), "amount": [1.0]})
     path = tmp_path / "one.parquet"
     frame.to_parquet(path)
-    con = connection()
-
-    def tables() -> set[str]:
-        return {
-            r[0]
-            for r in con.raw_sql(
-                "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal"
-            ).fetchall()
-        }
-
-    before = tables()
+    before = _engine_objects()
     tx = segkit.read_transactions(path)
-    made = tables() - before
-    assert len(made) == 1 and next(iter(made)).startswith("segkit_tx_engine")
+    made = _engine_objects() - before
+    # The canonical table is a view over the staged rows, stored once; nothing else stays behind.
+    assert {name.split("_")[1] for name in made} == {"tx", "stage"}, made
+    assert not [t for t in made if t.startswith(("segkit_parquet", "segkit_hashes", "segkit_repeats"))]
     del tx
     import gc
 
     gc.collect()
-    left = tables()
-    assert not made & left  # the canonical table went with its Transactions
-    assert not [
-        t for t in left if t.startswith(("segkit_stage", "segkit_parquet"))
-    ]  # staging never outlives a read
+    assert not made & _engine_objects()  # the canonical table and its storage went with their Transactions
+
+
+def test_a_large_base_is_stored_once_in_a_parquet_file(tmp_path, monkeypatch) -> None:
+    from segkit._backend import table_folder
+    from segkit.io import _engine
+
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "c", "a"],
+            "order_date": _days("2024-01-01", "2024-01-02", "2024-01-02", "2024-01-03", "2024-01-01"),
+            "amount": [1.0, 2.0, -3.0, 0.0, 1.0],
+        }
+    )
+    path = tmp_path / "small.parquet"
+    frame.to_parquet(path)
+    in_memory = segkit.read_transactions(path, zero_amount="keep")
+    monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 2)
+    before = set(table_folder().iterdir())
+    on_disk = segkit.read_transactions(path, zero_amount="keep")
+    files = set(table_folder().iterdir()) - before
+    assert len(files) == 1 and next(iter(files)).suffix == ".parquet"
+    pd.testing.assert_frame_equal(on_disk.data, in_memory.data)
+    assert on_disk.quality.to_dict() == in_memory.quality.to_dict()
+    assert on_disk.quality.duplicates_found == 1
+    del on_disk
+    import gc
+
+    gc.collect()
+    assert not files & set(table_folder().iterdir())  # the file went with its Transactions
 
 
 def test_ibis_table_source_is_checked_where_it_lives() -> None:

@@ -33,6 +33,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "('Петров', '07.03.2024', '99,99', 'Н-3'), (NULL, '08.03.2024', '10,00', 'Н-4')) "
         'AS t("Клиент", "Дата", "Сумма", "Документ")'
     )
+    con.execute("CREATE VIEW online AS SELECT * FROM sales WHERE channel = 'online'")
     con.execute("CREATE SCHEMA crm")
     con.execute(
         "CREATE TABLE crm.wide AS SELECT customer_id, order_date, amount, repeat('x', 1000) AS notes, "
@@ -80,6 +81,49 @@ def test_query_reads_a_select(base: Path, from_file: segkit.Transactions) -> Non
     assert len(tx) == len(expected)
     assert tx.data["amount"].sum() == pytest.approx(expected["amount"].sum())
     assert tx.quality.source.endswith("query (5,780 rows)")
+
+
+@pytest.mark.parametrize(
+    "kwargs, sql",
+    [
+        ({"query": "SELECT * FROM sales WHERE amount > 0 OR customer_id LIKE '%1%'"}, None),
+        ({"table": "online"}, "SELECT * FROM online"),
+        ({"query": "SELECT * FROM online", "returns": "drop"}, None),
+    ],
+)
+def test_queries_and_views_are_checked_in_the_engine_as_the_arrow_contract_checks_them(
+    base: Path, kwargs: dict, sql: str | None
+) -> None:
+    tx = segkit.read_transactions(f"duckdb:///{base}", **kwargs)
+    assert tx._from_engine and tx._arrow is None  # checked on the shared connection, nothing fetched yet
+    policy = {k: v for k, v in kwargs.items() if k not in ("query", "table")}
+    with duckdb.connect(str(base), read_only=True) as con:
+        rows = con.sql(sql or kwargs["query"]).to_arrow_table()
+    arrow = segkit.read_transactions(rows, **policy)  # the same rows through the Arrow contract
+    pd.testing.assert_frame_equal(tx.data, arrow.data)  # the same order too: by date, ties as returned
+    got, expected = tx.quality.to_dict(), arrow.quality.to_dict()
+    for key in ("source", "read_options"):
+        got.pop(key), expected.pop(key)
+    assert got == expected
+    assert (
+        tx.quality.source
+        == f"duckdb:///{base} {'table ' + kwargs['table'] if 'table' in kwargs else 'query'} ({len(rows):,} rows)"
+    )
+
+
+def test_a_query_with_text_columns_is_parsed_by_the_arrow_contract(base: Path) -> None:
+    tx = segkit.read_transactions(
+        f"duckdb:///{base}", query="SELECT * FROM export_1c", customer="Клиент", date="Дата", amount="Сумма"
+    )
+    assert not tx._from_engine  # dates and decimal commas as text: parsed in Arrow, as from a file
+    assert tx.data["amount"].tolist() == [1200.5, -200.5, 99.99]
+
+
+def test_a_refused_query_names_the_database(base: Path) -> None:
+    with pytest.raises(segkit.DataContractError, match="refused the query.*no_such_table"):
+        segkit.read_transactions(f"duckdb:///{base}", query="SELECT * FROM no_such_table")
+    tx = segkit.read_transactions(f"duckdb:///{base}", table="sales")  # the connection is left as it was
+    assert len(tx) == 15_814
 
 
 def test_column_mapping_and_text_parsing_apply(base: Path) -> None:

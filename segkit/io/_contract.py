@@ -27,7 +27,7 @@ from .._spark import is_spark_frame
 from . import _engine
 from ._dates import NUMERIC_FORMATS, date_outliers, outlier_dates_message, parse_dates
 from ._files import HEADER_SEARCH_ROWS, Loaded, load_source
-from ._numbers import parse_numbers
+from ._numbers import parse_numbers, rows_text
 from ._sql import is_sql_url, load_sql
 
 __all__ = [
@@ -245,7 +245,11 @@ class Transactions:
             if self._data is not None:
                 self._arrow = pa.Table.from_pandas(self._data, preserve_index=False)
             else:
-                self._arrow = _canonical_arrow(self._engine_table.to_pyarrow())
+                # Stored in source order; collected in the canonical order (date, ties in source order).
+                ordered = getattr(self, "_engine_ordered", None)
+                self._arrow = _canonical_arrow(
+                    (self._engine_table if ordered is None else ordered).to_pyarrow()
+                )
         return self._arrow
 
     def to_ibis(self) -> Any:
@@ -512,7 +516,7 @@ def _engine_source(source: Any, *, table: str | None, query: str | None) -> _eng
 
     Parquet files and tables of DuckDB files are checked on the shared DuckDB connection; Spark DataFrames
     and ``"spark://table"`` on Spark; Ibis tables and other database URLs on their own backend. A DuckDB
-    ``query=`` is fetched and read by the Arrow contract (its table names belong to the file's database).
+    ``query=`` or view is checked on the shared connection too, with the file attached read-only.
     """
     if is_spark_frame(source) or _engine.is_spark_url(source):
         if table is not None or query is not None:
@@ -526,9 +530,9 @@ def _engine_source(source: Any, *, table: str | None, query: str | None) -> _eng
         from ._sql import _connect, _duckdb_path, _open_query, _open_table, _scheme, masked
 
         if _scheme(source) == "duckdb":
-            if table is None:
-                return None
-            return _engine.duckdb_file_source(_duckdb_path(source), source, table)
+            path = _duckdb_path(source)
+            found = None if table is None else _engine.duckdb_file_source(path, source, table)
+            return found or _engine.duckdb_query_source(path, source, table=table, query=query)
         con = _connect(source)
         expr = _open_table(con, source, table) if table is not None else _open_query(con, source, query)
         label = f"{masked(source)} {'table ' + table if table is not None else 'query'}"
@@ -722,10 +726,6 @@ def _missing_column(loaded: Loaded, param: str, name: str) -> DataContractError:
 # --------------------------------------------------------------------------------------------------
 
 
-def _rows(n: int) -> str:
-    return "1 row" if n == 1 else f"{n:,} rows"
-
-
 class _Reader:
     """One pass of the contract over a loaded source (kept as a class so each step is a small method)."""
 
@@ -754,7 +754,7 @@ class _Reader:
     def empty_column(self, role: str, empty: np.ndarray) -> None:
         if self.n and empty.all():
             raise DataContractError(
-                f"Column {self.name(role)!r} is entirely empty (all {_rows(self.n)} have no value). Check that "
+                f"Column {self.name(role)!r} is entirely empty (all {rows_text(self.n)} have no value). Check that "
                 "the right column is mapped, or fill it in the export."
             )
 
@@ -905,10 +905,10 @@ class _Reader:
 
     def placeholder_warning(self, customers: _Ids, rows: np.ndarray, policy: str) -> None:
         values = pd.Series(customers.values(np.flatnonzero(rows)).to_pandas()).value_counts()
-        shown = ", ".join(f"{k!r} ({_rows(int(v))})" for k, v in values.head(5).items())
+        shown = ", ".join(f"{k!r} ({rows_text(int(v))})" for k, v in values.head(5).items())
         what = "dropped" if policy == "drop" else "kept as customers"
         self.warnings.append(
-            f"Column {self.name('customer_id')!r}: {_rows(int(rows.sum()))} belong to placeholder customer ids "
+            f"Column {self.name('customer_id')!r}: {rows_text(int(rows.sum()))} belong to placeholder customer ids "
             f"for anonymous buyers: {shown}; {what} (placeholders={policy!r}). Pass placeholder_customers=[...] "
             "to change the list, or placeholders='keep' to keep them."
         )
@@ -950,12 +950,12 @@ class _Reader:
         two = self.two_digit & kept
         if two.any():
             self.notes.append(
-                f"Two-digit years: {_rows(int(two.sum()))} (read 00-68 as 20xx, 69-99 as 19xx)."
+                f"Two-digit years: {rows_text(int(two.sum()))} (read 00-68 as 20xx, 69-99 as 19xx)."
             )
         early = kept & (dates < np.datetime64("1990-01-01"))
         if early.any():
             self.notes.append(
-                f"Dates before 1990: {_rows(int(early.sum()))} (e.g. row {self.line(np.flatnonzero(early)[0])}:"
+                f"Dates before 1990: {rows_text(int(early.sum()))} (e.g. row {self.line(np.flatnonzero(early)[0])}:"
                 f" {pd.Timestamp(dates[np.flatnonzero(early)[0]]).date()}); check they are real."
             )
         today = np.datetime64(pd.Timestamp.now().normalize() + pd.Timedelta(days=1), "ns")
@@ -963,7 +963,7 @@ class _Reader:
         if future.any():
             rows = np.flatnonzero(future)
             self.warnings.append(
-                f"Column {self.name('order_date')!r}: {_rows(len(rows))} dated after today's run date "
+                f"Column {self.name('order_date')!r}: {rows_text(len(rows))} dated after today's run date "
                 f"(rows {', '.join(map(str, self.line(rows[:5])))}; e.g. {pd.Timestamp(dates[rows[0]])}). "
                 "Check the export's dates."
             )
@@ -973,7 +973,9 @@ class _Reader:
         listed = ", ".join(
             f"row {r}: {pd.Timestamp(d)}" for r, d in zip(self.line(rows[:5]), dates[rows[:5]], strict=True)
         )
-        self.warnings.append(outlier_dates_message(self.name("order_date"), _rows(len(rows)), listed, policy))
+        self.warnings.append(
+            outlier_dates_message(self.name("order_date"), rows_text(len(rows)), listed, policy)
+        )
         self.outlier_flags = flags
         return flags
 
@@ -1092,7 +1094,7 @@ class _Reader:
         if outliers[self.keep].any():
             rule = (
                 f"the day after the last transaction within the bulk of the data ({last}); "
-                f"{_rows(int(outliers[self.keep].sum()))} dated outside it come later and are left out unless "
+                f"{rows_text(int(outliers[self.keep].sum()))} dated outside it come later and are left out unless "
                 "as_of is given"
             )
         purchase_rows = rows[~np.asarray(table.column("is_return"), dtype=bool)]

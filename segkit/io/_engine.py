@@ -8,8 +8,9 @@ the same drop reasons in the same order, the same id cleaning, the same rounding
 the same quality report. A source whose columns need parsing (dates or numbers written as text) is read by
 the Arrow contract instead on DuckDB; elsewhere ISO-like text is cast when every value casts.
 
-The canonical table ends up where the data is: a temporary table on the shared DuckDB connection for
-Parquet and DuckDB files, a cached view on Spark, a temporary table (or the expression) in a warehouse.
+The canonical table ends up where the data is: on the shared DuckDB connection (Parquet and DuckDB files)
+a view over the staged rows, which are written once (in memory, or to a Parquet file for a large base); a
+cached view on Spark; a temporary table (or the expression) in a warehouse.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import pandas as pd
 
 from .._errors import DataContractError, ParameterError, data_error, format_examples
 from .._progress import progress
+from ._numbers import rows_text
 
-__all__ = ["EngineSource", "run_engine_contract", "typed_for_engine"]
+__all__ = ["IN_MEMORY_ROWS", "EngineSource", "run_engine_contract", "typed_for_engine"]
 
 # Internal column names: the source's own columns are renamed c0..c{n-1}, so none of these can clash.
 _ROW = "segkit_row"
@@ -35,7 +37,11 @@ _NUMBER_ROLES = ("amount", "quantity", "price", "margin", "cost")
 _TEXT_ROLES = ("product", "category", "channel")
 _DAY_NS = 86_400 * 10**9
 _names = itertools.count(1)
-_STEPS = 7  # queries of a typical pass (staging, counts, outlier bounds and facts, the table, its report)
+_STEPS = 7  # queries of a typical pass (row hashes, staging, counts, days, the two bounds, the report)
+#: Up to this many rows the staged (and canonical) table is kept in DuckDB's memory, uncompressed (about
+#: 100 bytes a row); a larger one is written once to a compressed Parquet file in the kit's table folder,
+#: about a tenth of that on disk and nearly nothing in memory (a kit convention, not a DuckDB limit).
+IN_MEMORY_ROWS = 2_000_000
 
 
 @dataclass
@@ -57,10 +63,6 @@ class EngineSource:
     keep_alive: Any = None  # what must outlive the canonical table (a database connection)
     count_in_label: bool = False  # the label ends with the number of rows read, as the SQL reader's does
     cleanup: list[Any] = field(default_factory=list)  # callables run when the source is no longer needed
-
-
-def _rows(n: int) -> str:
-    return "1 row" if n == 1 else f"{n:,} rows"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -247,6 +249,7 @@ class _EngineReader:
         self.options: dict[str, str] = dict(source.options)
         self.notes: list[str] = []
         self.warnings: list[str] = []
+        self.owned: list[Any] = []  # drops the canonical table's storage: handed to the Transactions
 
     # -- helpers
     def name(self, role: str) -> str:
@@ -287,8 +290,15 @@ class _EngineReader:
 
         t = self.t
         source_cols = [c for c in t.columns if c != _ROW]
-        if self.policy["duplicates"] == "drop" and self.src.kind == "duckdb" and self.src.ordered:
-            base = self.without_repeats(t, source_cols)
+        self.n_repeats: int | None = None
+        if self.src.kind == "duckdb" and self.src.ordered:
+            repeats = self.repeated_rows(t, source_cols)
+            self.n_repeats = 0 if repeats is None else int(repeats.count().execute())
+            base = (
+                t.anti_join(repeats, _ROW)
+                if repeats is not None and self.policy["duplicates"] == "drop"
+                else t
+            )
         elif self.policy["duplicates"] == "drop":
             # Exact duplicates are equal in every source column: one group per distinct row, the first row kept.
             aggs = {"segkit_copies": t.count()}
@@ -318,6 +328,12 @@ class _EngineReader:
                 if text:
                     self.text_roles.add(role)
                     cols[f"m_{role}"], cols[f"r_{role}"] = missing, raw
+        raw_amount = cols["v_amount"] if "amount" in m else cols["v_quantity"] * cols["v_price"]
+        cols["amount"] = _round2(raw_amount)
+        if "margin" in m:
+            cols["margin"] = _round2(cols["v_margin"])
+        elif "cost" in m:
+            cols["margin"] = _round2(raw_amount - cols["v_cost"])
         if "order_id" in m:
             cols["order_id"] = _clean_id(base[self.raw("order_id")])
         for role in _TEXT_ROLES:
@@ -327,32 +343,39 @@ class _EngineReader:
             cols[attr] = base[f"c{pos}"]
         return base.select(**cols)
 
-    def without_repeats(self, t: Any, source_cols: list[str]) -> Any:
-        """The rows minus exact repeats of an earlier row, found by hashing each row in DuckDB.
+    def repeated_rows(self, t: Any, source_cols: list[str]) -> Any:
+        """The rows that exactly repeat an earlier row (in source order), or None when no row repeats.
 
-        Rows are hashed, and only rows whose hash repeats are compared column by column (a window over those
-        few): grouping all 10M rows by every column would hold the whole table in a hash table. A hash
-        collision can never drop a distinct row, because the comparison is on the values.
+        First the cheap exact test: equal rows have equal hashes, so when no row hash repeats (one aggregate
+        over 8-byte hashes, not over every column) there is no duplicate. Only the rows whose hash repeats are
+        then compared column by column (a window over those few), so a hash collision never drops a distinct
+        row.
         """
         from .._backend import connection
 
         con = connection()
-        name = f"segkit_repeats_{next(_names)}"
         cols = ", ".join(f'"{c}"' for c in source_cols)
         source = con.compile(t)
+        hashes = f"segkit_hashes_{next(_names)}"
         con.raw_sql(
-            f'CREATE TEMP TABLE "{name}" AS WITH src AS ({source}), '
-            f"repeated AS (SELECT hash({cols}) AS h FROM src GROUP BY h HAVING count(*) > 1) "
-            f'SELECT "{_ROW}" FROM (SELECT "{_ROW}", row_number() OVER (PARTITION BY {cols} ORDER BY "{_ROW}") '
-            f"AS k FROM src WHERE hash({cols}) IN (SELECT h FROM repeated)) WHERE k > 1"
+            f'CREATE TEMP TABLE "{hashes}" AS SELECT h FROM (SELECT hash({cols}) AS h FROM ({source})) '
+            "GROUP BY h HAVING count(*) > 1"
+        )
+        self.src.cleanup.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{hashes}"'))
+        self.step()
+        if not con.raw_sql(f'SELECT count(*) FROM "{hashes}"').fetchone()[0]:
+            return None
+        name = f"segkit_repeats_{next(_names)}"
+        con.raw_sql(
+            f'CREATE TEMP TABLE "{name}" AS SELECT "{_ROW}" FROM (SELECT "{_ROW}", row_number() OVER '
+            f'(PARTITION BY {cols} ORDER BY "{_ROW}") AS k FROM ({source}) '
+            f'WHERE hash({cols}) IN (SELECT h FROM "{hashes}")) WHERE k > 1'
         )
         self.src.cleanup.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{name}"'))
-        self.step()
-        repeats = con.table(name)
-        return t.anti_join(repeats, _ROW)
+        return con.table(name)
 
     def flags(self, a: Any) -> Any:
-        """The staged table with the canonical amounts and one flag per check (cheap, over made columns)."""
+        """The staged table with one flag per check (cheap, over the cleaned columns)."""
         m = self.mapping
         cols: dict[str, Any] = {}
         miss = a.customer_id.isnull()
@@ -369,42 +392,72 @@ class _EngineReader:
                 cols[f"m_{role}"] = a[f"m_{role}"] if role in self.text_roles else v.isnull()
                 cols[f"nonfinite_{role}"] = v.notnull() & (v.isnan() | v.isinf())
                 bad = bad | cols[f"b_{role}"]
-        raw_amount = a.v_amount if "amount" in m else a.v_quantity * a.v_price
-        cols["amount"] = _round2(raw_amount)
-        if "margin" in m:
-            cols["margin"] = _round2(a.v_margin)
-        elif "cost" in m:
-            cols["margin"] = _round2(raw_amount - a.v_cost)
-        if "quantity" in m:
-            cols["quantity"] = a.v_quantity
         if "order_id" in m:
             cols["b_order_id"] = a.order_id.isnull()
             bad = bad | cols["b_order_id"]
         cols["f_bad"] = bad
-        ret = cols["amount"] < 0
+        ret = a.amount < 0
         prefix = self.policy["cancel_prefix"]
         if prefix and "order_id" in m:
             ret = ret | a.order_id.startswith(prefix).fill_null(False)
         cols["f_ret"] = ret.fill_null(False)
-        return a.mutate(**cols)
+        if "order_id" not in m:  # one order per customer and day, made here once rather than in every scan
+            cols["d_order_id"] = a.customer_id.concat("|", a.order_date.date().cast("string"))
+        # Which rows the policies keep (all but the outlier dates, decided later), stored with the flags.
+        p = self.policy
+        pre = ~miss & ~cols["f_ph"] if p["placeholders"] == "drop" else ~miss
+        keep = pre & ~bad
+        if p["returns"] == "drop":
+            keep = keep & ~cols["f_ret"]
+        if p["zero_amount"] == "drop":
+            keep = keep & (a.amount != 0)
+        cols["f_pre"], cols["f_keep"] = pre, keep.fill_null(False)
+        return a.mutate(**{k: v for k, v in cols.items() if k not in a.columns})  # stored flags stay
 
-    def make_staged(self, expr: Any) -> Any:
-        """The staged rows made once where the data lives, so that the counts do not re-read the source."""
+    def make_staged(self, n: int) -> Any:
+        """The staged rows and their flags, made once where the data lives: every later step reads them.
+
+        On DuckDB they are also the storage of the canonical table (a view picks the kept rows), so the
+        data is written once. A small base stays in memory; a large one goes to a Parquet file in the
+        kit's table folder (compressed, so it costs disk rather than memory; see :data:`IN_MEMORY_ROWS`).
+        """
+        import ibis
+
+        staged = self.staged()
         kind = self.src.kind
         if kind == "duckdb":
-            from .._backend import connection
+            from .._backend import connection, table_folder
 
             con = connection()
+            # The flags read the cleaned values by name from a subquery: written over the expression itself,
+            # Ibis would inline the id cleaning and the rounding into every flag that uses them.
+            inner = ibis.table(staged.schema(), name=f"segkit_clean_{next(_names)}")
+            # Only the flags a scan of the canonical table needs are stored; the counts derive the others.
+            stored = self.flags(inner).select(*staged.columns, "f_ret", "f_keep")
+            sql = f'WITH "{inner.get_name()}" AS ({con.compile(staged)}) {con.compile(stored)}'
             name = f"segkit_stage_{next(_names)}"
-            con.raw_sql(f'CREATE TEMP TABLE "{name}" AS {con.compile(expr)}')
-            self.src.cleanup.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{name}"'))
-            return con.table(name)
+            if n > IN_MEMORY_ROWS:
+                path = table_folder() / f"{name}.parquet"
+                con.raw_sql(f"COPY ({sql}) TO {_quote(str(path))} (FORMAT parquet)")
+                con.raw_sql(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM read_parquet({_quote(str(path))})')
+                self.owned.append(lambda: (_drop_view(con, name), path.unlink(missing_ok=True)))
+            else:
+                con.raw_sql(f'CREATE TEMP TABLE "{name}" AS {sql}')
+                self.owned.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{name}"'))
+            return self.flags(con.table(name))
         if kind == "spark":
-            return expr.cache()
+            return self.flags(staged.cache())
         try:
-            return expr._find_backend().create_table(f"segkit_stage_{next(_names)}", expr, temp=True)
+            stored = staged._find_backend().create_table(f"segkit_stage_{next(_names)}", staged, temp=True)
         except Exception:  # a backend without temporary tables: every count reads the source again
-            return expr
+            stored = staged
+        return self.flags(stored)
+
+    def release(self) -> None:
+        """Drop what the canonical table would have been stored in (the contract failed)."""
+        for step in self.owned:
+            step()
+        self.owned = []
 
     def run(self) -> tuple[Any, Any]:
         n = int(self.execute(self.t.count()))
@@ -419,11 +472,11 @@ class _EngineReader:
         from ._contract import QualityReport
 
         p = self.policy
-        s = self.flags(self.make_staged(self.staged()))
+        s = self.make_staged(n)
         self.step()
         m = self.mapping
         drop_ph = p["placeholders"] == "drop"
-        pre_inv = ~s.f_miss & ~(s.f_ph & drop_ph) if drop_ph else ~s.f_miss
+        pre_inv = s.f_pre
         aggs: dict[str, Any] = {
             "staged": s.count(),
             "miss": s.f_miss.sum(),
@@ -447,7 +500,10 @@ class _EngineReader:
                 aggs[f"nn_{role}"] = s[role].count()
         c = {k: int(v or 0) for k, v in self.execute(s.aggregate(**aggs)).iloc[0].items()}
         dropped: dict[str, int] = {}
-        n_dups = n - c["staged"] if p["duplicates"] == "drop" else n - self.distinct_rows()
+        if self.n_repeats is not None:
+            n_dups = self.n_repeats
+        else:
+            n_dups = n - c["staged"] if p["duplicates"] == "drop" else n - self.distinct_rows()
         dropped["exact duplicate"] = n_dups if p["duplicates"] == "drop" else 0
 
         self.empty_column("customer_id", c, n)
@@ -501,19 +557,15 @@ class _EngineReader:
         dropped["return/cancellation"] = c["ret"] if p["returns"] == "drop" else 0
         dropped["zero amount"] = c["zero"] if p["zero_amount"] == "drop" else 0
 
-        keep = pre_inv & ~s.f_bad
-        if p["returns"] == "drop":
-            keep = keep & ~s.f_ret
-        if p["zero_amount"] == "drop":
-            keep = keep & (s.amount != 0)
-        kept = s.filter(keep)
+        kept = s.filter(s.f_keep)
         n_kept = c["staged"] - c["miss"] - dropped["placeholder customer"] - c["bad"]
         n_kept -= dropped["return/cancellation"] + dropped["zero amount"]
         bounds = self.outlier_bounds(kept, n_kept)
         flagged = None
         if bounds is not None:
             flagged = (kept.order_date > bounds[1]) | (kept.order_date < bounds[0])
-        n_out = self.outliers(kept, flagged, n_kept)
+        got = self.summary(kept, flagged, bounds)
+        n_out = self.outliers(kept, flagged, got)
         if p["outlier_dates"] == "drop":
             dropped["outlier date"] = n_out
             if n_out:
@@ -530,10 +582,9 @@ class _EngineReader:
         self.options["date format"] = self.date_label
         self.options["time zone"] = "as stored (no zone)"
         self.options["decimal mark"] = "native numbers"
-        canonical = self.canonical(kept)
-        table = self.materialise(canonical)
+        table = self.materialise(self.canonical(kept))
         self.step()
-        quality = self.quality(table, n, dropped, n_dups, c, order_source, bounds, n_out, QualityReport)
+        quality = self.quality(got, n, dropped, n_dups, c, order_source, bounds, n_out, QualityReport)
         for message in self.warnings:
             warnings.warn(message, _warning_class(), stacklevel=4)
         return table, quality
@@ -546,7 +597,7 @@ class _EngineReader:
     def empty_column(self, role: str, c: dict[str, int], n: int) -> None:
         if c.get(f"nn_{role}", 1) == 0:
             raise DataContractError(
-                f"Column {self.name(role)!r} is entirely empty (all {_rows(n)} have no value). Check that "
+                f"Column {self.name(role)!r} is entirely empty (all {rows_text(n)} have no value). Check that "
                 "the right column is mapped, or fill it in the export."
             )
 
@@ -610,64 +661,112 @@ class _EngineReader:
         order = [agg.n.desc(), "first" if self.src.ordered else "customer_id"]
         top = agg.order_by(order).limit(5).to_pandas()
         shown = ", ".join(
-            f"{k!r} ({_rows(int(v))})" for k, v in zip(top["customer_id"], top["n"], strict=True)
+            f"{k!r} ({rows_text(int(v))})" for k, v in zip(top["customer_id"], top["n"], strict=True)
         )
         policy = self.policy["placeholders"]
         what = "dropped" if policy == "drop" else "kept as customers"
         self.warnings.append(
-            f"Column {self.name('customer_id')!r}: {_rows(count)} belong to placeholder customer ids "
+            f"Column {self.name('customer_id')!r}: {rows_text(count)} belong to placeholder customer ids "
             f"for anonymous buyers: {shown}; {what} (placeholders={policy!r}). Pass placeholder_customers=[...] "
             "to change the list, or placeholders='keep' to keep them."
         )
 
-    # -- dates far outside the bulk of the data (the rule of ``_dates.date_outliers``, on per-date counts)
+    # -- dates far outside the bulk of the data (the rule of ``_dates.date_outliers``, on per-day counts)
     def outlier_bounds(self, kept: Any, n_kept: int) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The bounds of the bulk of the dates, from the exact 1 % and 99 % order statistics.
+
+        Running counts per day say on which day each order statistic falls and its rank within that day
+        (one row back); one more query reads the two values from those two days only.
+        """
         import ibis
 
         if n_kept < 3:
             return None
-        lo_i, hi_i = _quantile_positions(n_kept)
-        days = kept.group_by("order_date").aggregate(k=kept.count())
-        window = ibis.window(order_by=days.order_date, rows=(None, 0))
-        days = days.mutate(upto=days.k.sum().over(window))
-        row = self.execute(
-            days.aggregate(
-                lo=days.order_date.min(where=days.upto > lo_i), hi=days.order_date.min(where=days.upto > hi_i)
-            )
-        ).iloc[0]
-        lo, hi = pd.Timestamp(row["lo"]), pd.Timestamp(row["hi"])
+        positions = _quantile_positions(n_kept)
+        day = kept.order_date.truncate("D")
+        days = kept.group_by(day=day).aggregate(k=kept.count())
+        days = days.mutate(upto=days.k.sum().over(ibis.window(order_by=days.day, rows=(None, 0))))
+        # The first day whose running count passes the position holds it; (upto - k) is the count before it.
+        aggs: dict[str, Any] = {}
+        for i, position in enumerate(positions):
+            aggs[f"day{i}"] = days.day.min(where=days.upto > position)
+            aggs[f"before{i}"] = (days.upto - days.k).min(where=days.upto > position)
+        got = self.execute(days.aggregate(**aggs)).iloc[0]
+        picks = [
+            (pd.Timestamp(got[f"day{i}"]), position - int(got[f"before{i}"]))
+            for i, position in enumerate(positions)
+        ]
+        on_days = kept.filter(day.isin([d for d, _ in picks])).select(day=day, order_date=kept.order_date)
+        ranked = on_days.mutate(
+            rank=ibis.row_number().over(ibis.window(group_by=on_days.day, order_by=on_days.order_date))
+        )
+        wanted = ibis.or_(*[(ranked.day == d) & (ranked["rank"] == r) for d, r in picks])
+        found = self.execute(ranked.filter(wanted).select("day", "rank", "order_date"))
+        value = {(pd.Timestamp(d), int(r)): pd.Timestamp(v) for d, r, v in found.itertuples(index=False)}
+        lo, hi = (value[(d, r)] for d, r in picks)
         margin = max(hi - lo, pd.Timedelta(days=180))
         return lo - margin, hi + margin
 
-    def outliers(self, kept: Any, flagged: Any, n_kept: int) -> int:
-        from ._dates import outlier_dates_message
+    def summary(self, kept: Any, flagged: Any, bounds: Any) -> dict[str, Any]:
+        """The outlier facts and the quality report's figures, in one pass over the kept rows.
 
-        facts: dict[str, Any] = {"early": (kept.order_date < pd.Timestamp("1990-01-01")).sum()}
+        The figures describe the canonical table: without the outlier dates when those are dropped.
+        """
+        m = self.mapping
+        inside = ~flagged if flagged is not None and self.policy["outlier_dates"] == "drop" else None
+
+        def both(flag: Any) -> Any:
+            return flag if inside is None else flag & inside
+
+        early = pd.Timestamp("1990-01-01")
         today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
         future = kept.order_date >= today
+        aggs: dict[str, Any] = {"early": (kept.order_date < early).sum()}
         if flagged is not None:
             future = future & ~flagged
-            facts["out"] = flagged.sum()
-        facts["future"] = future.sum()
-        got = {k: int(v or 0) for k, v in self.execute(kept.aggregate(**facts)).iloc[0].items()}
+            aggs["out"] = flagged.sum()
+        aggs["future"] = future.sum()
+        order_id = kept.order_id if "order_id" in m else kept.d_order_id
+        aggs.update(
+            rows=kept.count(where=inside),
+            customers=kept.customer_id.nunique(where=inside),
+            orders=order_id.nunique(where=both(~kept.f_ret)),
+            revenue=_canonical_amount(kept, "amount").sum(where=inside),
+            first=kept.order_date.min(where=inside),
+            last=kept.order_date.max(where=inside),
+        )
+        if bounds is not None:
+            aggs["bulk_last"] = kept.order_date.max(
+                where=both((kept.order_date >= bounds[0]) & (kept.order_date <= bounds[1]))
+            )
+        return dict(self.execute(kept.aggregate(**aggs)).iloc[0].items())
+
+    def outliers(self, kept: Any, flagged: Any, summary: dict[str, Any]) -> int:
+        from ._dates import outlier_dates_message
+
+        got = {k: int(summary.get(k) or 0) for k in ("early", "future", "out")}
         name = self.name("order_date")
         if got["early"]:
             shown = self.first_rows(kept, kept.order_date < pd.Timestamp("1990-01-01"), ["order_date"], 1)
             where = self.where_rows(shown)
             at = f"row {where[0]}: " if where else ""
             self.notes.append(
-                f"Dates before 1990: {_rows(got['early'])} (e.g. {at}"
+                f"Dates before 1990: {rows_text(got['early'])} (e.g. {at}"
                 f"{pd.Timestamp(shown['order_date'][0]).date()}); check they are real."
             )
         if got["future"]:
+            today = pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
+            future = kept.order_date >= today
+            if flagged is not None:
+                future = future & ~flagged
             shown = self.first_rows(kept, future, ["order_date"])
             where = self.where_rows(shown)
             rows = f"rows {', '.join(where)}; " if where else ""
             self.warnings.append(
-                f"Column {name!r}: {_rows(got['future'])} dated after today's run date "
+                f"Column {name!r}: {rows_text(got['future'])} dated after today's run date "
                 f"({rows}e.g. {pd.Timestamp(shown['order_date'][0])}). Check the export's dates."
             )
-        n_out = got.get("out", 0)
+        n_out = got["out"]
         if not n_out:
             return 0
         shown = self.first_rows(kept, flagged, ["order_date"])
@@ -679,71 +778,66 @@ class _EngineReader:
             else "e.g. " + ", ".join(str(d) for d in stamps)
         )
         policy = self.policy["outlier_dates"]
-        self.warnings.append(outlier_dates_message(name, _rows(n_out), listed, policy))
+        self.warnings.append(outlier_dates_message(name, rows_text(n_out), listed, policy))
         return n_out
 
     # -- output
     def canonical(self, kept: Any) -> Any:
-        import ibis
+        """The canonical columns of the kept rows (with ``segkit_row`` when the source is ordered).
 
+        Not sorted: the table is stored in source order and ordered when collected (see ``materialise``).
+        """
         m = self.mapping
-        flip = kept.f_ret & (kept.amount > 0)
         cols: dict[str, Any] = {"customer_id": kept.customer_id}
-        if "order_id" in m:
-            cols["order_id"] = kept.order_id
-        else:  # one order per customer and day
-            cols["order_id"] = kept.customer_id.concat("|", kept.order_date.date().cast("string"))
+        cols["order_id"] = kept.order_id if "order_id" in m else kept.d_order_id
         cols["order_date"] = kept.order_date
-        cols["amount"] = ibis.ifelse(flip, -kept.amount, kept.amount)
+        cols["amount"] = _canonical_amount(kept, "amount")
         cols["is_return"] = kept.f_ret
-        if "quantity" in kept.columns:
-            cols["quantity"] = kept.quantity
+        if "quantity" in m:
+            cols["quantity"] = kept.v_quantity
         if "margin" in kept.columns:
-            cols["margin"] = ibis.ifelse(flip, -kept.margin, kept.margin)
+            cols["margin"] = _canonical_amount(kept, "margin")
         for role in _TEXT_ROLES:
             if role in kept.columns:
                 cols[role] = kept[role]
         for attr in m["attributes"]:
             cols[attr] = kept[attr]
-        out = kept.select(**cols, **({_ROW: kept[_ROW]} if self.src.ordered else {}))
-        # Date order, ties in source order (or by customer and order where the source has no order).
-        order = ["order_date", _ROW] if self.src.ordered else ["order_date", "customer_id", "order_id"]
-        return out.order_by(order)
+        return kept.select(**cols, **({_ROW: kept[_ROW]} if self.src.ordered else {}))
 
-    def materialise(self, canonical: Any) -> Any:
+    def materialise(self, canonical: Any) -> tuple[Any, Any]:
+        """(the canonical table, the same ordered for collecting): date order, ties in source order.
+
+        On DuckDB the table is a view over the staged rows (written once, in :meth:`make_staged`); elsewhere
+        it is cached (Spark) or stored as a temporary table where the backend has them.
+        """
         kind = self.src.kind
         if kind == "duckdb":
             from .._backend import connection
 
             con = connection()
             name = f"segkit_tx_engine_{next(_names)}"
-            con.raw_sql(f'CREATE TEMP TABLE "{name}" AS {con.compile(canonical)}')
+            con.raw_sql(f'CREATE TEMP VIEW "{name}_rows" AS {con.compile(canonical)}')
             if self.src.ordered:
-                con.raw_sql(f'ALTER TABLE "{name}" DROP COLUMN {_ROW}')
-            return con.table(name), name
-        if kind == "spark":
-            return canonical.cache(), None
-        con = canonical._find_backend()
-        try:
-            name = f"segkit_tx_engine_{next(_names)}"
-            return con.create_table(name, canonical, temp=True), None
-        except Exception:  # a backend without temporary tables: keep the expression where it is
-            return canonical, None
+                con.raw_sql(f'CREATE TEMP VIEW "{name}" AS SELECT * EXCLUDE ("{_ROW}") FROM "{name}_rows"')
+            else:
+                con.raw_sql(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM "{name}_rows"')
+            # Views first: they depend on the staged rows, which ``owned`` already drops.
+            self.owned.insert(0, lambda: (_drop_view(con, name), _drop_view(con, f"{name}_rows")))
+            table, rows = con.table(name), con.table(f"{name}_rows")
+        elif kind == "spark":
+            table = rows = canonical.cache()
+        else:
+            con = canonical._find_backend()
+            try:
+                table = rows = con.create_table(f"segkit_tx_engine_{next(_names)}", canonical, temp=True)
+            except Exception:  # a backend without temporary tables: keep the expression where it is
+                table = rows = canonical
+        # Where the source has no order, ties go by customer and order.
+        order = ["order_date", _ROW] if self.src.ordered else ["order_date", "customer_id", "order_id"]
+        ordered = rows.order_by(order)
+        return table, ordered.drop(_ROW) if self.src.ordered else ordered
 
-    def quality(self, made, n, dropped, n_dups, c, order_source, bounds, n_out, report_cls):
-        table = made[0]
-        aggs: dict[str, Any] = {
-            "rows": table.count(),
-            "customers": table.customer_id.nunique(),
-            "orders": table.order_id.nunique(where=~table.is_return),
-            "revenue": table.amount.sum(),
-            "first": table.order_date.min(),
-            "last": table.order_date.max(),
-        }
-        if bounds is not None:
-            inside = (table.order_date >= bounds[0]) & (table.order_date <= bounds[1])
-            aggs["bulk_last"] = table.order_date.max(where=inside)
-        row = self.execute(table.aggregate(**aggs)).iloc[0]
+    def quality(self, row, n, dropped, n_dups, c, order_source, bounds, n_out, report_cls):
         date_min, date_max = pd.Timestamp(row["first"]), pd.Timestamp(row["last"])
         last = (
             pd.Timestamp(row["bulk_last"])
@@ -754,7 +848,7 @@ class _EngineReader:
         if n_out and self.policy["outlier_dates"] != "drop":
             rule = (
                 f"the day after the last transaction within the bulk of the data ({last}); "
-                f"{_rows(n_out)} dated outside it come later and are left out unless as_of is given"
+                f"{rows_text(n_out)} dated outside it come later and are left out unless as_of is given"
             )
         p = self.policy
         quality = report_cls(
@@ -780,6 +874,18 @@ class _EngineReader:
             warnings=tuple(self.warnings),
         )
         return quality
+
+
+def _canonical_amount(kept: Any, column: str) -> Any:
+    """Returns and cancellations carry a negative amount (and margin), whatever the sign in the source."""
+    import ibis
+
+    value = kept[column]
+    return ibis.ifelse(kept.f_ret & (kept.amount > 0), -value, value)
+
+
+def _drop_view(con: Any, name: str) -> None:
+    con.raw_sql(f'DROP VIEW IF EXISTS "{name}"')
 
 
 def _quantile_positions(n: int) -> tuple[int, int]:
@@ -818,25 +924,28 @@ def run_engine_contract(source: EngineSource, mapping: dict[str, Any], policy: d
 
     reader = _EngineReader(source, mapping, policy)
     try:
-        (table, name), quality = reader.run()
+        (table, ordered), quality = reader.run()
+    except BaseException:
+        reader.release()
+        raise
     finally:
         for step in source.cleanup:
             step()
     tx = Transactions(engine=table, quality=quality)
-    if name is not None:
-        from .._backend import connection
-
-        weakref.finalize(tx, _drop_table, connection, name)
+    tx._engine_ordered = ordered
+    if reader.owned:
+        weakref.finalize(tx, _release, reader.owned)
     if source.keep_alive is not None:
         tx._engine_source = source.keep_alive  # the warehouse connection lives as long as the table
     return tx
 
 
-def _drop_table(connection: Any, name: str) -> None:
-    try:
-        connection().drop_table(name, force=True)
-    except Exception:  # best effort at garbage collection or interpreter exit
-        pass
+def _release(steps: list[Any]) -> None:
+    for step in steps:
+        try:
+            step()
+        except Exception:  # best effort at garbage collection or interpreter exit
+            pass
 
 
 # --------------------------------------------------------------------------------------------------
@@ -924,6 +1033,64 @@ def duckdb_file_source(path: Any, url: str, table: str) -> EngineSource | None:
         header_line=0,
         count_in_label=True,
         cleanup=[drop],
+    )
+
+
+def duckdb_query_source(path: Any, url: str, *, table: str | None, query: str | None) -> EngineSource | None:
+    """A view or a ``query=`` of a DuckDB file on the shared connection, numbered in the order it returns rows.
+
+    The file is attached read-only; a query's table names are looked up in it (its search path while the
+    contract reads). None when ``table`` names no view (the SQL reader says what is there).
+    """
+    from .._backend import connection
+    from ._sql import check_query, masked
+
+    con = connection()
+    alias = f"segkit_db_{next(_names)}"
+    con.raw_sql(f'ATTACH {_quote(str(path))} AS "{alias}" (READ_ONLY)')
+    undo = [lambda: con.raw_sql(f'DETACH DATABASE IF EXISTS "{alias}"')]
+
+    def release() -> None:
+        for step in reversed(undo):
+            step()
+
+    if table is not None:
+        schema, name = table.rsplit(".", 1) if "." in table else ("main", table)
+        found = con.raw_sql(
+            "SELECT count(*) FROM duckdb_views() WHERE database_name = ? AND schema_name = ? AND view_name = ?",
+            parameters=[alias, schema, name],
+        ).fetchone()[0]
+        if not found:
+            release()
+            return None
+        body, what = f'SELECT * FROM "{alias}"."{schema}"."{name}"', f"table {table}"
+    else:
+        check_query(query)
+        saved = con.raw_sql("SELECT current_setting('search_path')").fetchone()[0]
+        con.raw_sql(f"SET search_path = {_quote(f'{alias}.main,temp.main,memory.main')}")
+        undo.append(lambda: con.raw_sql(f"SET search_path = {_quote(saved)}"))
+        body, what = query, "query"
+    view = f"segkit_dbview_{next(_names)}"
+    try:
+        con.raw_sql(
+            f'CREATE TEMP VIEW "{view}" AS SELECT *, row_number() OVER () - 1 AS "{_ROW}" FROM ({body})'
+        )
+        source = con.table(view)
+    except Exception as exc:
+        release()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataContractError(f"The database refused the query on {masked(url)!r}: {first}") from None
+    undo.append(lambda: con.raw_sql(f'DROP VIEW IF EXISTS "{view}"'))
+    names = [c for c in source.columns if c != _ROW]
+    return EngineSource(
+        _positional(source, names, _ROW),
+        names,
+        f"{masked(url)} {what}",
+        "duckdb",
+        ordered=True,
+        header_line=0,
+        count_in_label=True,
+        cleanup=[release],
     )
 
 

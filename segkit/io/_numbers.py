@@ -71,7 +71,14 @@ class NumberColumn:
     decimal: str | None = None  # the decimal mark used (None for native numbers)
 
 
-def _rows(n: int) -> str:
+def rows_text(n: int) -> str:
+    """``n`` as a count of rows for a message.
+
+    Examples
+    --------
+    >>> rows_text(1), rows_text(12345)
+    ('1 row', '12,345 rows')
+    """
     return "1 row" if n == 1 else f"{n:,} rows"
 
 
@@ -230,8 +237,8 @@ def _decide_decimal(body: pa.Array, counts: np.ndarray, name: str, thousands: st
     n_dot, n_comma = _count(forced["."], counts), _count(forced[","], counts)
     if n_dot and n_comma:
         raise DataContractError(
-            f"Column {name!r}: mixed decimal marks: {_rows(n_comma)} written with a decimal comma "
-            f"(e.g. {_examples(forced[','], body, counts)}) and {_rows(n_dot)} with a decimal point "
+            f"Column {name!r}: mixed decimal marks: {rows_text(n_comma)} written with a decimal comma "
+            f"(e.g. {_examples(forced[','], body, counts)}) and {rows_text(n_dot)} with a decimal point "
             f"(e.g. {_examples(forced['.'], body, counts)}). segkit does not guess which is right. Fix the "
             "export, or pass decimal=',' (or decimal='.') to read one convention; values that do not fit "
             "it then count as invalid values (see invalid=)."
@@ -244,7 +251,7 @@ def _decide_decimal(body: pa.Array, counts: np.ndarray, name: str, thousands: st
     n_amb = _count(amb, counts)
     if n_amb:
         raise DataContractError(
-            f"Column {name!r}: cannot tell the decimal mark: {_rows(n_amb)} such as "
+            f"Column {name!r}: cannot tell the decimal mark: {rows_text(n_amb)} such as "
             f"{_examples(amb, body, counts)} read either as thousands (1,234 = 1234) or as decimals "
             "(1,234 = 1.234), and no value in the column decides. Pass decimal=',' or decimal='.' to say which."
         )

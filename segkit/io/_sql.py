@@ -156,12 +156,17 @@ def _open_table(con: Any, url: str, name: str) -> Any:
         ) from None
 
 
-def _open_query(con: Any, url: str, query: str) -> Any:
+def check_query(query: Any) -> None:
+    """``query=`` must be a SELECT (or WITH ... SELECT): segkit only reads from a database."""
     if not isinstance(query, str) or not _SELECT.match(query):
         raise ParameterError(
             f"query must be a SELECT (or WITH ... SELECT) statement; got {str(query)[:60]!r}. "
             "segkit only reads from the database."
         )
+
+
+def _open_query(con: Any, url: str, query: str) -> Any:
+    check_query(query)
     try:
         return con.sql(query, schema=_duckdb_schema(con, query))
     except Exception as exc:
