@@ -520,7 +520,8 @@ def clv_results(fitted):
         warnings.catch_warnings()
     ):  # the small generated base correlates spend with frequency; irrelevant here
         warnings.simplefilter("ignore", segkit.SpendDependenceWarning)
-        gg = segkit.GammaGammaModel().fit(full)
+        # Spend barely varies within a customer here, so p runs off without a penalizer (the fit's own advice).
+        gg = segkit.GammaGammaModel(penalizer=0.001).fit(full)
     values = segkit.customer_value(bg, gg, full)
     status = segkit.customer_status(tx, as_of=as_of)
     joined = segkit.join_segments(values, rfm=fitted["segments"], abc=fitted["matrix"].abc_, status=status)
