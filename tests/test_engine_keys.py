@@ -134,3 +134,111 @@ def test_single_day_orders_take_the_one_scan_path():
     assert "ckey" in od.columns and "customer_id" not in od.columns
     assert len(od) == len(df) and (od["orders"] == 1).all()
     assert customer_summary(snap)["n_orders"].sum() == int((~tx.data["is_return"]).sum())
+
+
+# --------------------------------------------------------------------------------------------------
+# keys stored by the data contract with the staged rows (sources it checks in DuckDB)
+# --------------------------------------------------------------------------------------------------
+
+
+def _parquet(tmp_path, frame: pd.DataFrame, name: str = "lines.parquet"):
+    path = tmp_path / name
+    frame.to_parquet(path)
+    return path
+
+
+def _without_keys(tx):
+    """The same canonical rows through the path that has no stored keys (a frame in the contract)."""
+    return segkit.read_transactions(tx.data, order="order_id" if "order_id" in tx.columns else None)
+
+
+def test_the_contract_stores_sorted_customer_keys_and_order_keys(tmp_path):
+    df = _lines()
+    tx = segkit.read_transactions(_parquet(tmp_path, df), order="order_id")
+    stored = tx.stored_keys
+    assert stored is not None and stored.order_keys
+    assert "ckey" not in tx.columns and "okey" not in tx.columns  # the canonical table is unchanged
+    ids = stored.ids.to_pandas().sort_values("ckey")
+    assert ids["ckey"].tolist() == list(range(len(ids)))
+    assert ids["customer_id"].tolist() == sorted(df["customer_id"].unique())
+    lines = stored.lines.to_pandas()
+    assert len(lines) == len(tx)
+    # Each key names one id, and (ckey, okey, is_return) groups the lines exactly as the ids do.
+    assert (ids.set_index("ckey").loc[lines["ckey"], "customer_id"].to_numpy() == lines["customer_id"]).all()
+    by_keys = lines.groupby(["ckey", "okey", "is_return"]).ngroups
+    assert by_keys == lines.groupby(["customer_id", "order_id", "is_return"]).ngroups
+    table, index = customer_keys(tx)
+    assert table is stored.ids and list(index) == ids["customer_id"].tolist()
+
+
+def test_stored_keys_give_the_same_aggregates_as_the_ids(tmp_path):
+    df = _lines(n_customers=60)
+    tx = segkit.read_transactions(_parquet(tmp_path, df), order="order_id")
+    plain = _without_keys(tx)
+    assert tx.stored_keys is not None and plain.stored_keys is None
+    for kwargs in ({"as_of": "2024-08-01"}, {"as_of": "2024-05-01", "window": 60}):
+        keyed, other = segkit.snapshot(tx, **kwargs), segkit.snapshot(plain, **kwargs)
+        pd.testing.assert_frame_equal(customer_summary(keyed), customer_summary(other))
+        for got, want in ((keyed.purchase_days(), other.purchase_days()),):
+            cols = ["ckey", "day", "revenue", "n_orders", "gap_days"]
+            a = keyed.to_pandas(got.select(*cols)).sort_values(["ckey", "day"]).reset_index(drop=True)
+            b = other.to_pandas(want.select(*cols)).sort_values(["ckey", "day"]).reset_index(drop=True)
+            pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        segkit.cohorts(tx, as_of="2024-08-01").retention_,
+        segkit.cohorts(plain, as_of="2024-08-01").retention_,
+    )
+
+
+def test_an_order_key_that_collides_falls_back_to_the_order_ids(tmp_path, monkeypatch):
+    from segkit.io import _engine
+
+    df = _lines()
+    monkeypatch.setattr(_engine, "_order_key", lambda column: "0::BIGINT")  # every order the same key
+    tx = segkit.read_transactions(_parquet(tmp_path, df), order="order_id")
+    assert tx.stored_keys is not None and not tx.stored_keys.order_keys
+    got = customer_summary(tx, as_of="2024-08-01")
+    pd.testing.assert_frame_equal(got, customer_summary(_without_keys(tx), as_of="2024-08-01"))
+
+
+def test_keys_of_cleaned_ids_dropped_rows_and_derived_orders(tmp_path):
+    df = pd.DataFrame(
+        {
+            "customer_id": [17850.0, 17850.0, 12000.0, None, 99.0, 12000.0],
+            "order_date": pd.to_datetime(
+                [
+                    "2024-01-02 10:00",
+                    "2024-01-02 15:00",
+                    "2024-01-05 09:00",
+                    "2024-01-06 09:00",
+                    "2024-01-07 09:00",
+                    "2024-02-01 09:00",
+                ]
+            ),
+            "amount": [10.0, 5.0, 7.0, 3.0, 2.0, 4.0],
+        }
+    )
+    tx = segkit.read_transactions(
+        _parquet(tmp_path, df), missing_customer="drop", placeholder_customers=["99"], placeholders="drop"
+    )
+    stored = tx.stored_keys
+    ids = stored.ids.to_pandas().sort_values("ckey")
+    # Float ids are cleaned before they are keyed; a dropped placeholder may keep its key, unused.
+    assert set(ids["customer_id"]) >= {"12000", "17850"}
+    summary = customer_summary(tx, as_of="2024-03-01")
+    assert summary.index.tolist() == ["12000", "17850"]
+    # Without an order column an order is a customer's day: two lines on one day are one order.
+    assert summary["n_orders"].to_dict() == {"12000": 2, "17850": 1}
+    assert stored.order_keys
+
+
+def test_a_large_base_stores_its_keys_in_the_parquet_staging(tmp_path, monkeypatch):
+    from segkit.io import _engine
+
+    monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 10)
+    df = _lines()
+    tx = segkit.read_transactions(_parquet(tmp_path, df), order="order_id")
+    assert tx.stored_keys is not None
+    pd.testing.assert_frame_equal(
+        customer_summary(tx, as_of="2024-08-01"), customer_summary(_without_keys(tx), as_of="2024-08-01")
+    )

@@ -102,20 +102,34 @@ def customer_keys(tx: Transactions) -> tuple[ir.Table, pd.Index]:
     Keys number the ids in sorted order from 0, so a per-customer result sorted by key is sorted by id
     and maps back to the user's ids with one ``take``. Built once per transactions object: the engine
     groups on the ids, but per-customer results travel to pandas as integers (a million text ids cost
-    more to convert and align in pandas than the whole aggregate costs in DuckDB).
+    more to convert and align in pandas than the whole aggregate costs in DuckDB). When the data contract
+    stored the keys with the rows (:attr:`Transactions.stored_keys`), its dictionary is read as it is; it
+    may then also hold ids of rows a policy dropped, which no result carries.
 
     Returns the engine table (``customer_id``, ``ckey``) and the sorted ids as a pandas Index.
     """
     state = _state(tx)
     found = state.caches.get("customer_keys")
     if found is None:
-        ids = _table(tx).select("customer_id").distinct()
-        keyed = ids.mutate(ckey=ibis.row_number().over(order_by="customer_id"))
-        table = temp_table(state, keyed, "keys")
+        stored = _stored_keys(tx)
+        if stored is not None:
+            table = stored.ids
+        else:
+            ids = _table(tx).select("customer_id").distinct()
+            keyed = ids.mutate(ckey=ibis.row_number().over(order_by="customer_id"))
+            table = temp_table(state, keyed, "keys")
         frame = to_frame(table.order_by("ckey").select("customer_id"))
         index = pd.Index(frame["customer_id"].astype(_STR), name="customer_id")
         found = state.caches["customer_keys"] = (table, index)
     return found
+
+
+def _stored_keys(tx: Transactions) -> Any:
+    """The keys the contract stored with the rows, when the engine table is still the contract's own."""
+    stored = getattr(tx, "stored_keys", None)
+    if stored is None or not isinstance(tx, Transactions) or type(tx).to_ibis is not Transactions.to_ibis:
+        return None
+    return stored
 
 
 class Snapshot:
@@ -168,7 +182,23 @@ class Snapshot:
 
     def table(self) -> ir.Table:
         """The transaction lines in the window (``start <= order_date < as_of``) as an Ibis table."""
-        t = _table(self.transactions)
+        return self._window(_table(self.transactions))
+
+    def keyed_table(self) -> ir.Table:
+        """The lines of :meth:`table` with the compact customer key ``ckey`` of :func:`customer_keys`.
+
+        When the data contract stored its keys with the rows the key is read from there (no join of text
+        ids), together with ``okey``, an integer that with ``ckey`` identifies the order; otherwise the ids
+        are joined to the dictionary here and there is no ``okey``.
+        """
+        stored = _stored_keys(self.transactions)
+        if stored is not None:
+            return self._window(stored.lines)
+        keys, _ = customer_keys(self.transactions)
+        t = self.table()
+        return t.join(keys, "customer_id").select(*t.columns, "ckey")
+
+    def _window(self, t: ir.Table) -> ir.Table:
         t = t.filter(t.order_date < timestamp(self.as_of))
         if self.start is not None:
             t = t.filter(t.order_date >= timestamp(self.start))
@@ -282,27 +312,37 @@ class Snapshot:
         return sums
 
     def _build_order_days(self) -> ir.Table:
-        t = self.table()
-        keys, _ = customer_keys(self.transactions)
+        stored = _stored_keys(self.transactions)
+        if stored is not None:
+            # Integer keys stored with the rows: the lines group by customer key and order key directly.
+            t = self._window(stored.lines)
+            order = ["ckey", "okey" if stored.order_keys else "order_id", "is_return"]
+
+            def keyed(expr: ir.Table, *columns: str) -> ir.Table:
+                return expr.select("ckey", *columns)
+        else:
+            t = self.table()
+            order = ["customer_id", "order_id", "is_return"]
+            keys, _ = customer_keys(self.transactions)
+
+            def keyed(expr: ir.Table, *columns: str) -> ir.Table:
+                # Integer keys from here on: every later grouping is on a small integer, not on text ids.
+                return expr.join(keys, "customer_id").select("ckey", *columns)
+
         sums = self._line_sums(t)
         day = t.order_date.date()
-        orders = t.group_by(["customer_id", "order_id", "is_return"]).aggregate(
-            day=day.min(), last_day=day.max(), **sums
-        )
-        # Integer keys from here on: every later grouping is on a small integer, not on text ids.
-        keyed = orders.join(keys, "customer_id").select("ckey", "day", "is_return", "last_day", *sums)
-        table = temp_table(self._cache, keyed, "orders")
+        orders = t.group_by(order).aggregate(day=day.min(), last_day=day.max(), **sums)
+        table = temp_table(self._cache, keyed(orders, "day", "is_return", "last_day", *sums), "orders")
         spans = to_frame(table.aggregate(n=table.count(where=table.day != table.last_day)))
         single = int(_first(spans["n"])) == 0
         self._cache.values["single_day_orders"] = single
         if single:
             return table.select("ckey", "day", "is_return", *sums, orders=ibis.literal(1, "int64"))
         # Some order spans days: group the lines by day too; only the order's first day counts it.
-        per_day = t.group_by(["customer_id", "order_id", "is_return", day.name("day")]).aggregate(**sums)
-        first_day = per_day.day.min().over(ibis.window(group_by=["customer_id", "order_id", "is_return"]))
+        per_day = t.group_by([*order, day.name("day")]).aggregate(**sums)
+        first_day = per_day.day.min().over(ibis.window(group_by=order))
         per_day = per_day.mutate(orders=(per_day.day == first_day).ifelse(1, 0))
-        keyed = per_day.join(keys, "customer_id").select("ckey", "day", "is_return", *sums, "orders")
-        return temp_table(self._cache, keyed, "orders")
+        return temp_table(self._cache, keyed(per_day, "day", "is_return", *sums, "orders"), "orders")
 
     def purchase_days(self) -> ir.Table:
         """One row per customer and calendar day with a purchase (returns excluded), with the gap before it.
@@ -337,11 +377,11 @@ class Snapshot:
         """
         if ("table", "purchase_days") in self._cache.values:
             return self.purchase_days().select("ckey", "day", "day_number", "revenue")
-        t = self.table()
+        stored = _stored_keys(self.transactions)
+        t = self.table() if stored is None else self._window(stored.lines)
         t = t.filter(~t.is_return)
-        days = t.group_by(["customer_id", t.order_date.date().name("day")]).aggregate(
-            revenue=t.amount.sum().round(2)
-        )
+        key = "customer_id" if stored is None else "ckey"
+        days = t.group_by([key, t.order_date.date().name("day")]).aggregate(revenue=t.amount.sum().round(2))
         return days.mutate(day_number=days.day.epoch_days())
 
     def gaps(self) -> ir.Table:

@@ -218,6 +218,7 @@ class Transactions:
         self.quality = quality
         self._engine_table: Any = engine
         self._from_engine = data is None and table is None
+        self._stored_keys: Any = None
 
     @property
     def data(self) -> pd.DataFrame:
@@ -229,6 +230,16 @@ class Transactions:
     @data.setter
     def data(self, frame: pd.DataFrame) -> None:
         self._data, self._arrow, self._engine_table, self._from_engine = frame, None, None, False
+        self._stored_keys = None
+
+    @property
+    def stored_keys(self) -> Any:
+        """The integer keys stored with the canonical rows (a ``StoredKeys``), or None.
+
+        The data contract numbers customers (and orders) in its one pass over a source it checks in
+        DuckDB; the engine then groups on those integers instead of on the text ids.
+        """
+        return getattr(self, "_stored_keys", None)
 
     @property
     def columns(self) -> list[str]:

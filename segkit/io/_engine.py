@@ -28,7 +28,7 @@ from .._errors import DataContractError, ParameterError, data_error, format_exam
 from .._progress import progress
 from ._numbers import rows_text
 
-__all__ = ["IN_MEMORY_ROWS", "EngineSource", "run_engine_contract", "typed_for_engine"]
+__all__ = ["IN_MEMORY_ROWS", "EngineSource", "StoredKeys", "run_engine_contract", "typed_for_engine"]
 
 # Internal column names: the source's own columns are renamed c0..c{n-1}, so none of these can clash.
 _ROW = "segkit_row"
@@ -37,7 +37,8 @@ _NUMBER_ROLES = ("amount", "quantity", "price", "margin", "cost")
 _TEXT_ROLES = ("product", "category", "channel")
 _DAY_NS = 86_400 * 10**9
 _names = itertools.count(1)
-_STEPS = 7  # queries of a typical pass (row hashes, staging, counts, days, the two bounds, the report)
+_KEYS = ("ckey", "okey")  # the integer customer and order keys the staged rows carry (DuckDB)
+_STEPS = 8  # queries of a typical pass (row hashes, staging, counts, days, the two bounds, the report)
 #: Up to this many rows the staged (and canonical) table is kept in DuckDB's memory, uncompressed (about
 #: 100 bytes a row); a larger one is written once to a compressed Parquet file in the kit's table folder,
 #: about a tenth of that on disk and nearly nothing in memory (a kit convention, not a DuckDB limit).
@@ -63,6 +64,21 @@ class EngineSource:
     keep_alive: Any = None  # what must outlive the canonical table (a database connection)
     count_in_label: bool = False  # the label ends with the number of rows read, as the SQL reader's does
     cleanup: list[Any] = field(default_factory=list)  # callables run when the source is no longer needed
+
+
+@dataclass(frozen=True)
+class StoredKeys:
+    """The integer keys the contract stored with the canonical rows (on the shared DuckDB connection).
+
+    ``lines`` is the canonical table plus ``ckey`` (the customer's key in ``ids``) and ``okey`` (an integer
+    that, with ``ckey``, identifies the order); ``ids`` is the dictionary (``customer_id``, ``ckey``), keys
+    numbered from 0 in sorted id order (it may hold ids of rows a policy dropped). ``order_keys`` is False
+    when ``okey`` was found not to tell two orders apart: then group by ``order_id`` instead.
+    """
+
+    lines: Any
+    ids: Any
+    order_keys: bool
 
 
 # --------------------------------------------------------------------------------------------------
@@ -250,6 +266,8 @@ class _EngineReader:
         self.notes: list[str] = []
         self.warnings: list[str] = []
         self.owned: list[Any] = []  # drops the canonical table's storage: handed to the Transactions
+        self.stored_keys: StoredKeys | None = None
+        self.order_keys = False
 
     # -- helpers
     def name(self, role: str) -> str:
@@ -387,7 +405,8 @@ class _EngineReader:
         bad = cols["b_order_date"]
         for role in _NUMBER_ROLES:
             if role in m:
-                v = a[f"v_{role}"]
+                # A value rounded to cents is missing, NaN or infinite exactly when the value itself is.
+                v = a[f"v_{role}"] if f"v_{role}" in a.columns else a[role]
                 cols[f"b_{role}"] = v.isnull() | v.isnan() | v.isinf()
                 cols[f"m_{role}"] = a[f"m_{role}"] if role in self.text_roles else v.isnull()
                 cols[f"nonfinite_{role}"] = v.notnull() & (v.isnan() | v.isinf())
@@ -429,12 +448,29 @@ class _EngineReader:
             from .._backend import connection, table_folder
 
             con = connection()
+            keys = self.make_keys(con)
+            clean = f"segkit_clean_{next(_names)}"
             # The flags read the cleaned values by name from a subquery: written over the expression itself,
             # Ibis would inline the id cleaning and the rounding into every flag that uses them.
-            inner = ibis.table(staged.schema(), name=f"segkit_clean_{next(_names)}")
-            # Only the flags a scan of the canonical table needs are stored; the counts derive the others.
-            stored = self.flags(inner).select(*staged.columns, "f_ret", "f_keep")
-            sql = f'WITH "{inner.get_name()}" AS ({con.compile(staged)}) {con.compile(stored)}'
+            schema = {**staged.schema(), "ckey": "int64", "okey": "int64"}
+            inner = ibis.table(schema, name=f"segkit_keyed_{next(_names)}")
+            # Only what later steps read is stored: the flags a scan of the canonical table needs (the counts
+            # derive the others) and the integer keys; a parsed amount or margin is its rounded value's source
+            # only, so the rounded value stands in for it.
+            dropped = {f"v_{role}" for role in ("amount", "margin") if role in self.mapping}
+            columns = [c for c in schema if c not in dropped]
+            stored = self.flags(inner).select(*columns, "f_ret", "f_keep")
+            order_key = (
+                _order_key(f'"{clean}"."order_id"')
+                if "order_id" in self.mapping
+                # Without order ids an order is a customer's day: the day number identifies it per customer.
+                else f'(CAST("{clean}"."order_date" AS DATE) - DATE \'1970-01-01\')::BIGINT'
+            )
+            sql = (
+                f'WITH "{clean}" AS ({con.compile(staged)}), "{inner.get_name()}" AS (SELECT "{clean}".*, '
+                f'k.ckey, {order_key} AS okey FROM "{clean}" LEFT JOIN "{keys}" AS k USING ("customer_id")) '
+                f"{con.compile(stored)}"
+            )
             name = f"segkit_stage_{next(_names)}"
             if n > IN_MEMORY_ROWS:
                 path = table_folder() / f"{name}.parquet"
@@ -452,6 +488,25 @@ class _EngineReader:
         except Exception:  # a backend without temporary tables: every count reads the source again
             stored = staged
         return self.flags(stored)
+
+    def make_keys(self, con: Any) -> str:
+        """The customer dictionary: each cleaned id once, keyed ``ckey`` 0, 1, ... in sorted id order.
+
+        Made from the source's ids (before any policy drops a row: a few keys may name customers the
+        canonical table does not keep), so that the staged rows can carry the key from their one pass.
+        """
+        t = self.t
+        ids = t.select(customer_id=_clean_id(t[self.raw("customer_id")]))
+        ids = ids.filter(ids.customer_id.notnull()).distinct()
+        name = f"segkit_keys_{next(_names)}"
+        con.raw_sql(
+            f'CREATE TEMP TABLE "{name}" AS SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1)'
+            f"::BIGINT AS ckey FROM ({con.compile(ids)})"
+        )
+        self.owned.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{name}"'))
+        self.keys = name
+        self.step()
+        return name
 
     def release(self) -> None:
         """Drop what the canonical table would have been stored in (the contract failed)."""
@@ -610,6 +665,7 @@ class _EngineReader:
             raw = f"r_{role}" if role in self.text_roles else role
         else:
             raw = f"r_{role}" if role in self.text_roles else f"v_{role}"
+            raw = raw if raw in s.columns else role
         shown = self.first_rows(s, flag, [raw, f"m_{role}"] if f"m_{role}" in s.columns else [raw])
         empties = role == "order_id" or any(shown.get(f"m_{role}", []))
         problem = f"missing or unparseable {kind}" if empties else f"unparseable {kind}"
@@ -727,9 +783,19 @@ class _EngineReader:
             aggs["out"] = flagged.sum()
         aggs["future"] = future.sum()
         order_id = kept.order_id if "order_id" in m else kept.d_order_id
+        keyed = "ckey" in kept.columns
+        # The dictionary numbers each id once, so distinct keys count distinct customers (integers, not text).
+        customers = kept.ckey if keyed else kept.customer_id
+        if keyed and "order_id" in m:
+            # The order key is a hash of the order id: it identifies orders where it takes as many distinct
+            # values as the ids do, among purchases and among returns (orders group by kind too).
+            for kind, lines in (("buy", ~kept.f_ret), ("ret", kept.f_ret)):
+                aggs[f"okeys_{kind}"] = kept.okey.nunique(where=both(lines))
+                if kind == "ret":
+                    aggs[f"orders_{kind}"] = order_id.nunique(where=both(lines))
         aggs.update(
             rows=kept.count(where=inside),
-            customers=kept.customer_id.nunique(where=inside),
+            customers=customers.nunique(where=inside),
             orders=order_id.nunique(where=both(~kept.f_ret)),
             revenue=_canonical_amount(kept, "amount").sum(where=inside),
             first=kept.order_date.min(where=inside),
@@ -739,7 +805,13 @@ class _EngineReader:
             aggs["bulk_last"] = kept.order_date.max(
                 where=both((kept.order_date >= bounds[0]) & (kept.order_date <= bounds[1]))
             )
-        return dict(self.execute(kept.aggregate(**aggs)).iloc[0].items())
+        got = dict(self.execute(kept.aggregate(**aggs)).iloc[0].items())
+        if "okeys_buy" in got:
+            same = [(got["okeys_buy"], got["orders"]), (got["okeys_ret"], got["orders_ret"])]
+            self.order_keys = all(int(a or 0) == int(b or 0) for a, b in same)
+        else:
+            self.order_keys = keyed  # the day number of an order without an id is exact
+        return got
 
     def outliers(self, kept: Any, flagged: Any, summary: dict[str, Any]) -> int:
         from ._dates import outlier_dates_message
@@ -802,6 +874,9 @@ class _EngineReader:
                 cols[role] = kept[role]
         for attr in m["attributes"]:
             cols[attr] = kept[attr]
+        for key in _KEYS:
+            if key in kept.columns:
+                cols[key] = kept[key]
         return kept.select(**cols, **({_ROW: kept[_ROW]} if self.src.ordered else {}))
 
     def materialise(self, canonical: Any) -> tuple[Any, Any]:
@@ -817,13 +892,20 @@ class _EngineReader:
             con = connection()
             name = f"segkit_tx_engine_{next(_names)}"
             con.raw_sql(f'CREATE TEMP VIEW "{name}_rows" AS {con.compile(canonical)}')
-            if self.src.ordered:
-                con.raw_sql(f'CREATE TEMP VIEW "{name}" AS SELECT * EXCLUDE ("{_ROW}") FROM "{name}_rows"')
-            else:
-                con.raw_sql(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM "{name}_rows"')
+            hidden = [c for c in (_ROW, *_KEYS) if c in canonical.columns]
+            excluded = ", ".join(f'"{c}"' for c in hidden)
+            con.raw_sql(f'CREATE TEMP VIEW "{name}" AS SELECT * EXCLUDE ({excluded}) FROM "{name}_rows"')
+            views = [name, f"{name}_rows"]
+            if "ckey" in canonical.columns:
+                keyed = f"{name}_keyed"
+                without_row = f' EXCLUDE ("{_ROW}")' if self.src.ordered else ""
+                con.raw_sql(f'CREATE TEMP VIEW "{keyed}" AS SELECT *{without_row} FROM "{name}_rows"')
+                views.insert(0, keyed)
+                self.stored_keys = StoredKeys(con.table(keyed), con.table(self.keys), self.order_keys)
             # Views first: they depend on the staged rows, which ``owned`` already drops.
-            self.owned.insert(0, lambda: (_drop_view(con, name), _drop_view(con, f"{name}_rows")))
+            self.owned.insert(0, lambda: [_drop_view(con, view) for view in views])
             table, rows = con.table(name), con.table(f"{name}_rows")
+            rows = rows.drop(*[c for c in _KEYS if c in rows.columns])
         elif kind == "spark":
             table = rows = canonical.cache()
         else:
@@ -874,6 +956,11 @@ class _EngineReader:
             warnings=tuple(self.warnings),
         )
         return quality
+
+
+def _order_key(column: str) -> str:
+    """SQL for the integer order key of an order id: a 63-bit hash, checked against the ids' count."""
+    return f"(hash({column}) >> 1)::BIGINT"
 
 
 def _canonical_amount(kept: Any, column: str) -> Any:
@@ -933,6 +1020,7 @@ def run_engine_contract(source: EngineSource, mapping: dict[str, Any], policy: d
             step()
     tx = Transactions(engine=table, quality=quality)
     tx._engine_ordered = ordered
+    tx._stored_keys = reader.stored_keys
     if reader.owned:
         weakref.finalize(tx, _release, reader.owned)
     if source.keep_alive is not None:
