@@ -37,6 +37,7 @@ _NUMBER_ROLES = ("amount", "quantity", "price", "margin", "cost")
 _TEXT_ROLES = ("product", "category", "channel")
 _DAY_NS = 86_400 * 10**9
 _names = itertools.count(1)
+_RAW_ID = "segkit_raw_id"
 _KEYS = ("ckey", "okey")  # the integer customer and order keys the staged rows carry (DuckDB)
 _STEPS = 8  # queries of a typical pass (row hashes, staging, counts, days, the two bounds, the report)
 #: Up to this many rows the staged (and canonical) table is kept in DuckDB's memory, uncompressed (about
@@ -303,8 +304,12 @@ class _EngineReader:
         return []
 
     # -- staged: one row per input row (duplicates dropped when asked) with the cleaned values
-    def staged(self) -> Any:
-        """Cleaned ids, dates and numbers of every row, before any policy (made once: later steps read it)."""
+    def staged(self, raw_ids: bool = False) -> Any:
+        """Cleaned ids, dates and numbers of every row, before any policy (made once: later steps read it).
+
+        With ``raw_ids`` the customer id is left as it is in the source (``segkit_raw_id``): the customer
+        dictionary cleans each distinct id once and the staged pass looks the cleaned id up there.
+        """
 
         t = self.t
         source_cols = [c for c in t.columns if c != _ROW]
@@ -330,7 +335,10 @@ class _EngineReader:
         cols: dict[str, Any] = {}
         if self.src.ordered:
             cols[_ROW] = base[_ROW]
-        cols["customer_id"] = _clean_id(base[self.raw("customer_id")])
+        if raw_ids:
+            cols[_RAW_ID] = base[self.raw("customer_id")]
+        else:
+            cols["customer_id"] = _clean_id(base[self.raw("customer_id")])
         date, d_missing, _, self.date_label = _date(base[self.raw("order_date")], self.policy["date_format"])
         cols["order_date"] = date
         self.text_roles = set()
@@ -442,17 +450,18 @@ class _EngineReader:
         """
         import ibis
 
-        staged = self.staged()
         kind = self.src.kind
+        staged = self.staged(raw_ids=kind == "duckdb")
         if kind == "duckdb":
             from .._backend import connection, table_folder
 
             con = connection()
-            keys = self.make_keys(con)
+            lookup, _ = self.make_keys(con)
             clean = f"segkit_clean_{next(_names)}"
             # The flags read the cleaned values by name from a subquery: written over the expression itself,
             # Ibis would inline the id cleaning and the rounding into every flag that uses them.
-            schema = {**staged.schema(), "ckey": "int64", "okey": "int64"}
+            schema = {c: k for c, k in staged.schema().items() if c != _RAW_ID}
+            schema.update(customer_id="string", ckey="int64", okey="int64")
             inner = ibis.table(schema, name=f"segkit_keyed_{next(_names)}")
             # Only what later steps read is stored: the flags a scan of the canonical table needs (the counts
             # derive the others) and the integer keys; a parsed amount or margin is its rounded value's source
@@ -467,9 +476,9 @@ class _EngineReader:
                 else f'(CAST("{clean}"."order_date" AS DATE) - DATE \'1970-01-01\')::BIGINT'
             )
             sql = (
-                f'WITH "{clean}" AS ({con.compile(staged)}), "{inner.get_name()}" AS (SELECT "{clean}".*, '
-                f'k.ckey, {order_key} AS okey FROM "{clean}" LEFT JOIN "{keys}" AS k USING ("customer_id")) '
-                f"{con.compile(stored)}"
+                f'WITH "{clean}" AS ({con.compile(staged)}), "{inner.get_name()}" AS (SELECT "{clean}".* '
+                f'EXCLUDE ("{_RAW_ID}"), k.customer_id, k.ckey, {order_key} AS okey FROM "{clean}" '
+                f'LEFT JOIN "{lookup}" AS k ON "{clean}"."{_RAW_ID}" = k.raw) {con.compile(stored)}'
             )
             name = f"segkit_stage_{next(_names)}"
             if n > IN_MEMORY_ROWS:
@@ -489,24 +498,31 @@ class _EngineReader:
             stored = staged
         return self.flags(stored)
 
-    def make_keys(self, con: Any) -> str:
+    def make_keys(self, con: Any) -> tuple[str, str]:
         """The customer dictionary: each cleaned id once, keyed ``ckey`` 0, 1, ... in sorted id order.
 
-        Made from the source's ids (before any policy drops a row: a few keys may name customers the
-        canonical table does not keep), so that the staged rows can carry the key from their one pass.
+        Made from the source's distinct ids (before any policy drops a row: a few keys may name customers
+        the canonical table does not keep), each cleaned once rather than on every row. Returns the names
+        of two tables: the source's ids (``raw``) with their cleaned id and key, for the staged pass to
+        look up, and the dictionary itself (``customer_id``, ``ckey``).
         """
         t = self.t
-        ids = t.select(customer_id=_clean_id(t[self.raw("customer_id")]))
-        ids = ids.filter(ids.customer_id.notnull()).distinct()
-        name = f"segkit_keys_{next(_names)}"
+        raw = t.select(raw=t[self.raw("customer_id")]).distinct()
+        cleaned = raw.select("raw", customer_id=_clean_id(raw.raw))
+        lookup, name = f"segkit_ids_{next(_names)}", f"segkit_keys_{next(_names)}"
+        # Two spellings of one id (a stray space, a float "17850.0") clean to one id and share its key.
         con.raw_sql(
-            f'CREATE TEMP TABLE "{name}" AS SELECT customer_id, (row_number() OVER (ORDER BY customer_id) - 1)'
-            f"::BIGINT AS ckey FROM ({con.compile(ids)})"
+            f'CREATE TEMP TABLE "{lookup}" AS SELECT * FROM (SELECT raw, customer_id, (dense_rank() OVER '
+            f"(ORDER BY customer_id NULLS LAST) - 1)::BIGINT AS ckey FROM ({con.compile(cleaned)})) "
+            # Filtered after the numbering (missing ids sort last), so that the cleaning runs on distinct ids.
+            "WHERE customer_id IS NOT NULL"
         )
+        con.raw_sql(f'CREATE TEMP TABLE "{name}" AS SELECT DISTINCT customer_id, ckey FROM "{lookup}"')
+        self.src.cleanup.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{lookup}"'))
         self.owned.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{name}"'))
         self.keys = name
         self.step()
-        return name
+        return lookup, name
 
     def release(self) -> None:
         """Drop what the canonical table would have been stored in (the contract failed)."""
