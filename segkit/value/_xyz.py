@@ -3,16 +3,21 @@
 The methodology [S1, S0] defines XYZ for clients by the regularity of their purchases over the period (a
 year, for example): regular (X), occasional (Y) and one-off (Z) buyers. The default method measures it as
 the share of periods with a purchase. The coefficient of variation of period revenue (the demand-planning
-variant) stays available as ``method="cv"``. The zero-filled customers x periods matrix comes from the
-engine layer (:func:`segkit.customer_period_matrix`); the statistics are numpy over it.
+variant) stays available as ``method="cv"``. The per-customer statistics are one aggregate over the
+snapshot's customer x period table (:func:`segkit.engine.customer_period_table`): the periods without a
+purchase are zeros, so they enter the mean and the spread arithmetically (their number is known from the
+customer's counted span) and no customers x periods matrix is built; only one row per customer comes back.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -21,9 +26,9 @@ from ..engine import (
     PERIODS,
     Snapshot,
     as_of_date,
-    customer_period_matrix,
-    customer_summary,
+    customer_period_table,
     date_range,
+    period_ordinal,
     period_start,
     snapshot,
 )
@@ -73,7 +78,8 @@ class XYZResult:
         One row per class: ``n_customers``, ``share_customers``, ``median_regularity``, ``median_cv``.
     periods_ : pandas.DataFrame
         The customers x periods matrix of the measure; periods before a customer's first purchase
-        (not counted when ``count_from="first_purchase"``) are NaN.
+        (not counted when ``count_from="first_purchase"``) are NaN. Built from the engine on first use
+        (the classes never need it; it holds customers x periods numbers).
     window_ : (Timestamp, Timestamp)
         The window ``[start, end)``: the complete periods analysed.
     method, period, n_periods, measure, thresholds, count_from, min_periods, ddof, as_of
@@ -82,7 +88,6 @@ class XYZResult:
 
     table_: pd.DataFrame
     summary_: pd.DataFrame
-    periods_: pd.DataFrame
     window_: tuple[pd.Timestamp, pd.Timestamp]
     period: str
     n_periods: int
@@ -93,12 +98,23 @@ class XYZResult:
     ddof: int
     as_of: pd.Timestamp
     method: str = "frequency"
+    # The compact customer keys of ``table_``'s rows (ascending, as the ids are): ABC-XYZ joins on them.
+    _keys: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _build_periods: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+    _periods: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def periods_(self) -> pd.DataFrame:
+        """The customers x periods matrix of the measure (NaN before a customer's counted periods)."""
+        if self._periods is None and self._build_periods is not None:
+            self._periods = self._build_periods()
+        return self._periods
 
     @property
     def window_label(self) -> str:
         """The window in words, e.g. ``"12 complete months, 2024-01-01 to 2024-12-31"``."""
         start, end = self.window_
-        n = len(self.periods_.columns)
+        n = period_ordinal(end, self.period) - period_ordinal(start, self.period)
         unit = self.period if n == 1 else f"{self.period}s"
         return f"{n} complete {unit}, {start.date()} to {(end - pd.Timedelta(days=1)).date()}"
 
@@ -308,18 +324,30 @@ def xyz(
     tx = _unwindowed(data)
     as_of = data.as_of if isinstance(data, Snapshot) and as_of is None else as_of
     snap = snapshot(tx, as_of=as_of)
-    # ABC-XYZ asks for the same XYZ as the XYZ page: computed once per snapshot, each caller gets a copy.
-    key = ("xyz", method, period, n_periods, measure, tuple(thresholds), count_from, min_periods, ddof)
-    args = (method, period, n_periods, measure, high, low, count_from, min_periods, ddof)
-    result = snap.cached(key, lambda: _xyz(tx, snap.as_of, *args))
-    return replace(
-        result, table_=result.table_.copy(), summary_=result.summary_.copy(), periods_=result.periods_.copy()
-    )
+    result = cached_xyz(snap, method, period, n_periods, measure, (high, low), count_from, min_periods, ddof)
+    # The cached result is shared with ABC-XYZ on this snapshot: each caller gets its own tables.
+    return replace(result, table_=result.table_.copy(), summary_=result.summary_.copy())
+
+
+def cached_xyz(
+    snap: Snapshot,
+    method: str,
+    period: str,
+    n_periods: int,
+    measure: str,
+    bands: tuple[float, float],
+    count_from: str,
+    min_periods: int,
+    ddof: int,
+) -> XYZResult:
+    """The XYZ of a snapshot with checked parameters, computed once per snapshot (the same object after)."""
+    key = ("xyz", method, period, n_periods, measure, bands, count_from, min_periods, ddof)
+    args = (method, period, n_periods, measure, *bands, count_from, min_periods, ddof)
+    return snap.cached(key, lambda: _xyz(snap, *args))
 
 
 def _xyz(
-    tx: Transactions,
-    as_of: pd.Timestamp,
+    snap: Snapshot,
     method: str,
     period: str,
     n_periods: int,
@@ -330,25 +358,20 @@ def _xyz(
     min_periods: int,
     ddof: int,
 ) -> XYZResult:
-    start, end = xyz_window(tx, period=period, n_periods=n_periods, as_of=as_of)
+    as_of = snap.as_of
+    start, end = xyz_window(snap.transactions, period=period, n_periods=n_periods, as_of=as_of)
     column = MEASURES[measure]
-    grid = customer_period_matrix(
-        tx, period=period, as_of=end, start=start, metrics=tuple(dict.fromkeys((column, "n_orders")))
-    )
-    wide, orders_wide = grid[column], grid["n_orders"]
-    if wide.empty:
+    stats = _period_statistics(snap, period=period, start=start, end=end, column=column, count_from=count_from)
+    if stats.empty:
         raise ParameterError(
             f"No customer bought anything in the XYZ window {start.date()}..{(end - pd.Timedelta(days=1)).date()}. "
             "Pick another as_of or a longer n_periods."
         )
-    wide.index = wide.index.astype("str")
-    counted = _counted_mask(tx, wide, period=period, as_of=as_of, count_from=count_from)
-    table = _statistics(wide.to_numpy(dtype=float, copy=True), counted, ddof=ddof)
-    table.index = wide.index
-    active = ((orders_wide.to_numpy() > 0) & counted).sum(axis=1)
-    table.insert(1, "active_periods", active.astype("int64"))
-    table.insert(2, "regularity", active / table["n_periods"].to_numpy())
-    table.insert(0, "first_period", _first_counted(wide.columns, counted))
+    keys = stats.pop("ckey").to_numpy(dtype=np.int64)
+    offset = stats["offset"].to_numpy(dtype=np.int64)
+    table = _statistics(stats, n_window=period_ordinal(end, period) - period_ordinal(start, period), ddof=ddof)
+    starts = pd.date_range(start, end, freq=_FREQ[period], inclusive="left").to_numpy(dtype="datetime64[ns]")
+    table.insert(0, "first_period", starts[offset])
     # The measure over the counted periods is zero or negative: returns cancel the purchases.
     no_sales = table["mean"].to_numpy() <= 0
     if method == "frequency":
@@ -357,12 +380,9 @@ def _xyz(
     else:
         table["xyz_class"] = _classes(table, low, high, min_periods, no_sales)
         bands = (low, high)
-    periods = wide.where(counted)
-    periods.columns = pd.DatetimeIndex(periods.columns, name="period")
     return XYZResult(
         table_=table,
         summary_=_summary(table),
-        periods_=periods,
         window_=(start, end),
         period=period,
         n_periods=n_periods,
@@ -373,6 +393,8 @@ def _xyz(
         ddof=ddof,
         as_of=as_of,
         method=method,
+        _keys=keys,
+        _build_periods=lambda: _periods_matrix(snap, period, start, end, column, keys, table.index, offset),
     )
 
 
@@ -409,37 +431,106 @@ def _check_int(name: str, value: Any, *, minimum: int) -> int:
     return int(value)
 
 
-def _counted_mask(
-    tx: Transactions, wide: pd.DataFrame, *, period: str, as_of: pd.Timestamp, count_from: str
-) -> np.ndarray:
-    """Which (customer, period) cells count: all, or those from the customer's first purchase on."""
-    shape = wide.shape
-    if count_from == "window":
-        return np.ones(shape, dtype=bool)
-    # Every customer on the grid bought before the window's end, so the first purchase before ``as_of``
-    # is the first purchase before that end too: the summary every analysis shares serves, no new scan.
-    firsts = customer_summary(tx, as_of=as_of)["first_purchase"].reindex(wide.index)
-    period_starts = pd.DatetimeIndex(wide.columns)
-    period_ends = period_starts + pd.tseries.frequencies.to_offset(_FREQ[period])
-    # A period counts once the customer has bought: its end is after the first purchase.
-    first = firsts.to_numpy(dtype="datetime64[ns]")[:, None]
-    return period_ends.to_numpy(dtype="datetime64[ns]")[None, :] > first
+def _window_rows(snap: Snapshot, period: str, start: pd.Timestamp, end: pd.Timestamp, column: str) -> ir.Table:
+    """The snapshot's customer x period rows as (``ckey``, period number ``p``, measure ``x``, ``bought``)."""
+    table = customer_period_table(snap, period)
+    return table.select(
+        "ckey",
+        p=period_ordinal(table.period, period) - period_ordinal(start, period),
+        x=table[column].cast("float64"),
+        bought=table.n_orders > 0,
+    )
 
 
-def _statistics(values: np.ndarray, counted: np.ndarray, *, ddof: int) -> pd.DataFrame:
-    k = counted.sum(axis=1)
-    masked = np.where(counted, values, 0.0)
+def _period_statistics(
+    snap: Snapshot, *, period: str, start: pd.Timestamp, end: pd.Timestamp, column: str, count_from: str
+) -> pd.DataFrame:
+    """Per customer with a purchase order in ``[start, end)``: the sums XYZ needs over its counted periods.
+
+    One engine query over the snapshot's customer x period table (one row per customer and period with
+    any line; the other periods are zeros). Period numbers count from the window start (0) to ``n`` (the
+    window's end). A customer's periods count from ``offset``: the window start, or with
+    ``count_from="first_purchase"`` the period of its first purchase before ``as_of`` when that is later.
+    Returned per customer (sorted by id, ``ckey`` alongside): ``offset``, ``total`` (sum of the measure over
+    the counted periods), ``squares`` (sum of the squared deviations from the mean over the periods with
+    a row; the zero periods add ``(n - offset - n_rows) * mean ** 2`` arithmetically), ``n_rows`` and
+    ``active`` (counted periods with a purchase order).
+    """
+    n = period_ordinal(end, period) - period_ordinal(start, period)
+    rows = _window_rows(snap, period, start, end, column)
+    inside = (rows.p >= 0) & (rows.p < n)
+    per = rows.group_by("ckey").aggregate(
+        first=rows.p.min(where=rows.bought), in_window=rows.count(where=rows.bought & inside)
+    )
+    per = per.filter(per.in_window > 0)
+    # Every period of the window counts, or those from the first purchase on (a customer who joined three
+    # months ago is judged on three months): the methodology's zero periods start there.
+    offset = ibis.literal(0, "int64") if count_from == "window" else ibis.greatest(per["first"], 0)
+    per = per.select("ckey", offset=offset.cast("int64"))
+    counted = rows.filter(inside).join(per, "ckey")
+    counted = counted.filter(counted.p >= counted.offset)
+    # The mean over the counted span (zeros included) beside every row: the deviations are summed in one
+    # pass, which keeps the spread exact for steady buyers (a sum of squares minus a square would not).
+    span = (n - counted.offset).cast("float64")
+    mean = counted.x.sum().over(ibis.window(group_by="ckey")) / span
+    counted = counted.mutate(deviation=counted.x - mean)
+    stats = counted.group_by("ckey").aggregate(
+        offset=counted.offset.max(),
+        total=counted.x.sum(),
+        squares=(counted.deviation * counted.deviation).sum(),
+        n_rows=counted.count(),
+        active=counted.count(where=counted.bought),
+    )
+    out = snap.customer_frame(stats.mutate(key=stats.ckey))
+    return out.rename(columns={"key": "ckey"})
+
+
+def _statistics(stats: pd.DataFrame, *, n_window: int, ddof: int) -> pd.DataFrame:
+    """Periods counted, active periods, regularity, mean, std and CV from the per-customer sums."""
+    k = n_window - stats["offset"].to_numpy(dtype=np.int64)
+    total = stats["total"].to_numpy(dtype=float)
+    zeros = k - stats["n_rows"].to_numpy(dtype=np.int64)
+    active = stats["active"].to_numpy(dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = masked.sum(axis=1) / k
-        deviations = np.where(counted, values - mean[:, None], 0.0)
-        std = np.sqrt((deviations**2).sum(axis=1) / (k - ddof))
+        mean = total / k
+        squares = stats["squares"].to_numpy(dtype=float) + zeros * mean**2
+        std = np.sqrt(np.maximum(squares, 0.0) / (k - ddof))
         cv = std / mean
-    return pd.DataFrame({"n_periods": k.astype("int64"), "mean": mean, "std": std, "cv": cv})
+    return pd.DataFrame(
+        {
+            "n_periods": k,
+            "active_periods": active,
+            "regularity": active / k,
+            "mean": mean,
+            "std": std,
+            "cv": cv,
+        },
+        index=stats.index,
+    )
 
 
-def _first_counted(periods: pd.Index, counted: np.ndarray) -> pd.Series:
-    starts = pd.DatetimeIndex(periods).to_numpy(dtype="datetime64[ns]")
-    return pd.Series(starts[counted.argmax(axis=1)]).to_numpy()
+def _periods_matrix(
+    snap: Snapshot,
+    period: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    column: str,
+    keys: np.ndarray,
+    ids: pd.Index,
+    offset: np.ndarray,
+) -> pd.DataFrame:
+    """The customers x periods matrix of the measure, NaN before each customer's counted periods."""
+    n = period_ordinal(end, period) - period_ordinal(start, period)
+    rows = _window_rows(snap, period, start, end, column)
+    frame = snap.to_pandas(rows.filter((rows.p >= 0) & (rows.p < n)).select("ckey", "p", "x"))
+    ckey = frame["ckey"].to_numpy(dtype=np.int64)
+    at = np.searchsorted(keys, ckey).clip(max=max(len(keys) - 1, 0))
+    found = keys[at] == ckey if len(keys) else np.zeros(len(ckey), dtype=bool)
+    matrix = np.zeros((len(keys), n), dtype=float)
+    matrix[at[found], frame["p"].to_numpy(dtype=np.int64)[found]] = frame["x"].to_numpy(dtype=float)[found]
+    matrix[np.arange(n)[None, :] < offset[:, None]] = np.nan
+    columns = pd.date_range(start, end, freq=_FREQ[period], inclusive="left", name="period")
+    return pd.DataFrame(matrix, index=ids.copy(), columns=columns)
 
 
 def _classes(
