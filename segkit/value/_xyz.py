@@ -100,6 +100,7 @@ class XYZResult:
     method: str = "frequency"
     # The compact customer keys of ``table_``'s rows (ascending, as the ids are): ABC-XYZ joins on them.
     _keys: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _codes: np.ndarray | None = field(default=None, repr=False, compare=False)  # index into XYZ_CLASSES
     _build_periods: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
     _periods: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
@@ -303,6 +304,26 @@ def xyz(
     ...            as_of="2025-01-01").table_["xyz_class"].tolist()
     ['X', 'Z', 'Z', 'Z']
     """
+    params = xyz_params(method, period, n_periods, measure, thresholds, count_from, min_periods, ddof)
+    tx = _unwindowed(data)
+    as_of = data.as_of if isinstance(data, Snapshot) and as_of is None else as_of
+    snap = snapshot(tx, as_of=as_of)
+    result = cached_xyz(snap, *params)
+    # The cached result is shared with ABC-XYZ on this snapshot: each caller gets its own tables.
+    return replace(result, table_=result.table_.copy(), summary_=result.summary_.copy())
+
+
+def xyz_params(
+    method: str,
+    period: str,
+    n_periods: Any,
+    measure: str,
+    thresholds: Any,
+    count_from: str,
+    min_periods: Any,
+    ddof: Any,
+) -> tuple[str, str, int, str, tuple[float, float], str, int, int]:
+    """The parameters of :func:`xyz` checked, in the order :func:`cached_xyz` takes them."""
     check_choice("method", method, METHODS)
     check_choice("period", period, tuple(PERIODS))
     check_choice("measure", measure, tuple(MEASURES))
@@ -320,13 +341,7 @@ def xyz(
     min_periods = _check_int("min_periods", min_periods, minimum=ddof + 1)
     if min_periods > n_periods:
         raise ParameterError(f"min_periods ({min_periods}) cannot exceed n_periods ({n_periods}).")
-
-    tx = _unwindowed(data)
-    as_of = data.as_of if isinstance(data, Snapshot) and as_of is None else as_of
-    snap = snapshot(tx, as_of=as_of)
-    result = cached_xyz(snap, method, period, n_periods, measure, (high, low), count_from, min_periods, ddof)
-    # The cached result is shared with ABC-XYZ on this snapshot: each caller gets its own tables.
-    return replace(result, table_=result.table_.copy(), summary_=result.summary_.copy())
+    return method, period, n_periods, measure, (high, low), count_from, min_periods, int(ddof)
 
 
 def cached_xyz(
@@ -361,7 +376,9 @@ def _xyz(
     as_of = snap.as_of
     start, end = xyz_window(snap.transactions, period=period, n_periods=n_periods, as_of=as_of)
     column = MEASURES[measure]
-    stats = _period_statistics(snap, period=period, start=start, end=end, column=column, count_from=count_from)
+    stats = _period_statistics(
+        snap, period=period, start=start, end=end, column=column, count_from=count_from
+    )
     if stats.empty:
         raise ParameterError(
             f"No customer bought anything in the XYZ window {start.date()}..{(end - pd.Timedelta(days=1)).date()}. "
@@ -369,17 +386,21 @@ def _xyz(
         )
     keys = stats.pop("ckey").to_numpy(dtype=np.int64)
     offset = stats["offset"].to_numpy(dtype=np.int64)
-    table = _statistics(stats, n_window=period_ordinal(end, period) - period_ordinal(start, period), ddof=ddof)
+    table = _statistics(
+        stats, n_window=period_ordinal(end, period) - period_ordinal(start, period), ddof=ddof
+    )
     starts = pd.date_range(start, end, freq=_FREQ[period], inclusive="left").to_numpy(dtype="datetime64[ns]")
     table.insert(0, "first_period", starts[offset])
     # The measure over the counted periods is zero or negative: returns cancel the purchases.
     no_sales = table["mean"].to_numpy() <= 0
     if method == "frequency":
-        table["xyz_class"] = _frequency_classes(table, high, low, min_periods, no_sales)
+        codes = _frequency_classes(table, high, low, min_periods, no_sales)
         bands = (high, low)
     else:
-        table["xyz_class"] = _classes(table, low, high, min_periods, no_sales)
+        codes = _classes(table, low, high, min_periods, no_sales)
         bands = (low, high)
+    # Shared label objects (one per class), not a text copy per customer.
+    table["xyz_class"] = np.asarray(XYZ_CLASSES, dtype=object)[codes]
     return XYZResult(
         table_=table,
         summary_=_summary(table),
@@ -394,6 +415,7 @@ def _xyz(
         as_of=as_of,
         method=method,
         _keys=keys,
+        _codes=codes,
         _build_periods=lambda: _periods_matrix(snap, period, start, end, column, keys, table.index, offset),
     )
 
@@ -431,7 +453,9 @@ def _check_int(name: str, value: Any, *, minimum: int) -> int:
     return int(value)
 
 
-def _window_rows(snap: Snapshot, period: str, start: pd.Timestamp, end: pd.Timestamp, column: str) -> ir.Table:
+def _window_rows(
+    snap: Snapshot, period: str, start: pd.Timestamp, end: pd.Timestamp, column: str
+) -> ir.Table:
     """The snapshot's customer x period rows as (``ckey``, period number ``p``, measure ``x``, ``bought``)."""
     table = customer_period_table(snap, period)
     return table.select(
@@ -536,31 +560,37 @@ def _periods_matrix(
 def _classes(
     table: pd.DataFrame, low: float, high: float, min_periods: int, no_sales: np.ndarray
 ) -> np.ndarray:
+    """Class codes (index into XYZ_CLASSES) of the CV method; NaN-s the CV of flagged customers."""
     cv = table["cv"].to_numpy()
     # A tiny tolerance so that a CV of exactly 10 % computed as 0.10000000000000002 stays X.
     eps = 1e-12
-    classes = np.where(cv <= low + eps, "X", np.where(cv <= high + eps, "Y", "Z")).astype(object)
+    codes = np.where(cv <= low + eps, 0, np.where(cv <= high + eps, 1, 2)).astype(np.int8)
     no_sales = no_sales | (table["mean"].to_numpy() <= 0)
-    short = table["n_periods"].to_numpy() < min_periods
-    classes[no_sales] = "no sales"
-    classes[short] = "short history"
-    table.loc[no_sales | short, "cv"] = np.nan
-    return pd.array(classes, dtype="str")
+    return _flag(table, codes, no_sales, min_periods)
 
 
 def _frequency_classes(
     table: pd.DataFrame, x_from: float, y_from: float, min_periods: int, no_sales: np.ndarray
 ) -> np.ndarray:
+    """Class codes (index into XYZ_CLASSES) of the frequency method; NaN-s the CV of flagged customers."""
     share = table["regularity"].to_numpy()
     eps = 1e-12  # 4 of 12 months is 0.333...; a share on a band gets the steadier class
-    classes = np.where(share >= x_from - eps, "X", np.where(share >= y_from - eps, "Y", "Z")).astype(object)
+    codes = np.where(share >= x_from - eps, 0, np.where(share >= y_from - eps, 1, 2)).astype(np.int8)
     # One period with a purchase is a one-off buyer, however short the counted history after it.
-    classes[table["active_periods"].to_numpy() <= 1] = "Z"
+    codes[table["active_periods"].to_numpy() <= 1] = 2
+    return _flag(table, codes, no_sales, min_periods)
+
+
+def _flag(table: pd.DataFrame, codes: np.ndarray, no_sales: np.ndarray, min_periods: int) -> np.ndarray:
     short = table["n_periods"].to_numpy() < min_periods
-    classes[no_sales] = "no sales"
-    classes[short] = "short history"
-    table.loc[no_sales | short, "cv"] = np.nan
-    return pd.array(classes, dtype="str")
+    codes[no_sales] = XYZ_CLASSES.index("no sales")
+    codes[short] = XYZ_CLASSES.index("short history")
+    flagged = no_sales | short
+    if flagged.any():
+        cv = table["cv"].to_numpy(dtype=float, copy=True)
+        cv[flagged] = np.nan
+        table["cv"] = cv
+    return codes
 
 
 def _summary(table: pd.DataFrame) -> pd.DataFrame:
