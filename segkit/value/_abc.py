@@ -329,7 +329,7 @@ def _abc(values: pd.DataFrame, params: Params) -> ABCResult:
     table = _table_columns(frame, value)
     return ABCResult(
         table_=table,
-        summary_=_summary(table, include_d=value == "margin" or rule != "none"),
+        summary_=_summary(table, codes, include_d=value == "margin" or rule != "none"),
         health_=health_figures(frame, classes, method=method, multipliers=(m_a, m_c)),
         cutoffs_=cutoffs,
         value=value,
@@ -516,22 +516,26 @@ def _table_columns(frame: pd.DataFrame, value: str) -> pd.DataFrame:
     return table
 
 
-def _summary(table: pd.DataFrame, *, include_d: bool) -> pd.DataFrame:
-    """Per-class counts and shares; vectorised over the small per-customer table."""
-    labels = list(ABC_CLASSES if include_d or (table["abc_class"] == "D").any() else ABC_CLASSES[:3])
-    grouped = table.groupby("abc_class")
+def _summary(table: pd.DataFrame, codes: np.ndarray, *, include_d: bool) -> pd.DataFrame:
+    """Per-class counts and shares, counted on the class codes (index into ABC_CLASSES)."""
+    n_classes = len(ABC_CLASSES)
+    labels = list(ABC_CLASSES if include_d or (codes == n_classes - 1).any() else ABC_CLASSES[:3])
+    value = table["value"].to_numpy(dtype=float)
+    counts = np.bincount(codes, minlength=n_classes)
+    sums = np.bincount(codes, weights=value, minlength=n_classes)
+    shares = np.bincount(codes, weights=table["share"].to_numpy(dtype=float), minlength=n_classes)
+    lows = [float(value[codes == k].min()) if counts[k] else np.nan for k in range(n_classes)]
+    highs = [float(value[codes == k].max()) if counts[k] else np.nan for k in range(n_classes)]
     out = pd.DataFrame(
         {
-            "n_customers": grouped.size(),
-            "value": grouped["value"].sum(),
-            "share_value": grouped["share"].sum(),
-            "min_value": grouped["value"].min(),
-            "max_value": grouped["value"].max(),
-        }
+            "n_customers": counts.astype("int64"),
+            "value": sums.round(2),
+            "share_value": shares,
+            "min_value": lows,
+            "max_value": highs,
+        },
+        index=list(ABC_CLASSES),
     ).reindex(labels)
-    out["n_customers"] = out["n_customers"].fillna(0).astype("int64")
-    out["value"] = out["value"].fillna(0.0).round(2)
-    out["share_value"] = out["share_value"].fillna(0.0)
     out.insert(1, "share_customers", out["n_customers"] / len(table))
     out.index.name = "abc_class"
     return out

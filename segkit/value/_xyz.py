@@ -403,7 +403,7 @@ def _xyz(
     table["xyz_class"] = np.asarray(XYZ_CLASSES, dtype=object)[codes]
     return XYZResult(
         table_=table,
-        summary_=_summary(table),
+        summary_=_summary(table, codes),
         window_=(start, end),
         period=period,
         n_periods=n_periods,
@@ -593,16 +593,24 @@ def _flag(table: pd.DataFrame, codes: np.ndarray, no_sales: np.ndarray, min_peri
     return codes
 
 
-def _summary(table: pd.DataFrame) -> pd.DataFrame:
-    grouped = table.groupby("xyz_class")
-    out = pd.DataFrame(
-        {
-            "n_customers": grouped.size(),
-            "median_regularity": grouped["regularity"].median(),
-            "median_cv": grouped["cv"].median(),
-        }
-    ).reindex(list(XYZ_CLASSES))
-    out["n_customers"] = out["n_customers"].fillna(0).astype("int64")
+def _summary(table: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+    """Per class: customers, their share, median regularity and CV (NaN CVs skipped, as pandas does)."""
+    regularity = table["regularity"].to_numpy(dtype=float)
+    cv = table["cv"].to_numpy(dtype=float)
+    rows = {}
+    for code, label in enumerate(XYZ_CLASSES):
+        members = codes == code
+        reg, var = regularity[members], cv[members]
+        var = var[~np.isnan(var)]
+        rows[label] = (
+            int(members.sum()),
+            float(np.median(reg)) if reg.size else np.nan,
+            float(np.median(var)) if var.size else np.nan,
+        )
+    out = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["n_customers", "median_regularity", "median_cv"]
+    )
+    out["n_customers"] = out["n_customers"].astype("int64")
     out.insert(1, "share_customers", out["n_customers"] / max(len(table), 1))
     out.index.name = "xyz_class"
     return out
