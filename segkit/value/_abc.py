@@ -30,6 +30,7 @@ from ._concentration import (
     to_cents,
     value_snapshot,
 )
+from ._rows import Rows
 
 __all__ = [
     "ABC_CLASSES",
@@ -96,8 +97,7 @@ class ABCResult:
     d_max_orders: int = 1
     # The compact customer keys of ``table_``'s rows (rank order) and their class codes (index into
     # ABC_CLASSES): ABC-XYZ joins and groups on these integers instead of the ids and labels.
-    _keys: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _codes: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _rows: Rows | None = field(default=None, repr=False, compare=False)
 
     @property
     def rules_(self) -> pd.DataFrame:
@@ -341,8 +341,7 @@ def _abc(values: pd.DataFrame, params: Params) -> ABCResult:
         d_rule=rule,
         d_margin_rate=params.d_margin_rate,
         d_max_orders=params.d_max_orders,
-        _keys=frame["ckey"].to_numpy(dtype=np.int64) if "ckey" in frame.columns else None,
-        _codes=codes,
+        _rows=Rows(frame["ckey"].to_numpy(dtype=np.int64) if "ckey" in frame.columns else None, codes),
     )
 
 

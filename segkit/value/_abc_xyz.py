@@ -329,7 +329,8 @@ _D = ABC_CLASSES.index("D")
 
 def _positions(abc_result: ABCResult, xyz_result: XYZResult) -> np.ndarray:
     """Each ABC customer's row in the XYZ table, -1 when it is not there (one search on integer keys)."""
-    akeys, xkeys = abc_result._keys, xyz_result._keys
+    akeys = None if abc_result._rows is None else abc_result._rows.keys
+    xkeys = None if xyz_result._rows is None else xyz_result._rows.keys
     if akeys is None or xkeys is None:
         return xyz_result.table_.index.get_indexer(abc_result.table_.index)
     if not len(xkeys):
@@ -362,8 +363,8 @@ def _customer_table(
     found = at >= 0
     safe = np.where(found, at, 0)
     xyz_table = xyz_result.table_
-    if abc_result._codes is not None and xyz_result._codes is not None:
-        abc_codes, xyz_all = abc_result._codes, xyz_result._codes
+    if abc_result._rows is not None and xyz_result._rows is not None:
+        abc_codes, xyz_all = abc_result._rows.codes, xyz_result._rows.codes
     else:
         abc_codes = _codes_of(abc_table["abc_class"], ABC_CLASSES)
         xyz_all = _codes_of(xyz_table["xyz_class"], XYZ_CLASSES)

@@ -12,7 +12,6 @@ customer's counted span) and no customers x periods matrix is built; only one ro
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -34,6 +33,7 @@ from ..engine import (
 )
 from ..io._contract import Transactions
 from ._concentration import check_thresholds, transactions_of
+from ._rows import Rows
 
 __all__ = [
     "CV_THRESHOLDS",
@@ -98,18 +98,14 @@ class XYZResult:
     ddof: int
     as_of: pd.Timestamp
     method: str = "frequency"
-    # The compact customer keys of ``table_``'s rows (ascending, as the ids are): ABC-XYZ joins on them.
-    _keys: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _codes: np.ndarray | None = field(default=None, repr=False, compare=False)  # index into XYZ_CLASSES
-    _build_periods: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
-    _periods: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    # The compact customer keys of ``table_``'s rows (ascending, as the ids are) and their class codes
+    # (index into XYZ_CLASSES), for ABC-XYZ; it also builds ``periods_`` on first use.
+    _rows: Rows | None = field(default=None, repr=False, compare=False)
 
     @property
-    def periods_(self) -> pd.DataFrame:
+    def periods_(self) -> pd.DataFrame | None:
         """The customers x periods matrix of the measure (NaN before a customer's counted periods)."""
-        if self._periods is None and self._build_periods is not None:
-            self._periods = self._build_periods()
-        return self._periods
+        return None if self._rows is None else self._rows.extra()
 
     @property
     def window_label(self) -> str:
@@ -414,9 +410,11 @@ def _xyz(
         ddof=ddof,
         as_of=as_of,
         method=method,
-        _keys=keys,
-        _codes=codes,
-        _build_periods=lambda: _periods_matrix(snap, period, start, end, column, keys, table.index, offset),
+        _rows=Rows(
+            keys,
+            codes,
+            build=lambda: _periods_matrix(snap, period, start, end, column, keys, table.index, offset),
+        ),
     )
 
 
