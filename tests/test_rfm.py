@@ -326,3 +326,15 @@ def test_plot_segment_sizes_and_migration(close_figures):
     assert grid[1].tolist() == [50.0, 50.0, 0.0]
     with pytest.raises(segkit.ParameterError, match="segment_migration"):
         segkit.plot_migration(summary)
+
+
+def test_quantile_scores_count_whole_numbers_and_money_alike() -> None:
+    # Days and order counts go through a histogram, money through a sort: both give the tie rule.
+    rng = np.random.default_rng(3)
+    days = rng.integers(0, 900, size=5_000).astype(float)
+    money = np.round(rng.gamma(2.0, 150.0, size=5_000), 2)
+    for goodness in (-days, days, money, -money, np.full(10, 7.0)):
+        expected_worse = np.searchsorted(np.sort(goodness), goodness, side="left")
+        expected = np.minimum(1 + (5 * expected_worse) // (goodness.size - 1), 5)
+        expected[goodness == goodness.max()] = 5
+        np.testing.assert_array_equal(_quantile_scores(goodness, 5), expected)

@@ -212,9 +212,11 @@ def rfm(
         )
     table = _values(summary, monetary)
     days_note = ""
+    quantile: dict[str, np.ndarray] = {}
     if "recency" not in fixed and recency != "quantile":
         values = table["recency_days"].to_numpy(dtype=float)
-        top = _quantile_scores(-values, bins) == bins
+        quantile["recency"] = _quantile_scores(-values, bins)
+        top = quantile["recency"] == bins
         typical = float(np.median(values[top]))
         limit = bands[1] if len(bands) > 1 else bands[0]
         if recency == "days" or typical > limit:
@@ -240,7 +242,7 @@ def rfm(
             methods[dim] = "days" if by_days else "breakpoints"
         else:
             goodness = -values if lower_is_better else values
-            scores[dim] = _quantile_scores(goodness, bins)
+            scores[dim] = quantile[dim] if dim in quantile else _quantile_scores(goodness, bins)
             edges[dim] = _edges_from_scores(values, scores[dim], bins, lower_is_better)
             methods[dim] = "quantile"
         table[score_col] = scores[dim]
@@ -249,7 +251,7 @@ def rfm(
         table["r_score"].to_numpy() * 100 + table["f_score"].to_numpy() * 10 + table["m_score"].to_numpy()
     )
     cells = np.asarray([f"{code:03d}" for code in range(1000)], dtype=object)
-    table["rfm_cell"] = pd.Series(cells[digits], index=table.index).astype("str")
+    table["rfm_cell"] = cells[digits]
 
     thresholds = _thresholds(table, bins)
     # Where each dimension's thresholds come from: the scale is the methodology's, the cut rule is not.
@@ -259,8 +261,10 @@ def rfm(
         "breakpoints": "user breakpoints",
     }
     thresholds["source"] = [origin[methods[dim]] for dim in thresholds.index.get_level_values("dimension")]
-    used = {dim: int(np.unique(s).size) for dim, s in scores.items()}
-    empty = {dim: sorted(set(range(1, bins + 1)) - set(np.unique(s).tolist())) for dim, s in scores.items()}
+    # Scores are 1..bins: counting them is one pass, no sort.
+    counts = {dim: np.bincount(s, minlength=bins + 1)[1:] for dim, s in scores.items()}
+    used = {dim: int((c > 0).sum()) for dim, c in counts.items()}
+    empty = {dim: [int(k) + 1 for k in np.flatnonzero(c == 0)] for dim, c in counts.items()}
     notes = _notes(table, bins, empty, methods, tx, summary)
     if days_note:
         notes.insert(0, days_note)
@@ -346,7 +350,7 @@ def _check_breakpoints(breakpoints: Mapping[str, Sequence[float]] | None, bins: 
 
 
 def _values(summary: pd.DataFrame, monetary: str) -> pd.DataFrame:
-    table = pd.DataFrame(index=summary.index.copy())
+    table = pd.DataFrame(index=summary.index)
     table["recency_days"] = summary["recency_days"].astype("int64")
     table["frequency"] = summary["n_orders"].astype("int64")
     revenue = summary["revenue"].astype(float)
@@ -363,12 +367,29 @@ def _quantile_scores(goodness: np.ndarray, bins: int) -> np.ndarray:
     n = goodness.size
     if n <= 1:
         return np.full(n, bins, dtype="int64")
-    worse = np.searchsorted(np.sort(goodness), goodness, side="left")
+    worse = _count_worse(goodness)
     # Integer arithmetic: a percentile exactly on a boundary must not drift below it in floating point.
     scores = np.minimum(1 + (bins * worse) // (n - 1), bins)
     # The best value is the top score, however many customers share it.
     scores[goodness == goodness.max()] = bins
     return scores.astype("int64")
+
+
+def _count_worse(goodness: np.ndarray) -> np.ndarray:
+    """For each value, how many values are strictly smaller.
+
+    Days and order counts are whole numbers in a narrow range: a histogram counts them in one pass.
+    Other values (money) are sorted once and searched.
+    """
+    low, high = float(goodness.min()), float(goodness.max())
+    # A histogram of at most a million bins (8 MB); recency and frequency stay far below.
+    whole = np.isfinite(low) and np.isfinite(high) and high - low < 1_000_000
+    if whole and np.array_equal(goodness, np.round(goodness)):
+        shifted = (goodness - low).astype(np.int64)
+        counts = np.bincount(shifted)
+        below = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        return below[shifted]
+    return np.searchsorted(np.sort(goodness), goodness, side="left")
 
 
 def _score_by_edges(values: np.ndarray, edges: np.ndarray, bins: int, lower_is_better: bool) -> np.ndarray:
@@ -402,8 +423,10 @@ def _thresholds(table: pd.DataFrame, bins: int) -> pd.DataFrame:
     rows = []
     n = len(table)
     for dim, (column, score_col) in DIMENSIONS.items():
+        values = table[column].to_numpy(dtype=float)
+        scores = table[score_col].to_numpy()
         for score in range(bins, 0, -1):
-            vals = table.loc[table[score_col] == score, column]
+            vals = values[scores == score]
             rows.append(
                 {
                     "dimension": dim,

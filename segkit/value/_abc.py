@@ -9,8 +9,8 @@ unprofitable tail, follows the methodology's rule (see :func:`abc`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -25,9 +25,12 @@ from ._concentration import (
     cumulative_classes,
     customer_values,
     health_figures,
+    keyed_values,
     ranked,
     to_cents,
+    value_snapshot,
 )
+from ._rows import Rows
 
 __all__ = [
     "ABC_CLASSES",
@@ -92,6 +95,9 @@ class ABCResult:
     d_rule: str = "none"
     d_margin_rate: float = 0.0
     d_max_orders: int = 1
+    # The compact customer keys of ``table_``'s rows (rank order) and their class codes (index into
+    # ABC_CLASSES): ABC-XYZ joins and groups on these integers instead of the ids and labels.
+    _rows: Rows | None = field(default=None, repr=False, compare=False)
 
     @property
     def rules_(self) -> pd.DataFrame:
@@ -248,9 +254,55 @@ def abc(
     check_choice("d_rule", d_rule, D_RULES)
     low, high = check_thresholds("thresholds", thresholds)
     m_a, m_c = _check_multipliers(multipliers)
-    d_margin_rate = _check_rate(d_margin_rate)
-    d_max_orders = _check_count("d_max_orders", d_max_orders, minimum=0)
-    values = customer_values(data, value=value, as_of=as_of, start=start)
+    params = Params(
+        value=value,
+        method=method,
+        thresholds=(low, high),
+        multipliers=(m_a, m_c),
+        much_value=much_value,
+        often_orders=often_orders,
+        d_rule=d_rule,
+        d_margin_rate=_check_rate(d_margin_rate),
+        d_max_orders=_check_count("d_max_orders", d_max_orders, minimum=0),
+    )
+    if isinstance(data, pd.Series):
+        return _abc(customer_values(data, value=value, as_of=as_of, start=start), params)
+    snap, start = value_snapshot(data, value=value, as_of=as_of, start=start)
+    result = cached_abc(snap, params, start=start)
+    # The cached result is shared with ABC-XYZ on this snapshot: each caller gets its own tables.
+    return replace(
+        result, table_=result.table_.copy(), summary_=result.summary_.copy(), cutoffs_=dict(result.cutoffs_)
+    )
+
+
+class Params(NamedTuple):
+    """The checked parameters of :func:`abc` (hashable: they key the snapshot's cache)."""
+
+    value: str
+    method: str
+    thresholds: tuple[float, float]
+    multipliers: tuple[float, float]
+    much_value: float | None
+    often_orders: int | None
+    d_rule: str
+    d_margin_rate: float
+    d_max_orders: int
+
+
+def cached_abc(
+    snap: Snapshot, params: Params, *, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+) -> ABCResult:
+    """The ABC of a snapshot over ``[start, end)``, computed once per snapshot (the same object after)."""
+    key = ("abc", params, start, end)
+    return snap.cached(
+        key, lambda: _abc(keyed_values(snap, value=params.value, start=start, end=end), params)
+    )
+
+
+def _abc(values: pd.DataFrame, params: Params) -> ABCResult:
+    """Classes, shares and health figures of per-customer values (numpy over the ranked columns)."""
+    value, method = params.value, params.method
+    (low, high), (m_a, m_c) = params.thresholds, params.multipliers
     frame = ranked(values)
     cents = to_cents(frame["value"].to_numpy())
     cutoffs: dict[str, float] = {}
@@ -260,20 +312,24 @@ def abc(
         classes, average = _average_multiple_classes(cents, m_a, m_c)
         cutoffs = {"average": average, "C_max": round(m_c * average, 2)}
     else:
-        classes, cutoffs = _volume_frequency_classes(frame, much_value, often_orders)
+        classes, cutoffs = _volume_frequency_classes(frame, params.much_value, params.often_orders)
     for cls in ("A", "B"):
         members = frame["value"].to_numpy()[classes == cls]
         cutoffs[f"{cls}_min"] = float(members.min()) if len(members) else float("nan")
-    rule = _resolve_d_rule(d_rule, frame)
-    reason = _d_reasons(frame, classes, rule, d_margin_rate, d_max_orders)
+    rule = _resolve_d_rule(params.d_rule, frame)
+    reason = _d_reasons(frame, classes, rule, params.d_margin_rate, params.d_max_orders)
     classes = np.where(reason != "", "D", classes).astype(object)
-    reason = np.where((classes == "D") & (reason == ""), "negative value", reason)
-    frame["abc_class"] = pd.array(classes, dtype="str")
-    frame["d_reason"] = pd.array(reason, dtype="str")
+    reason = np.where((classes == "D") & (reason == ""), "negative value", reason).astype(object)
+    codes = np.zeros(len(classes), dtype=np.int8)
+    for code, label in enumerate(ABC_CLASSES[1:], start=1):
+        codes[classes == label] = code
+    # Shared label objects (one per class), not a text copy per customer.
+    frame["abc_class"] = np.asarray(ABC_CLASSES, dtype=object)[codes]
+    frame["d_reason"] = reason
     table = _table_columns(frame, value)
     return ABCResult(
         table_=table,
-        summary_=_summary(table, include_d=value == "margin" or rule != "none"),
+        summary_=_summary(table, codes, include_d=value == "margin" or rule != "none"),
         health_=health_figures(frame, classes, method=method, multipliers=(m_a, m_c)),
         cutoffs_=cutoffs,
         value=value,
@@ -283,8 +339,9 @@ def abc(
         as_of=values.attrs.get("as_of"),
         start=values.attrs.get("start"),
         d_rule=rule,
-        d_margin_rate=d_margin_rate,
-        d_max_orders=d_max_orders,
+        d_margin_rate=params.d_margin_rate,
+        d_max_orders=params.d_max_orders,
+        _rows=Rows(frame["ckey"].to_numpy(dtype=np.int64) if "ckey" in frame.columns else None, codes),
     )
 
 
@@ -389,10 +446,12 @@ def _d_reasons(
         with np.errstate(invalid="ignore", divide="ignore"):
             mrate = np.where(revenue > 0, margin / revenue, np.where(margin < 0, -np.inf, 0.0))
         below = (mrate < rate - 1e-12) | (margin < 0)
+        # Text only for the customers in D: formatting a rate per customer would dominate a large base.
         text = [
-            f"margin rate {r:.1%} below {rate:.1%}" if np.isfinite(r) else "negative margin" for r in mrate
+            f"margin rate {r:.1%} below {rate:.1%}" if np.isfinite(r) else "negative margin"
+            for r in mrate[below]
         ]
-        reason[below] = np.asarray(text, dtype=object)[below]
+        reason[below] = np.asarray(text, dtype=object)
     elif rule == "rare":
         orders = frame["n_orders"].to_numpy()
         rare = (classes == "C") & (orders <= max_orders)
@@ -451,27 +510,31 @@ def _table_columns(frame: pd.DataFrame, value: str) -> pd.DataFrame:
     if value != "revenue":
         columns += [c for c in ("revenue",) if c in frame.columns]
     columns += [c for c in ("n_orders",) if c in frame.columns] + ["d_reason"]
-    table = frame[columns].copy()
+    table = frame[columns]
     table.attrs.update(frame.attrs)
     return table
 
 
-def _summary(table: pd.DataFrame, *, include_d: bool) -> pd.DataFrame:
-    """Per-class counts and shares; vectorised over the small per-customer table."""
-    labels = list(ABC_CLASSES if include_d or (table["abc_class"] == "D").any() else ABC_CLASSES[:3])
-    grouped = table.groupby("abc_class")
+def _summary(table: pd.DataFrame, codes: np.ndarray, *, include_d: bool) -> pd.DataFrame:
+    """Per-class counts and shares, counted on the class codes (index into ABC_CLASSES)."""
+    n_classes = len(ABC_CLASSES)
+    labels = list(ABC_CLASSES if include_d or (codes == n_classes - 1).any() else ABC_CLASSES[:3])
+    value = table["value"].to_numpy(dtype=float)
+    counts = np.bincount(codes, minlength=n_classes)
+    sums = np.bincount(codes, weights=value, minlength=n_classes)
+    shares = np.bincount(codes, weights=table["share"].to_numpy(dtype=float), minlength=n_classes)
+    lows = [float(value[codes == k].min()) if counts[k] else np.nan for k in range(n_classes)]
+    highs = [float(value[codes == k].max()) if counts[k] else np.nan for k in range(n_classes)]
     out = pd.DataFrame(
         {
-            "n_customers": grouped.size(),
-            "value": grouped["value"].sum(),
-            "share_value": grouped["share"].sum(),
-            "min_value": grouped["value"].min(),
-            "max_value": grouped["value"].max(),
-        }
+            "n_customers": counts.astype("int64"),
+            "value": sums.round(2),
+            "share_value": shares,
+            "min_value": lows,
+            "max_value": highs,
+        },
+        index=list(ABC_CLASSES),
     ).reindex(labels)
-    out["n_customers"] = out["n_customers"].fillna(0).astype("int64")
-    out["value"] = out["value"].fillna(0.0).round(2)
-    out["share_value"] = out["share_value"].fillna(0.0)
     out.insert(1, "share_customers", out["n_customers"] / len(table))
     out.index.name = "abc_class"
     return out

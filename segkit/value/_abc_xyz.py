@@ -14,11 +14,22 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError, check_choice
-from ..engine import Snapshot, as_of_date
+from ..engine import Snapshot, snapshot
 from ..io._contract import Transactions
-from ._abc import D_ACTION, METHODOLOGY_THRESHOLDS, ABCResult, abc
-from ._concentration import transactions_of
-from ._xyz import XYZResult, xyz
+from ._abc import (
+    ABC_CLASSES,
+    D_ACTION,
+    D_RULES,
+    METHODOLOGY_THRESHOLDS,
+    METHODS,
+    ABCResult,
+    Params,
+    _check_multipliers,
+    _check_rate,
+    cached_abc,
+)
+from ._concentration import check_thresholds, value_snapshot
+from ._xyz import XYZ_CLASSES, XYZResult, _unwindowed, cached_xyz, xyz_params
 
 __all__ = ["ABCXYZResult", "abc_xyz", "default_strategies"]
 
@@ -271,37 +282,34 @@ def abc_xyz(
     C          1  0  0
     """
     check_choice("abc_window", abc_window, ("xyz", "all"))
-    if isinstance(data, Snapshot) and as_of is None:
-        as_of = data.as_of
-    tx = transactions_of(data)
-    as_of = as_of_date(tx, as_of)
-    xyz_result = xyz(
-        tx,
-        method=xyz_method,
-        period=period,
-        n_periods=n_periods,
-        measure=measure,
-        thresholds=xyz_thresholds,
-        count_from=count_from,
-        min_periods=min_periods,
-        ddof=ddof,
-        as_of=as_of,
-    )
-    start, end = xyz_result.window_
-    abc_result = abc(
-        tx,
+    check_choice("value", value, ("revenue", "margin", "quantity"))
+    check_choice("method", method, METHODS)
+    check_choice("d_rule", d_rule, D_RULES)
+    abc_params = Params(
         value=value,
         method=method,
-        thresholds=abc_thresholds,
-        multipliers=multipliers,
+        thresholds=check_thresholds("abc_thresholds", abc_thresholds),
+        multipliers=_check_multipliers(multipliers),
+        much_value=None,
+        often_orders=None,
         d_rule=d_rule,
-        d_margin_rate=d_margin_rate,
-        as_of=end if abc_window == "xyz" else as_of,
-        start=start if abc_window == "xyz" else None,
+        d_margin_rate=_check_rate(d_margin_rate),
+        d_max_orders=1,
     )
+    params = xyz_params(xyz_method, period, n_periods, measure, xyz_thresholds, count_from, min_periods, ddof)
     strategy, sources = _resolve_strategies(strategies)
-    table = _customer_table(abc_result, xyz_result, strategy)
-    matrix = _matrix(table, strategy, value=value)
+    tx = _unwindowed(data)
+    if isinstance(data, Snapshot) and as_of is None:
+        as_of = data.as_of
+    snap = snapshot(data if isinstance(data, Snapshot) else tx, as_of=as_of)
+    value_snapshot(snap, value=value, as_of=None, start=None)  # the value's column must exist
+    # Both axes come from the snapshot's cache: the XYZ and ABC pages of the same report computed them.
+    xyz_result = cached_xyz(snap, *params)
+    start, end = xyz_result.window_
+    window = {"start": start, "end": end} if abc_window == "xyz" else {}
+    abc_result = cached_abc(snap, abc_params, **window)
+    table, abc_codes, xyz_codes = _customer_table(abc_result, xyz_result, strategy)
+    matrix = _matrix(table, strategy, value=value, abc_codes=abc_codes, xyz_codes=xyz_codes)
     matrix["source"] = _matrix_keys(matrix).map(sources).astype("str")
     return ABCXYZResult(
         table_=table,
@@ -313,52 +321,115 @@ def abc_xyz(
     )
 
 
-def _customer_table(abc_result: ABCResult, xyz_result: XYZResult, strategy: pd.Series) -> pd.DataFrame:
+#: The XYZ labels of the matrix table: the XYZ classes, then "inactive" (no purchase in the XYZ window).
+_XYZ_LABELS = (*XYZ_CLASSES, "inactive")
+_INACTIVE = len(XYZ_CLASSES)
+_D = ABC_CLASSES.index("D")
+
+
+def _positions(abc_result: ABCResult, xyz_result: XYZResult) -> np.ndarray:
+    """Each ABC customer's row in the XYZ table, -1 when it is not there (one search on integer keys)."""
+    akeys = None if abc_result._rows is None else abc_result._rows.keys
+    xkeys = None if xyz_result._rows is None else xyz_result._rows.keys
+    if akeys is None or xkeys is None:
+        return xyz_result.table_.index.get_indexer(abc_result.table_.index)
+    if not len(xkeys):
+        return np.full(len(akeys), -1, dtype=np.int64)
+    at = np.searchsorted(xkeys, akeys).clip(max=len(xkeys) - 1)
+    return np.where(xkeys[at] == akeys, at, -1)
+
+
+def _cell_codes(abc_codes: np.ndarray, xyz_codes: np.ndarray) -> np.ndarray:
+    """Cell codes: 0-8 the nine cells (AX ... CZ), then ``9 + k`` for ``_OTHER_CELLS[k]``."""
+    plain = (abc_codes < _D) & (xyz_codes < 3)
+    other = np.select(
+        [abc_codes == _D, xyz_codes == XYZ_CLASSES.index("short history"), xyz_codes == _INACTIVE],
+        [0, 1, 3],
+        default=2,
+    )
+    return np.where(plain, abc_codes.astype(np.int64) * 3 + xyz_codes, 9 + other)
+
+
+#: Cells outside the matrix in the order of the cell codes: D, short history, no sales, inactive.
+_OTHER_CELLS = ("D", "short history", "no sales", "inactive")
+
+
+def _customer_table(
+    abc_result: ABCResult, xyz_result: XYZResult, strategy: pd.Series
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The per-customer table (ABC order) and each row's ABC and XYZ codes (``_XYZ_LABELS`` for XYZ)."""
     abc_table = abc_result.table_
-    table = pd.DataFrame(index=abc_table.index)
-    table["abc_class"] = abc_table["abc_class"]
-    # One lookup of the ABC customers among the XYZ ones, then positional takes for every column.
-    xyz_table = xyz_result.table_
-    at = xyz_table.index.get_indexer(table.index)
+    at = _positions(abc_result, xyz_result)
     found = at >= 0
     safe = np.where(found, at, 0)
+    xyz_table = xyz_result.table_
+    if abc_result._rows is not None and xyz_result._rows is not None:
+        abc_codes, xyz_all = abc_result._rows.codes, xyz_result._rows.codes
+    else:
+        abc_codes = _codes_of(abc_table["abc_class"], ABC_CLASSES)
+        xyz_all = _codes_of(xyz_table["xyz_class"], XYZ_CLASSES)
+    xyz_codes = np.where(found, xyz_all[safe] if len(xyz_all) else 0, _INACTIVE).astype(np.int64)
 
     def column(name: str) -> np.ndarray:
-        values = xyz_table[name].to_numpy(dtype=object if name == "xyz_class" else float)
-        return np.where(found, values[safe] if len(values) else None, None if name == "xyz_class" else np.nan)
+        values = xyz_table[name].to_numpy(dtype=float)
+        return np.where(found, values[safe] if len(values) else np.nan, np.nan)
 
-    xyz_class = pd.Series(column("xyz_class"), index=table.index)
-    table["xyz_class"] = xyz_class.fillna("inactive").astype("str")
-    plain = table["abc_class"].isin(list("ABC")) & table["xyz_class"].isin(list("XYZ"))
-    cell = np.where(plain, table["abc_class"] + table["xyz_class"], table["xyz_class"])
-    cell = np.where(table["abc_class"] == "D", "D", cell)
-    table["cell"] = pd.array(cell, dtype="str")
-    table["value"] = abc_table["value"]
-    table["revenue"] = abc_table["revenue"] if "revenue" in abc_table else abc_table["value"]
-    table["regularity"] = column("regularity").astype(float)
-    table["cv"] = column("cv").astype(float)
-    table["strategy"] = table["cell"].map(strategy).astype("str")
+    cells = _cell_codes(abc_codes, xyz_codes)
+    cell_labels = np.asarray([a + x for a in "ABC" for x in "XYZ"] + list(_OTHER_CELLS), dtype=object)
+    texts = np.asarray([strategy.get(label) for label in cell_labels], dtype=object)
+    revenue = abc_table["revenue"] if "revenue" in abc_table else abc_table["value"]
+    # One frame from numpy columns: labels are shared objects taken by code, nothing is aligned on ids.
+    table = pd.DataFrame(
+        {
+            "abc_class": abc_table["abc_class"].to_numpy(),
+            "xyz_class": np.asarray(_XYZ_LABELS, dtype=object)[xyz_codes],
+            "cell": cell_labels[cells],
+            "value": abc_table["value"].to_numpy(),
+            "revenue": revenue.to_numpy(),
+            "regularity": column("regularity"),
+            "cv": column("cv"),
+            "strategy": texts[cells],
+        },
+        index=abc_table.index,
+    )
     table.attrs.update(abc_table.attrs)
-    return table
+    return table, abc_codes.astype(np.int64), xyz_codes
 
 
-def _matrix(table: pd.DataFrame, strategy: pd.Series, *, value: str) -> pd.DataFrame:
+def _codes_of(labels: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
+    values = labels.to_numpy(dtype=object)
+    codes = np.zeros(len(values), dtype=np.int8)
+    for code, label in enumerate(vocabulary):
+        codes[values == label] = code
+    return codes
+
+
+def _matrix(
+    table: pd.DataFrame, strategy: pd.Series, *, value: str, abc_codes: np.ndarray, xyz_codes: np.ndarray
+) -> pd.DataFrame:
+    """Counts and sums per cell and group, by counting integer group codes (no groupby on labels)."""
     # Rows outside the nine cells keep their ABC class, except D which is one group whatever its XYZ.
-    group_abc = table["abc_class"]
-    group_xyz = table["xyz_class"].where(table["abc_class"] != "D", "any")
+    width = len(_XYZ_LABELS) + 1  # the XYZ labels, then "any" for D
+    groups = abc_codes * width + np.where(abc_codes == _D, width - 1, xyz_codes)
+    size = len(ABC_CLASSES) * width
     sums = {"revenue": "revenue"} if value == "revenue" else {"revenue": "revenue", "margin": "value"}
-    grouped = pd.DataFrame(
-        {"abc_class": group_abc, "xyz_class": group_xyz, **{k: table[v] for k, v in sums.items()}}
+    counts = np.bincount(groups, minlength=size)
+    totals = {
+        name: np.bincount(groups, weights=table[col].to_numpy(dtype=float), minlength=size)
+        for name, col in sums.items()
+    }
+    xyz_names = (*_XYZ_LABELS, "any")
+    cells = [a * width + x for a in range(3) for x in range(3)]
+    others = [g for g in range(size) if counts[g] and g not in cells]
+    order = cells + sorted(others, key=lambda g: (g // width, _other_rank(xyz_names[g % width])))
+    out = pd.DataFrame(
+        {
+            "abc_class": [ABC_CLASSES[g // width] for g in order],
+            "xyz_class": [xyz_names[g % width] for g in order],
+            "n_customers": counts[order].astype("int64"),
+            **{name: sums_[order] for name, sums_ in totals.items()},
+        }
     )
-    agg = grouped.groupby(["abc_class", "xyz_class"]).agg(
-        n_customers=("revenue", "size"), **{k: (k, "sum") for k in sums}
-    )
-    full = pd.MultiIndex.from_tuples([(c[0], c[1]) for c in CELLS], names=["abc_class", "xyz_class"])
-    others = agg.index.difference(full)
-    order = sorted(others, key=lambda k: ("ABCD".index(k[0]), _other_rank(k[1])))
-    out = agg.reindex(full.append(pd.MultiIndex.from_tuples(order, names=full.names)) if order else full)
-    out = out.fillna(0).reset_index()
-    out["n_customers"] = out["n_customers"].astype("int64")
     out["in_matrix"] = out["abc_class"].isin(list("ABC")) & out["xyz_class"].isin(list("XYZ"))
     out["cell"] = np.where(
         out["in_matrix"],

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice
-from ..engine import Snapshot, as_of_date, customer_summary, customer_window_totals
+from ..engine import Snapshot, period_start, snapshot
 from ..io._contract import Transactions, as_transactions
 
 __all__ = ["Concentration", "as_percent", "concentration", "pareto_curve"]
@@ -53,15 +53,25 @@ def customer_values(
 ) -> pd.DataFrame:
     """One row per customer with the value to rank (``value``), net ``revenue`` and ``n_orders``.
 
-    ``margin`` and ``quantity`` (units bought) come along when the data have them. ``data`` may also be a
-    Series of values indexed by customer id (already aggregated elsewhere); ``as_of`` and ``start`` then
-    do not apply. ``result.attrs`` holds ``value``, ``as_of`` and ``start``.
+    ``margin`` and ``quantity`` (units bought) come along when the data have them, and ``ckey`` (the
+    engine's compact customer key) for transactions. ``data`` may also be a Series of values indexed by
+    customer id (already aggregated elsewhere); ``as_of`` and ``start`` then do not apply.
+    ``result.attrs`` holds ``value``, ``as_of`` and ``start``.
     """
     check_choice("value", value, VALUES)
     if isinstance(data, pd.Series):
         return _values_from_series(data, value=value, as_of=as_of, start=start)
+    snap, start = value_snapshot(data, value=value, as_of=as_of, start=start)
+    return keyed_values(snap, value=value, start=start)
+
+
+def value_snapshot(data: Any, *, value: str, as_of: Any, start: Any) -> tuple[Snapshot, pd.Timestamp | None]:
+    """The snapshot to rank customers on and the window start, with the value checked against the data.
+
+    A snapshot brings its date and window; explicit arguments win. The snapshot returned is the one given
+    when its date and window fit (so its cached aggregates serve), else one at ``as_of`` over all history.
+    """
     if isinstance(data, Snapshot):
-        # A snapshot brings its date and window; explicit arguments still win.
         as_of = data.as_of if as_of is None else as_of
         start = data.start if start is None else start
     tx = transactions_of(data)
@@ -75,30 +85,88 @@ def customer_values(
             f"value={value!r} needs a {value} column, and these transactions have none. Read the data with "
             f"segkit.read_transactions(..., {how}), or use value='revenue'."
         )
-    as_of = as_of_date(tx, as_of)
-    extra = [c for c in ("margin", "quantity") if tx.has(c)]
-    if start is None:
-        out = customer_summary(tx, as_of=as_of)[["revenue", "n_orders", *extra]].copy()
-    else:
-        out = _window_values(tx, as_of=as_of, start=start, extra=extra)
+    given = data if isinstance(data, Snapshot) else None
+    snap = given.at(as_of) if given is not None else snapshot(tx, as_of=as_of)
+    if start is not None:
+        try:
+            start = pd.Timestamp(start)
+        except (ValueError, TypeError) as exc:
+            raise ParameterError(f"start must be a date such as '2024-01-01'; got {start!r}.") from exc
+        if start.normalize() >= snap.as_of:
+            raise ParameterError(
+                f"start={start.date()} is not before as_of={snap.as_of.date()}; pick an earlier start."
+            )
+    if snap.start is not None and (start is None or start < snap.start):
+        # An explicit start before the snapshot's window needs the history the window leaves out.
+        snap = snapshot(tx, as_of=snap.as_of)
+    return snap, start
+
+
+def keyed_values(
+    snap: Snapshot, *, value: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """:func:`customer_values` of a snapshot: the engine's per-customer totals, sorted by id and key."""
+    out = customer_totals(snap, start=start, end=end)
     out["value"] = out[value].astype(float)
+    as_of = snap.as_of if end is None else end
     out.attrs.update(value=value, as_of=as_of, start=None if start is None else pd.Timestamp(start))
     return out
 
 
-def _window_values(tx: Transactions, *, as_of: pd.Timestamp, start: Any, extra: list[str]) -> pd.DataFrame:
-    """Per-customer totals over ``[start, as_of)``, one engine query."""
-    try:
-        start = pd.Timestamp(start)
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(f"start must be a date such as '2024-01-01'; got {start!r}.") from exc
-    if start.normalize() >= as_of:
-        raise ParameterError(
-            f"start={start.date()} is not before as_of={as_of.date()}; pick an earlier start."
+def customer_totals(
+    snap: Snapshot, *, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Per customer with a purchase order: net ``revenue``, ``n_orders``, ``margin`` and ``quantity``.
+
+    One aggregate over the snapshot's order-day table, keyed by the compact customer key. Over the whole
+    snapshot (no ``start``) the figures are those of :func:`segkit.customer_summary`; over the days
+    ``[start, end)`` (``end`` defaults to the snapshot's date) money is summed per customer and day and
+    rounded to cents there, as :func:`segkit.engine.customer_window_totals` does, so a window that ends
+    before the snapshot's date needs no snapshot of its own. Returned indexed by ``customer_id`` (sorted),
+    with the key in column ``ckey`` (ascending too: keys number the sorted ids).
+    """
+    od = snap.order_days()
+    has = {name: name in od.columns for name in ("margin", "quantity")}
+    if start is None and end is None:
+        buy = ~od.is_return
+        metrics: dict[str, Any] = {
+            "revenue": od.amount.sum(),
+            "n_orders": od.orders.sum(where=buy).coalesce(0),
+        }
+        if has["margin"]:
+            metrics["margin"] = od.margin.sum()
+        if has["quantity"]:
+            metrics["quantity"] = od.quantity.sum(where=buy)
+        totals = od.group_by("ckey").aggregate(**metrics)
+    else:
+        if start is not None:
+            od = od.filter(od.day >= period_start(pd.Timestamp(start), "day").date())
+        if end is not None:
+            od = od.filter(od.day < period_start(pd.Timestamp(end), "day").date())
+        buy = ~od.is_return
+        # Money per customer and day first, rounded to cents there, like the day periods.
+        daily_sums: dict[str, Any] = {"revenue": od.amount.sum().round(2)}
+        if has["margin"]:
+            daily_sums["margin"] = od.margin.sum().round(2)
+        if has["quantity"]:
+            daily_sums["quantity"] = od.quantity.sum(where=buy)
+        daily = od.group_by(["ckey", "day"]).aggregate(n_orders=od.count(where=buy), **daily_sums)
+        totals = daily.group_by("ckey").aggregate(
+            n_orders=daily.n_orders.sum(), **{name: daily[name].sum() for name in daily_sums}
         )
-    out = customer_window_totals(tx, start=start, as_of=as_of)
-    out.attrs.clear()
-    return out[["revenue", "n_orders", *extra]]
+    totals = totals.filter(totals.n_orders > 0)
+    out = snap.customer_frame(totals.mutate(key=totals.ckey))
+    columns = ["revenue", "n_orders", *(name for name, present in has.items() if present)]
+    out = out.rename(columns={"key": "ckey"})[[*columns, "ckey"]]
+    windowed = start is not None or end is not None
+    for name in columns:
+        numbers = pd.to_numeric(out[name], errors="coerce")
+        if name == "n_orders":
+            out[name] = numbers.astype("int64")
+        elif name != "quantity" or windowed:
+            out[name] = numbers.astype(float).round(2)
+    out["ckey"] = out["ckey"].astype("int64")
+    return out
 
 
 def _values_from_series(series: pd.Series, *, value: str, as_of: Any, start: Any) -> pd.DataFrame:
@@ -153,27 +221,33 @@ def to_cents(values: np.ndarray) -> np.ndarray:
 
 def ranked(values: pd.DataFrame) -> pd.DataFrame:
     """Sort by value (largest first) then customer id, and add rank, shares and customer share."""
-    frame = values if values.index.is_monotonic_increasing else values.sort_index(kind="mergesort")
-    # A stable sort on the value alone keeps the id order within ties: one numeric sort instead of a
-    # two-key sort on text ids.
-    order = np.argsort(-frame["value"].to_numpy(dtype=float), kind="stable")
-    frame = frame.take(order)  # a new frame, not a view of `values`
-    frame.index.name = "customer_id"
-    cents = to_cents(frame["value"].to_numpy())
+    if "ckey" not in values.columns and not values.index.is_monotonic_increasing:
+        values = values.sort_index(kind="mergesort")
+    # Engine values arrive sorted by key, which is id order. A stable sort on the value alone keeps the id
+    # order within ties: one numeric sort instead of a two-key sort on text ids.
+    value = values["value"].to_numpy(dtype=float)
+    order = np.argsort(-value, kind="stable")
+    cents = to_cents(value[order])
     positive = np.where(cents > 0, cents, 0.0)
     total = positive.sum()
+    n = len(order)
     if total <= 0:
+        largest = float(value.max()) if n else float("nan")
         raise DataContractError(
-            f"No customer has a positive {values.attrs.get('value', 'value')} ({len(frame):,} customers, "
-            f"largest value {frame['value'].max():,.2f}); shares and classes cannot be computed. Check the "
+            f"No customer has a positive {values.attrs.get('value', 'value')} ({n:,} customers, "
+            f"largest value {largest:,.2f}); shares and classes cannot be computed. Check the "
             "sign of the column, the returns policy, or the date window."
         )
-    n = len(frame)
-    frame.insert(0, "rank", np.arange(1, n + 1, dtype="int64"))
-    frame["share"] = positive / total
+    rank = np.arange(1, n + 1, dtype="int64")
+    columns: dict[str, Any] = {"rank": rank}
+    columns.update({name: values[name].to_numpy()[order] for name in values.columns})
+    columns["share"] = positive / total
     # Exact cents sums, so the last customer's cumulative share is exactly 1.
-    frame["cumulative_share"] = np.cumsum(positive) / total
-    frame["customer_share"] = frame["rank"] / n
+    columns["cumulative_share"] = np.cumsum(positive) / total
+    columns["customer_share"] = rank / n
+    # One new frame built from the sorted columns: no copy of the input, no per-column inserts.
+    frame = pd.DataFrame(columns, index=values.index.take(order))
+    frame.index.name = "customer_id"
     frame.attrs.update(values.attrs)
     return frame
 

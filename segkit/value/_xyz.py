@@ -3,16 +3,20 @@
 The methodology [S1, S0] defines XYZ for clients by the regularity of their purchases over the period (a
 year, for example): regular (X), occasional (Y) and one-off (Z) buyers. The default method measures it as
 the share of periods with a purchase. The coefficient of variation of period revenue (the demand-planning
-variant) stays available as ``method="cv"``. The zero-filled customers x periods matrix comes from the
-engine layer (:func:`segkit.customer_period_matrix`); the statistics are numpy over it.
+variant) stays available as ``method="cv"``. The per-customer statistics are one aggregate over the
+snapshot's customer x period table (:func:`segkit.engine.customer_period_table`): the periods without a
+purchase are zeros, so they enter the mean and the spread arithmetically (their number is known from the
+customer's counted span) and no customers x periods matrix is built; only one row per customer comes back.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -21,14 +25,15 @@ from ..engine import (
     PERIODS,
     Snapshot,
     as_of_date,
-    customer_period_matrix,
-    customer_summary,
+    customer_period_table,
     date_range,
+    period_ordinal,
     period_start,
     snapshot,
 )
 from ..io._contract import Transactions
 from ._concentration import check_thresholds, transactions_of
+from ._rows import Rows
 
 __all__ = [
     "CV_THRESHOLDS",
@@ -73,7 +78,8 @@ class XYZResult:
         One row per class: ``n_customers``, ``share_customers``, ``median_regularity``, ``median_cv``.
     periods_ : pandas.DataFrame
         The customers x periods matrix of the measure; periods before a customer's first purchase
-        (not counted when ``count_from="first_purchase"``) are NaN.
+        (not counted when ``count_from="first_purchase"``) are NaN. Built from the engine on first use
+        (the classes never need it; it holds customers x periods numbers).
     window_ : (Timestamp, Timestamp)
         The window ``[start, end)``: the complete periods analysed.
     method, period, n_periods, measure, thresholds, count_from, min_periods, ddof, as_of
@@ -82,7 +88,6 @@ class XYZResult:
 
     table_: pd.DataFrame
     summary_: pd.DataFrame
-    periods_: pd.DataFrame
     window_: tuple[pd.Timestamp, pd.Timestamp]
     period: str
     n_periods: int
@@ -93,12 +98,20 @@ class XYZResult:
     ddof: int
     as_of: pd.Timestamp
     method: str = "frequency"
+    # The compact customer keys of ``table_``'s rows (ascending, as the ids are) and their class codes
+    # (index into XYZ_CLASSES), for ABC-XYZ; it also builds ``periods_`` on first use.
+    _rows: Rows | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def periods_(self) -> pd.DataFrame | None:
+        """The customers x periods matrix of the measure (NaN before a customer's counted periods)."""
+        return None if self._rows is None else self._rows.extra()
 
     @property
     def window_label(self) -> str:
         """The window in words, e.g. ``"12 complete months, 2024-01-01 to 2024-12-31"``."""
         start, end = self.window_
-        n = len(self.periods_.columns)
+        n = period_ordinal(end, self.period) - period_ordinal(start, self.period)
         unit = self.period if n == 1 else f"{self.period}s"
         return f"{n} complete {unit}, {start.date()} to {(end - pd.Timedelta(days=1)).date()}"
 
@@ -287,6 +300,26 @@ def xyz(
     ...            as_of="2025-01-01").table_["xyz_class"].tolist()
     ['X', 'Z', 'Z', 'Z']
     """
+    params = xyz_params(method, period, n_periods, measure, thresholds, count_from, min_periods, ddof)
+    tx = _unwindowed(data)
+    as_of = data.as_of if isinstance(data, Snapshot) and as_of is None else as_of
+    snap = snapshot(tx, as_of=as_of)
+    result = cached_xyz(snap, *params)
+    # The cached result is shared with ABC-XYZ on this snapshot: each caller gets its own tables.
+    return replace(result, table_=result.table_.copy(), summary_=result.summary_.copy())
+
+
+def xyz_params(
+    method: str,
+    period: str,
+    n_periods: Any,
+    measure: str,
+    thresholds: Any,
+    count_from: str,
+    min_periods: Any,
+    ddof: Any,
+) -> tuple[str, str, int, str, tuple[float, float], str, int, int]:
+    """The parameters of :func:`xyz` checked, in the order :func:`cached_xyz` takes them."""
     check_choice("method", method, METHODS)
     check_choice("period", period, tuple(PERIODS))
     check_choice("measure", measure, tuple(MEASURES))
@@ -304,22 +337,28 @@ def xyz(
     min_periods = _check_int("min_periods", min_periods, minimum=ddof + 1)
     if min_periods > n_periods:
         raise ParameterError(f"min_periods ({min_periods}) cannot exceed n_periods ({n_periods}).")
+    return method, period, n_periods, measure, (high, low), count_from, min_periods, int(ddof)
 
-    tx = _unwindowed(data)
-    as_of = data.as_of if isinstance(data, Snapshot) and as_of is None else as_of
-    snap = snapshot(tx, as_of=as_of)
-    # ABC-XYZ asks for the same XYZ as the XYZ page: computed once per snapshot, each caller gets a copy.
-    key = ("xyz", method, period, n_periods, measure, tuple(thresholds), count_from, min_periods, ddof)
-    args = (method, period, n_periods, measure, high, low, count_from, min_periods, ddof)
-    result = snap.cached(key, lambda: _xyz(tx, snap.as_of, *args))
-    return replace(
-        result, table_=result.table_.copy(), summary_=result.summary_.copy(), periods_=result.periods_.copy()
-    )
+
+def cached_xyz(
+    snap: Snapshot,
+    method: str,
+    period: str,
+    n_periods: int,
+    measure: str,
+    bands: tuple[float, float],
+    count_from: str,
+    min_periods: int,
+    ddof: int,
+) -> XYZResult:
+    """The XYZ of a snapshot with checked parameters, computed once per snapshot (the same object after)."""
+    key = ("xyz", method, period, n_periods, measure, bands, count_from, min_periods, ddof)
+    args = (method, period, n_periods, measure, *bands, count_from, min_periods, ddof)
+    return snap.cached(key, lambda: _xyz(snap, *args))
 
 
 def _xyz(
-    tx: Transactions,
-    as_of: pd.Timestamp,
+    snap: Snapshot,
     method: str,
     period: str,
     n_periods: int,
@@ -330,39 +369,37 @@ def _xyz(
     min_periods: int,
     ddof: int,
 ) -> XYZResult:
-    start, end = xyz_window(tx, period=period, n_periods=n_periods, as_of=as_of)
+    as_of = snap.as_of
+    start, end = xyz_window(snap.transactions, period=period, n_periods=n_periods, as_of=as_of)
     column = MEASURES[measure]
-    grid = customer_period_matrix(
-        tx, period=period, as_of=end, start=start, metrics=tuple(dict.fromkeys((column, "n_orders")))
+    stats = _period_statistics(
+        snap, period=period, start=start, end=end, column=column, count_from=count_from
     )
-    wide, orders_wide = grid[column], grid["n_orders"]
-    if wide.empty:
+    if stats.empty:
         raise ParameterError(
             f"No customer bought anything in the XYZ window {start.date()}..{(end - pd.Timedelta(days=1)).date()}. "
             "Pick another as_of or a longer n_periods."
         )
-    wide.index = wide.index.astype("str")
-    counted = _counted_mask(tx, wide, period=period, as_of=as_of, count_from=count_from)
-    table = _statistics(wide.to_numpy(dtype=float, copy=True), counted, ddof=ddof)
-    table.index = wide.index
-    active = ((orders_wide.to_numpy() > 0) & counted).sum(axis=1)
-    table.insert(1, "active_periods", active.astype("int64"))
-    table.insert(2, "regularity", active / table["n_periods"].to_numpy())
-    table.insert(0, "first_period", _first_counted(wide.columns, counted))
+    keys = stats.pop("ckey").to_numpy(dtype=np.int64)
+    offset = stats["offset"].to_numpy(dtype=np.int64)
+    table = _statistics(
+        stats, n_window=period_ordinal(end, period) - period_ordinal(start, period), ddof=ddof
+    )
+    starts = pd.date_range(start, end, freq=_FREQ[period], inclusive="left").to_numpy(dtype="datetime64[ns]")
+    table.insert(0, "first_period", starts[offset])
     # The measure over the counted periods is zero or negative: returns cancel the purchases.
     no_sales = table["mean"].to_numpy() <= 0
     if method == "frequency":
-        table["xyz_class"] = _frequency_classes(table, high, low, min_periods, no_sales)
+        codes = _frequency_classes(table, high, low, min_periods, no_sales)
         bands = (high, low)
     else:
-        table["xyz_class"] = _classes(table, low, high, min_periods, no_sales)
+        codes = _classes(table, low, high, min_periods, no_sales)
         bands = (low, high)
-    periods = wide.where(counted)
-    periods.columns = pd.DatetimeIndex(periods.columns, name="period")
+    # Shared label objects (one per class), not a text copy per customer.
+    table["xyz_class"] = np.asarray(XYZ_CLASSES, dtype=object)[codes]
     return XYZResult(
         table_=table,
-        summary_=_summary(table),
-        periods_=periods,
+        summary_=_summary(table, codes),
         window_=(start, end),
         period=period,
         n_periods=n_periods,
@@ -373,6 +410,11 @@ def _xyz(
         ddof=ddof,
         as_of=as_of,
         method=method,
+        _rows=Rows(
+            keys,
+            codes,
+            build=lambda: _periods_matrix(snap, period, start, end, column, keys, table.index, offset),
+        ),
     )
 
 
@@ -409,79 +451,164 @@ def _check_int(name: str, value: Any, *, minimum: int) -> int:
     return int(value)
 
 
-def _counted_mask(
-    tx: Transactions, wide: pd.DataFrame, *, period: str, as_of: pd.Timestamp, count_from: str
-) -> np.ndarray:
-    """Which (customer, period) cells count: all, or those from the customer's first purchase on."""
-    shape = wide.shape
-    if count_from == "window":
-        return np.ones(shape, dtype=bool)
-    # Every customer on the grid bought before the window's end, so the first purchase before ``as_of``
-    # is the first purchase before that end too: the summary every analysis shares serves, no new scan.
-    firsts = customer_summary(tx, as_of=as_of)["first_purchase"].reindex(wide.index)
-    period_starts = pd.DatetimeIndex(wide.columns)
-    period_ends = period_starts + pd.tseries.frequencies.to_offset(_FREQ[period])
-    # A period counts once the customer has bought: its end is after the first purchase.
-    first = firsts.to_numpy(dtype="datetime64[ns]")[:, None]
-    return period_ends.to_numpy(dtype="datetime64[ns]")[None, :] > first
+def _window_rows(
+    snap: Snapshot, period: str, start: pd.Timestamp, end: pd.Timestamp, column: str
+) -> ir.Table:
+    """The snapshot's customer x period rows as (``ckey``, period number ``p``, measure ``x``, ``bought``)."""
+    table = customer_period_table(snap, period)
+    return table.select(
+        "ckey",
+        p=period_ordinal(table.period, period) - period_ordinal(start, period),
+        x=table[column].cast("float64"),
+        bought=table.n_orders > 0,
+    )
 
 
-def _statistics(values: np.ndarray, counted: np.ndarray, *, ddof: int) -> pd.DataFrame:
-    k = counted.sum(axis=1)
-    masked = np.where(counted, values, 0.0)
+def _period_statistics(
+    snap: Snapshot, *, period: str, start: pd.Timestamp, end: pd.Timestamp, column: str, count_from: str
+) -> pd.DataFrame:
+    """Per customer with a purchase order in ``[start, end)``: the sums XYZ needs over its counted periods.
+
+    One engine query over the snapshot's customer x period table (one row per customer and period with
+    any line; the other periods are zeros). Period numbers count from the window start (0) to ``n`` (the
+    window's end). A customer's periods count from ``offset``: the window start, or with
+    ``count_from="first_purchase"`` the period of its first purchase before ``as_of`` when that is later.
+    Returned per customer (sorted by id, ``ckey`` alongside): ``offset``, ``total`` (sum of the measure over
+    the counted periods), ``squares`` (sum of the squared deviations from the mean over the periods with
+    a row; the zero periods add ``(n - offset - n_rows) * mean ** 2`` arithmetically), ``n_rows`` and
+    ``active`` (counted periods with a purchase order).
+    """
+    n = period_ordinal(end, period) - period_ordinal(start, period)
+    rows = _window_rows(snap, period, start, end, column)
+    inside = (rows.p >= 0) & (rows.p < n)
+    per = rows.group_by("ckey").aggregate(
+        first=rows.p.min(where=rows.bought), in_window=rows.count(where=rows.bought & inside)
+    )
+    per = per.filter(per.in_window > 0)
+    # Every period of the window counts, or those from the first purchase on (a customer who joined three
+    # months ago is judged on three months): the methodology's zero periods start there.
+    offset = ibis.literal(0, "int64") if count_from == "window" else ibis.greatest(per["first"], 0)
+    per = per.select("ckey", offset=offset.cast("int64"))
+    counted = rows.filter(inside).join(per, "ckey")
+    counted = counted.filter(counted.p >= counted.offset)
+    # The mean over the counted span (zeros included) beside every row: the deviations are summed in one
+    # pass, which keeps the spread exact for steady buyers (a sum of squares minus a square would not).
+    span = (n - counted.offset).cast("float64")
+    mean = counted.x.sum().over(ibis.window(group_by="ckey")) / span
+    counted = counted.mutate(deviation=counted.x - mean)
+    stats = counted.group_by("ckey").aggregate(
+        offset=counted.offset.max(),
+        total=counted.x.sum(),
+        squares=(counted.deviation * counted.deviation).sum(),
+        n_rows=counted.count(),
+        active=counted.count(where=counted.bought),
+    )
+    out = snap.customer_frame(stats.mutate(key=stats.ckey))
+    return out.rename(columns={"key": "ckey"})
+
+
+def _statistics(stats: pd.DataFrame, *, n_window: int, ddof: int) -> pd.DataFrame:
+    """Periods counted, active periods, regularity, mean, std and CV from the per-customer sums."""
+    k = n_window - stats["offset"].to_numpy(dtype=np.int64)
+    total = stats["total"].to_numpy(dtype=float)
+    zeros = k - stats["n_rows"].to_numpy(dtype=np.int64)
+    active = stats["active"].to_numpy(dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = masked.sum(axis=1) / k
-        deviations = np.where(counted, values - mean[:, None], 0.0)
-        std = np.sqrt((deviations**2).sum(axis=1) / (k - ddof))
+        mean = total / k
+        squares = stats["squares"].to_numpy(dtype=float) + zeros * mean**2
+        std = np.sqrt(np.maximum(squares, 0.0) / (k - ddof))
         cv = std / mean
-    return pd.DataFrame({"n_periods": k.astype("int64"), "mean": mean, "std": std, "cv": cv})
+    return pd.DataFrame(
+        {
+            "n_periods": k,
+            "active_periods": active,
+            "regularity": active / k,
+            "mean": mean,
+            "std": std,
+            "cv": cv,
+        },
+        index=stats.index,
+    )
 
 
-def _first_counted(periods: pd.Index, counted: np.ndarray) -> pd.Series:
-    starts = pd.DatetimeIndex(periods).to_numpy(dtype="datetime64[ns]")
-    return pd.Series(starts[counted.argmax(axis=1)]).to_numpy()
+def _periods_matrix(
+    snap: Snapshot,
+    period: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    column: str,
+    keys: np.ndarray,
+    ids: pd.Index,
+    offset: np.ndarray,
+) -> pd.DataFrame:
+    """The customers x periods matrix of the measure, NaN before each customer's counted periods."""
+    n = period_ordinal(end, period) - period_ordinal(start, period)
+    rows = _window_rows(snap, period, start, end, column)
+    frame = snap.to_pandas(rows.filter((rows.p >= 0) & (rows.p < n)).select("ckey", "p", "x"))
+    ckey = frame["ckey"].to_numpy(dtype=np.int64)
+    at = np.searchsorted(keys, ckey).clip(max=max(len(keys) - 1, 0))
+    found = keys[at] == ckey if len(keys) else np.zeros(len(ckey), dtype=bool)
+    matrix = np.zeros((len(keys), n), dtype=float)
+    matrix[at[found], frame["p"].to_numpy(dtype=np.int64)[found]] = frame["x"].to_numpy(dtype=float)[found]
+    matrix[np.arange(n)[None, :] < offset[:, None]] = np.nan
+    columns = pd.date_range(start, end, freq=_FREQ[period], inclusive="left", name="period")
+    return pd.DataFrame(matrix, index=ids.copy(), columns=columns)
 
 
 def _classes(
     table: pd.DataFrame, low: float, high: float, min_periods: int, no_sales: np.ndarray
 ) -> np.ndarray:
+    """Class codes (index into XYZ_CLASSES) of the CV method; NaN-s the CV of flagged customers."""
     cv = table["cv"].to_numpy()
     # A tiny tolerance so that a CV of exactly 10 % computed as 0.10000000000000002 stays X.
     eps = 1e-12
-    classes = np.where(cv <= low + eps, "X", np.where(cv <= high + eps, "Y", "Z")).astype(object)
+    codes = np.where(cv <= low + eps, 0, np.where(cv <= high + eps, 1, 2)).astype(np.int8)
     no_sales = no_sales | (table["mean"].to_numpy() <= 0)
-    short = table["n_periods"].to_numpy() < min_periods
-    classes[no_sales] = "no sales"
-    classes[short] = "short history"
-    table.loc[no_sales | short, "cv"] = np.nan
-    return pd.array(classes, dtype="str")
+    return _flag(table, codes, no_sales, min_periods)
 
 
 def _frequency_classes(
     table: pd.DataFrame, x_from: float, y_from: float, min_periods: int, no_sales: np.ndarray
 ) -> np.ndarray:
+    """Class codes (index into XYZ_CLASSES) of the frequency method; NaN-s the CV of flagged customers."""
     share = table["regularity"].to_numpy()
     eps = 1e-12  # 4 of 12 months is 0.333...; a share on a band gets the steadier class
-    classes = np.where(share >= x_from - eps, "X", np.where(share >= y_from - eps, "Y", "Z")).astype(object)
+    codes = np.where(share >= x_from - eps, 0, np.where(share >= y_from - eps, 1, 2)).astype(np.int8)
     # One period with a purchase is a one-off buyer, however short the counted history after it.
-    classes[table["active_periods"].to_numpy() <= 1] = "Z"
+    codes[table["active_periods"].to_numpy() <= 1] = 2
+    return _flag(table, codes, no_sales, min_periods)
+
+
+def _flag(table: pd.DataFrame, codes: np.ndarray, no_sales: np.ndarray, min_periods: int) -> np.ndarray:
     short = table["n_periods"].to_numpy() < min_periods
-    classes[no_sales] = "no sales"
-    classes[short] = "short history"
-    table.loc[no_sales | short, "cv"] = np.nan
-    return pd.array(classes, dtype="str")
+    codes[no_sales] = XYZ_CLASSES.index("no sales")
+    codes[short] = XYZ_CLASSES.index("short history")
+    flagged = no_sales | short
+    if flagged.any():
+        cv = table["cv"].to_numpy(dtype=float, copy=True)
+        cv[flagged] = np.nan
+        table["cv"] = cv
+    return codes
 
 
-def _summary(table: pd.DataFrame) -> pd.DataFrame:
-    grouped = table.groupby("xyz_class")
-    out = pd.DataFrame(
-        {
-            "n_customers": grouped.size(),
-            "median_regularity": grouped["regularity"].median(),
-            "median_cv": grouped["cv"].median(),
-        }
-    ).reindex(list(XYZ_CLASSES))
-    out["n_customers"] = out["n_customers"].fillna(0).astype("int64")
+def _summary(table: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+    """Per class: customers, their share, median regularity and CV (NaN CVs skipped, as pandas does)."""
+    regularity = table["regularity"].to_numpy(dtype=float)
+    cv = table["cv"].to_numpy(dtype=float)
+    rows = {}
+    for code, label in enumerate(XYZ_CLASSES):
+        members = codes == code
+        reg, var = regularity[members], cv[members]
+        var = var[~np.isnan(var)]
+        rows[label] = (
+            int(members.sum()),
+            float(np.median(reg)) if reg.size else np.nan,
+            float(np.median(var)) if var.size else np.nan,
+        )
+    out = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["n_customers", "median_regularity", "median_cv"]
+    )
+    out["n_customers"] = out["n_customers"].astype("int64")
     out.insert(1, "share_customers", out["n_customers"] / max(len(table), 1))
     out.index.name = "xyz_class"
     return out
