@@ -27,7 +27,7 @@ import pandas as pd
 from .._errors import DataContractError, ParameterError, check_choice
 from .._progress import stages
 from .._validation import DateLike, Interval, Options, check_param, validate_params
-from ..engine import Snapshot, period_end, period_ordinal, snapshot
+from ..engine import Snapshot, customer_summary, period_end, period_ordinal, snapshot
 from ..io import Transactions
 from ._status import activity_stretches, customer_groups, resolve_threshold
 
@@ -182,11 +182,14 @@ def _boundary_counts(
         hi=period_ordinal(st.last_day + ibis.interval(days=threshold), period),
     )
     st = st.filter(st.lo <= st.hi)
-    following = st.lo.lead().over(ibis.window(group_by="customer_id", order_by="stretch"))
+    following = st.lo.lead().over(ibis.window(group_by="ckey", order_by="stretch"))
     st = st.mutate(ends=following.isnull() | (following != st.hi + 1))
-    ranges = snap.to_pandas(st.select("customer_id", "lo", "hi", "ends"))
+    # Every customer with a purchase day has a stretch, so the dense rank of the key is the customer's
+    # position in the customer summary (sorted by key): stretches find their group without matching ids.
+    position = ibis.dense_rank().over(order_by="ckey")
+    ranges = snap.to_pandas(st.select("lo", "hi", "ends", position=position))
     origin = period_ordinal(starts[0], period)
-    rows = customers.get_indexer(ranges["customer_id"].astype(customers.dtype))
+    rows = _positions(snap, customers)[ranges["position"].to_numpy(dtype=np.int64)]
     inside = rows >= 0
     group = codes[rows[inside]]
     n = len(starts)
@@ -203,6 +206,14 @@ def _boundary_counts(
     ends = ranges["ends"].to_numpy(dtype=bool)[inside] & (last >= 0) & (last < n) & (hi >= lo)
     np.add.at(churned, (hi[ends], group[ends]), 1)
     return active, churned
+
+
+def _positions(snap: Snapshot, customers: pd.Index) -> np.ndarray:
+    """For each customer of the summary (in key order), its row in ``customers``, or -1 when absent."""
+    everyone = customer_summary(snap).index
+    if everyone.equals(customers):
+        return np.arange(len(everyone))
+    return customers.get_indexer(everyone)
 
 
 def churn_summary(rates: pd.DataFrame) -> pd.DataFrame:

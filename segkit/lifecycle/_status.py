@@ -134,7 +134,8 @@ def _quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
 def activity_stretches(snap: Snapshot, threshold: int) -> ir.Table:
     """Each customer's stretches of activity: runs of purchase days with no gap longer than ``threshold``.
 
-    Columns ``customer_id``, ``stretch`` (1 = the first customer life), ``first_day`` and ``last_day``
+    Columns ``ckey`` (the snapshot's compact customer key; :meth:`Snapshot.customer_frame` and
+    :meth:`Snapshot.with_ids` bring the ids back), ``stretch`` (1 = the first customer life), ``first_day`` and ``last_day``
     (dates of the stretch's first and last purchase). A customer is *active* at a date ``b`` exactly when
     some stretch has ``first_day < b <= last_day + threshold``; stretch ``k + 1`` starts with the
     comeback after the ``k``-th lapse. Built from the snapshot's purchase gaps, so status, churn rate and
@@ -151,7 +152,7 @@ def activity_stretches(snap: Snapshot, threshold: int) -> ir.Table:
         stretches = days.group_by(["ckey", "stretch"]).aggregate(
             first_day=days.day.min(), last_day=days.day.max()
         )
-        return snap.with_ids(stretches)
+        return stretches
 
     return snap.materialize(("activity_stretches", int(threshold)), build)
 
