@@ -94,3 +94,30 @@ def test_customer_days_and_gaps_match_pandas(tx):
     np.testing.assert_allclose(result["gap_median_days"], expected["median"])
     np.testing.assert_allclose(result["gap_mean_days"], expected["mean"].round(2))
     np.testing.assert_array_equal(result["n_gaps"], expected["size"])
+
+
+@pytest.mark.parametrize("split", [False, True])
+@pytest.mark.parametrize("period", ["week", "month"])
+def test_period_totals_match_pandas(lines, period, split):
+    if split:
+        # A line of some orders a day later: those orders span days (and now and then periods).
+        later = lines.iloc[::40].assign(order_date=lambda f: f["order_date"] + pd.Timedelta(days=1))
+        lines = pd.concat([lines, later], ignore_index=True)
+    tx = segkit.read_transactions(lines, returns="net")
+    frame = tx.data.loc[tx.data["order_date"] < AS_OF]
+    start = frame["order_date"].dt.to_period("W-SUN" if period == "week" else "M").dt.start_time
+    buy = frame.assign(period=start).loc[~frame["is_return"]]
+    expected = pd.DataFrame(
+        {
+            "revenue": frame.groupby(start)["amount"].sum().round(2),
+            "n_orders": buy.groupby("period")["order_id"].nunique(),
+            "active_customers": buy.groupby("period")["customer_id"].nunique(),
+            "new_customers": buy.groupby("customer_id")["period"].min().value_counts(),
+        }
+    )
+    totals = segkit.period_totals(tx, period=period, as_of=AS_OF).set_index("period")
+    assert totals.index[0] == expected.index.min()
+    expected = expected.reindex(totals.index).fillna(0)
+    np.testing.assert_allclose(totals["revenue"], expected["revenue"], atol=0.005)
+    for column in ("n_orders", "active_customers", "new_customers"):
+        np.testing.assert_array_equal(totals[column], expected[column].astype("int64"), err_msg=column)

@@ -597,20 +597,7 @@ def period_totals(data: Data, *, period: str = "month", as_of: DateLike | None =
     unit = check_period(period)
     snap = snapshot(data, as_of=as_of)
     as_of = snap.as_of
-    t = snap.table()
-    t = t.mutate(period=t.order_date.truncate(unit))
-    buy = ~t.is_return
-    firsts = t.filter(buy).group_by("customer_id").aggregate(first=t.order_date.min())
-    firsts = (
-        firsts.mutate(period=firsts.first.truncate(unit))
-        .group_by("period")
-        .aggregate(new_customers=firsts.customer_id.count())
-    )
-    totals = t.group_by("period").aggregate(
-        revenue=t.amount.sum(),
-        n_orders=t.order_id.nunique(where=buy),
-        active_customers=t.customer_id.nunique(where=buy),
-    )
+    totals, firsts = _period_totals(snap, unit)
     out = to_frame(totals).merge(to_frame(firsts), on="period", how="left")
     out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
     full = calendar(period, out["period"].min(), as_of)
@@ -621,6 +608,35 @@ def period_totals(data: Data, *, period: str = "month", as_of: DateLike | None =
     out["complete"] = period_end(pd.DatetimeIndex(out["period"]), period) <= as_of
     out.attrs["as_of"] = as_of
     return out
+
+
+def _period_totals(snap: Snapshot, unit: str) -> tuple[ir.Table, ir.Table]:
+    """Per period: revenue, distinct purchase orders and buyers; and new customers per period.
+
+    From the order-day table (integer keys, one row per order) when no order spans two days; an order
+    spanning days may span periods and counts in each, which only the lines know.
+    """
+    if snap.single_day_orders():
+        od = snap.order_days()
+        od = od.mutate(period=od.day.truncate(unit).cast("timestamp"))
+        buy = ~od.is_return
+        totals = od.group_by("period").aggregate(
+            revenue=od.amount.sum(), n_orders=od.count(where=buy), active_customers=od.ckey.nunique(where=buy)
+        )
+        firsts = od.filter(buy).group_by("ckey").aggregate(first=od.day.min())
+        firsts = firsts.mutate(period=firsts["first"].truncate(unit).cast("timestamp"))
+    else:
+        t = snap.table()
+        t = t.mutate(period=t.order_date.truncate(unit))
+        buy = ~t.is_return
+        totals = t.group_by("period").aggregate(
+            revenue=t.amount.sum(),
+            n_orders=t.order_id.nunique(where=buy),
+            active_customers=t.customer_id.nunique(where=buy),
+        )
+        firsts = t.filter(buy).group_by("customer_id").aggregate(first=t.order_date.min())
+        firsts = firsts.mutate(period=firsts["first"].truncate(unit))
+    return totals, firsts.group_by("period").aggregate(new_customers=firsts.count())
 
 
 def customer_main_value(data: Data, column: str, *, as_of: DateLike | None = None) -> pd.Series:
