@@ -397,3 +397,78 @@ def test_model_respects_the_report_date(sample):
     assert ev.cutoff == pd.Timestamp("2024-07-03")
     with pytest.raises(segkit.ParameterError, match="ends after as_of=2024-09-01"):
         model.evaluate(sample, cutoff="2024-08-01", as_of="2024-09-01")
+
+
+# ---------------------------------------------------------------------------------------------------
+# one snapshot for every cut-off, bounded training sample
+# ---------------------------------------------------------------------------------------------------
+
+
+def _spanning() -> pd.DataFrame:
+    """Orders spanning midnight (and a cut-off), returns, and a channel per line."""
+    rng = np.random.default_rng(4)
+    n = 600
+    day = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"c{i:03d}" for i in rng.integers(0, 80, n)],
+            "order_id": [f"o{i}" for i in range(n)],
+            "order_date": day + pd.to_timedelta(rng.integers(0, 24 * 60, n), unit="min"),
+            "amount": np.round(rng.uniform(5, 200, n), 2),
+            "margin": np.round(rng.uniform(1, 30, n), 2),
+            "channel": rng.choice(["store", "online", "phone"], n),
+        }
+    )
+    df.loc[df.index % 9 == 0, "amount"] *= -1  # returns
+    # A second line of some orders a day later: the order spans midnight (one spans 2024-07-01).
+    later = df.iloc[::7].copy()
+    later["order_date"] += pd.Timedelta(days=1)
+    spanning = df.iloc[[0]].assign(order_date=pd.Timestamp("2024-06-30 23:00"), order_id="span")
+    span_end = spanning.assign(order_date=pd.Timestamp("2024-07-01 01:00"))
+    return pd.concat([df, later, spanning, span_end], ignore_index=True)
+
+
+@pytest.mark.parametrize("cutoff", ["2024-04-01", "2024-07-01", "2024-09-15"])
+def test_features_from_a_later_snapshot_equal_the_snapshot_at_the_cutoff(cutoff):
+    tx = segkit.read_transactions(_spanning())
+    features = segkit.churn_features(segkit.snapshot(tx, as_of="2024-11-01"), cutoff=cutoff)
+    at = segkit.customer_summary(tx, as_of=cutoff)
+    assert features.index.equals(at.index)
+    for column in ("recency_days", "tenure_days", "revenue", "avg_order_value"):
+        np.testing.assert_array_equal(features[column].to_numpy(), at[column].to_numpy(), err_msg=column)
+    np.testing.assert_array_equal(features["purchase_days"], at["n_purchase_days"])
+    np.testing.assert_array_equal(features["n_channels"], at["n_channels"])
+    np.testing.assert_allclose(features["return_share"], at["returns_amount"] / at["gross_revenue"])
+    np.testing.assert_allclose(features["margin_rate"], at["margin"] / at["revenue"].where(at["revenue"] > 0))
+    labels = segkit.churn_labels(tx, cutoff=cutoff, horizon_days=30)
+    later = segkit.customer_summary(tx, as_of=pd.Timestamp(cutoff) + pd.Timedelta(days=30))
+    expected = (later["last_purchase"].reindex(at.index) < pd.Timestamp(cutoff)).astype("int64")
+    pd.testing.assert_series_equal(labels, expected.rename("churned"))
+
+
+def test_derived_threshold_at_the_cutoff_uses_only_gaps_before_it():
+    from segkit.lifecycle._status import resolve_threshold
+
+    tx = segkit.read_transactions(_spanning())
+    snap = segkit.snapshot(tx, as_of="2024-11-01")
+    for cutoff in ("2024-05-01", "2024-08-01"):
+        value, source = resolve_threshold(snap, None, before=pd.Timestamp(cutoff))
+        assert value == segkit.inactivity_threshold(tx, as_of=cutoff)
+        assert cutoff in source
+    assert resolve_threshold(snap, None)[0] == segkit.inactivity_threshold(snap)
+
+
+def test_model_trains_on_a_bounded_seeded_sample(sample):
+    full = segkit.ChurnModel(horizon_days=90).fit(sample)
+    assert full.n_training_ == full.n_customers_ > 300
+    small = segkit.ChurnModel(horizon_days=90, max_customers=300, random_state=1).fit(sample)
+    again = segkit.ChurnModel(horizon_days=90, max_customers=300, random_state=1).fit(sample)
+    other = segkit.ChurnModel(horizon_days=90, max_customers=300, random_state=2).fit(sample)
+    assert small.n_training_ == 300 and small.n_customers_ == full.n_customers_
+    assert small.churn_share_ == full.churn_share_  # the share of all current customers, not the sample's
+    pd.testing.assert_frame_equal(small.importance_, again.importance_)
+    assert not np.array_equal(small.estimator_[-1].coef_, other.estimator_[-1].coef_)
+    # Evaluation and scoring still cover every current customer.
+    assert small.evaluate(sample).n_customers == full.evaluate(sample).n_customers
+    with pytest.raises(segkit.ParameterError, match="max_customers"):
+        segkit.ChurnModel(max_customers=5).fit(sample)

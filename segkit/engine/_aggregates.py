@@ -553,14 +553,18 @@ def customer_days(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
     [{'day': Timestamp('2024-01-10 00:00:00'), 'revenue': 12.5, 'n_orders': 2}]
     """
     snap = snapshot(data, as_of=as_of)
-    days = snap.with_ids(snap.purchase_days())
+    days = snap.purchase_days()
+    # Sorted by key and day (keys number the ids in sorted order); the ids are attached in pandas from the
+    # key dictionary, so the text ids are not carried through the sort and the transfer once per day.
     out = to_frame(
         days.select(
-            "customer_id", day=days.day.cast("timestamp"), revenue=days.revenue, n_orders=days.n_orders
-        ).order_by(["customer_id", "day"])
+            "ckey", day=days.day.cast("timestamp"), revenue=days.revenue, n_orders=days.n_orders
+        ).order_by(["ckey", "day"])
     )
-    out["day"] = pd.to_datetime(out["day"]).astype("datetime64[ns]")
+    _, ids = customer_keys(snap.transactions)
+    out.insert(0, "customer_id", ids.take(out.pop("ckey").to_numpy(dtype=np.int64)).to_numpy())
     out["customer_id"] = out["customer_id"].astype(_STR)
+    out["day"] = pd.to_datetime(out["day"]).astype("datetime64[ns]")
     out["revenue"] = out["revenue"].astype(float).round(2)
     out["n_orders"] = out["n_orders"].astype("int64")
     out.attrs["as_of"] = snap.as_of
@@ -593,20 +597,7 @@ def period_totals(data: Data, *, period: str = "month", as_of: DateLike | None =
     unit = check_period(period)
     snap = snapshot(data, as_of=as_of)
     as_of = snap.as_of
-    t = snap.table()
-    t = t.mutate(period=t.order_date.truncate(unit))
-    buy = ~t.is_return
-    firsts = t.filter(buy).group_by("customer_id").aggregate(first=t.order_date.min())
-    firsts = (
-        firsts.mutate(period=firsts.first.truncate(unit))
-        .group_by("period")
-        .aggregate(new_customers=firsts.customer_id.count())
-    )
-    totals = t.group_by("period").aggregate(
-        revenue=t.amount.sum(),
-        n_orders=t.order_id.nunique(where=buy),
-        active_customers=t.customer_id.nunique(where=buy),
-    )
+    totals, firsts = _period_totals(snap, unit)
     out = to_frame(totals).merge(to_frame(firsts), on="period", how="left")
     out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
     full = calendar(period, out["period"].min(), as_of)
@@ -617,6 +608,35 @@ def period_totals(data: Data, *, period: str = "month", as_of: DateLike | None =
     out["complete"] = period_end(pd.DatetimeIndex(out["period"]), period) <= as_of
     out.attrs["as_of"] = as_of
     return out
+
+
+def _period_totals(snap: Snapshot, unit: str) -> tuple[ir.Table, ir.Table]:
+    """Per period: revenue, distinct purchase orders and buyers; and new customers per period.
+
+    From the order-day table (integer keys, one row per order) when no order spans two days; an order
+    spanning days may span periods and counts in each, which only the lines know.
+    """
+    if snap.single_day_orders():
+        od = snap.order_days()
+        od = od.mutate(period=od.day.truncate(unit).cast("timestamp"))
+        buy = ~od.is_return
+        totals = od.group_by("period").aggregate(
+            revenue=od.amount.sum(), n_orders=od.count(where=buy), active_customers=od.ckey.nunique(where=buy)
+        )
+        firsts = od.filter(buy).group_by("ckey").aggregate(first=od.day.min())
+        firsts = firsts.mutate(period=firsts["first"].truncate(unit).cast("timestamp"))
+    else:
+        t = snap.table()
+        t = t.mutate(period=t.order_date.truncate(unit))
+        buy = ~t.is_return
+        totals = t.group_by("period").aggregate(
+            revenue=t.amount.sum(),
+            n_orders=t.order_id.nunique(where=buy),
+            active_customers=t.customer_id.nunique(where=buy),
+        )
+        firsts = t.filter(buy).group_by("customer_id").aggregate(first=t.order_date.min())
+        firsts = firsts.mutate(period=firsts["first"].truncate(unit))
+    return totals, firsts.group_by("period").aggregate(new_customers=firsts.count())
 
 
 def customer_main_value(data: Data, column: str, *, as_of: DateLike | None = None) -> pd.Series:
@@ -645,17 +665,39 @@ def customer_main_value(data: Data, column: str, *, as_of: DateLike | None = Non
     snap = snapshot(data, as_of=as_of)
     if not snap.has(column):
         raise ParameterError(f"The data has no {column!r} column, so customers have no main {column}.")
-    t = snap.table()
-    t = t.filter(~t.is_return & t[column].notnull())
-    counts = t.group_by(["customer_id", column]).aggregate(n=t.order_id.nunique())
-    ranked = counts.mutate(
-        rank=ibis.row_number().over(group_by="customer_id", order_by=[ibis.desc("n"), column])
-    )
-    top = ranked.filter(ranked["rank"] == 0).select("customer_id", column).order_by("customer_id")
-    out = to_frame(top)
-    series = out.set_index("customer_id")[column].astype("str")
+    counts, _ = _value_orders(snap, column)
+    top = _top_value(counts, column)
+    out = snap.customer_frame(top.select("ckey", column))
+    series = out[column].astype("str")
     series.index = series.index.astype("str")
     return series
+
+
+def _value_orders(snap: Snapshot, column: str) -> tuple[ir.Table, ir.Table]:
+    """Distinct purchase orders per customer and value of ``column``, and per customer in all.
+
+    The purchase lines are reduced once to their distinct (customer, order, value) triples; counting
+    rows of that table replaces a distinct count inside every group (which DuckDB cannot spread over
+    its threads). Both results are keyed by ``ckey``: ``counts`` (``ckey``, ``column``, ``n``) and
+    ``totals`` (``ckey``, ``total``: orders with a known value, ``n_values``).
+    """
+    keys, _ = customer_keys(snap.transactions)
+    t = snap.table()
+    t = t.filter(~t.is_return & t[column].notnull())
+    triples = t.select("customer_id", "order_id", column).distinct()
+    counts = triples.group_by(["customer_id", column]).aggregate(n=triples.count())
+    orders = triples.group_by("customer_id").aggregate(total=triples.order_id.nunique())
+    counts = counts.join(keys, "customer_id").select("ckey", column, "n")
+    values = counts.group_by("ckey").aggregate(n_values=counts.count())
+    totals = orders.join(keys, "customer_id").select("ckey", "total").join(values, "ckey")
+    return counts, totals
+
+
+def _top_value(counts: ir.Table, column: str) -> ir.Table:
+    """Each customer's value in the most orders; ties go to the alphabetically first value."""
+    order = [ibis.desc("n"), column]
+    ranked = counts.mutate(rank=ibis.row_number().over(group_by="ckey", order_by=order))
+    return ranked.filter(ranked["rank"] == 0)
 
 
 def customer_gaps(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
@@ -733,18 +775,10 @@ def customer_mix(data: Data, column: str, *, as_of: DateLike | None = None) -> p
             f"{list(snap.table().columns)}). Pass 'category', 'channel', 'product' or an attribute column "
             "given to read_transactions."
         )
-    t = snap.table()
-    t = t.filter(~t.is_return & t[column].notnull())
-    counts = t.group_by(["customer_id", column]).aggregate(n=t.order_id.nunique())
-    totals = t.group_by("customer_id").aggregate(total=t.order_id.nunique(), n_values=t[column].nunique())
-    ranked = counts.mutate(
-        rank=ibis.row_number().over(group_by="customer_id", order_by=[ibis.desc("n"), column])
-    )
-    top = ranked.filter(ranked["rank"] == 0).join(totals, "customer_id")
-    expr = top.select("customer_id", top=top[column], top_share=top.n / top.total, n_values=top.n_values)
-    out = to_frame(expr.order_by("customer_id"))
-    out["customer_id"] = out["customer_id"].astype(_STR)
-    out = out.set_index("customer_id")
+    counts, totals = _value_orders(snap, column)
+    top = _top_value(counts, column).join(totals, "ckey")
+    expr = top.select("ckey", top=top[column], top_share=top.n / top.total, n_values=top.n_values)
+    out = snap.customer_frame(expr)
     out["top"] = out["top"].astype(_STR)
     out["top_share"] = out["top_share"].astype(float).clip(upper=1.0)
     out["n_values"] = out["n_values"].astype("int64")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -181,11 +182,14 @@ def _boundary_counts(
         hi=period_ordinal(st.last_day + ibis.interval(days=threshold), period),
     )
     st = st.filter(st.lo <= st.hi)
-    following = st.lo.lead().over(ibis.window(group_by="customer_id", order_by="stretch"))
+    following = st.lo.lead().over(ibis.window(group_by="ckey", order_by="stretch"))
     st = st.mutate(ends=following.isnull() | (following != st.hi + 1))
-    ranges = snap.to_pandas(st.select("customer_id", "lo", "hi", "ends"))
+    # Every customer with a purchase day has a stretch, so the dense rank of the key is the customer's
+    # position in the customer summary (sorted by key): stretches find their group without matching ids.
+    position = ibis.dense_rank().over(order_by="ckey")
+    ranges = snap.to_pandas(st.select("lo", "hi", "ends", position=position))
     origin = period_ordinal(starts[0], period)
-    rows = customers.get_indexer(ranges["customer_id"].astype(customers.dtype))
+    rows = _positions(snap, customers)[ranges["position"].to_numpy(dtype=np.int64)]
     inside = rows >= 0
     group = codes[rows[inside]]
     n = len(starts)
@@ -202,6 +206,14 @@ def _boundary_counts(
     ends = ranges["ends"].to_numpy(dtype=bool)[inside] & (last >= 0) & (last < n) & (hi >= lo)
     np.add.at(churned, (hi[ends], group[ends]), 1)
     return active, churned
+
+
+def _positions(snap: Snapshot, customers: pd.Index) -> np.ndarray:
+    """For each customer of the summary (in key order), its row in ``customers``, or -1 when absent."""
+    everyone = customer_summary(snap).index
+    if everyone.equals(customers):
+        return np.arange(len(everyone))
+    return customers.get_indexer(everyone)
 
 
 def churn_summary(rates: pd.DataFrame) -> pd.DataFrame:
@@ -323,19 +335,34 @@ def churn_features(data: Data, *, cutoff: DateLike, window_days: int = 90) -> pd
     b                      31              1            NaN             0.0
     """
     window = _check_positive_int("window_days", window_days)
-    snap = _check_cutoff(snapshot(data), cutoff)
-    return snap.cached(("churn_features", window), lambda: _features(snap, window)).copy()
+    snap = snapshot(data)
+    date = _check_cutoff(snap, cutoff).as_of
+    return _cutoff_features(_covering(snap, date), date, window).copy()
 
 
-def _features(snap: Snapshot, window: int) -> pd.DataFrame:
-    cutoff = snap.as_of
-    summary = customer_summary(snap)
-    customers = summary.index
+def _covering(snap: Snapshot, date: pd.Timestamp) -> Snapshot:
+    """A snapshot that sees everything before ``date``: ``snap`` itself when its as-of date is no earlier.
+
+    Aggregates at an earlier cut-off are then the snapshot's own tables filtered to days before it (a
+    cut-off is a whole day, so filtering purchase or order days equals filtering the lines), and a model
+    that visits several dates reads one set of shared tables instead of rebuilding them per date.
+    """
+    return snap if date <= snap.as_of else snap.at(date)
+
+
+def _cutoff_features(snap: Snapshot, cutoff: pd.Timestamp, window: int) -> pd.DataFrame:
+    return snap.cached(("churn_features", cutoff, window), lambda: _features(snap, cutoff, window))
+
+
+def _features(snap: Snapshot, cutoff: pd.Timestamp, window: int) -> pd.DataFrame:
+    """The features at ``cutoff`` from the purchase and order days before it, in one engine query."""
+    day0 = period_ordinal(cutoff, "day")
     days = snap.purchase_days()
-    age = period_ordinal(cutoff, "day") - days.day_number  # days before the cut-off (1 = the day before)
+    days = days.filter(days.day_number < day0)
+    age = day0 - days.day_number  # days before the cut-off (1 = the day before)
     spend = days.revenue
     recent, before, basket = age <= window, (age > window) & (age <= 2 * window), age <= 2 * window
-    expr = days.group_by("ckey").aggregate(
+    per_days = days.group_by("ckey").aggregate(
         n_days=days.count(),
         first_day=days.day_number.min(),
         last_day=days.day_number.max(),
@@ -350,17 +377,27 @@ def _features(snap: Snapshot, window: int) -> pd.DataFrame:
         spend_basket=spend.sum(where=basket),
         spend_12m=spend.sum(where=age <= 365),
     )
+    per_orders, mixes = _order_totals(snap, cutoff)
+    # Every customer with a purchase day has a purchase order: the inner join keeps exactly them.
+    expr = per_days.join(per_orders, "ckey")
     agg = snap.customer_frame(expr)
-    agg.index = agg.index.astype(customers.dtype)
-    agg = agg.reindex(customers)
+    for name, column in mixes.items():
+        if name in agg:
+            bits = pd.to_numeric(agg[name], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+            agg[name] = np.bitwise_count(bits.view(np.uint64))
+        else:
+            agg[name] = _distinct_values(snap, cutoff, column).reindex(agg.index).fillna(0)
 
     def col(name: str) -> np.ndarray:
         return pd.to_numeric(agg[name], errors="coerce").fillna(0).to_numpy(dtype=float)
 
+    def cents(name: str) -> np.ndarray:
+        return np.round(col(name), 2)
+
     n_days = col("n_days")
     first_day, last_day, prev_day = col("first_day"), col("last_day"), col("prev_day")
-    recency = summary["recency_days"].to_numpy(dtype=float)
-    tenure = summary["tenure_days"].to_numpy(dtype=float)
+    recency, tenure = day0 - last_day, day0 - first_day
+    revenue, gross, returned = cents("revenue"), cents("gross_revenue"), cents("returns_amount")
     repeat = n_days > 1
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_gap = np.where(repeat, (last_day - first_day) / np.maximum(n_days - 1, 1), np.nan)
@@ -380,18 +417,16 @@ def _features(snap: Snapshot, window: int) -> pd.DataFrame:
                 "revenue_recent": col("spend_recent"),
                 "revenue_before": col("spend_before"),
                 "basket_trend": basket_recent / basket_all,
-                "avg_order_value": summary["avg_order_value"].to_numpy(dtype=float),
-                "revenue": summary["revenue"].to_numpy(dtype=float),
-                "return_share": summary["returns_amount"]
-                / summary["gross_revenue"].where(summary["gross_revenue"] > 0),
+                "avg_order_value": np.round(gross / col("n_orders"), 2),
+                "revenue": revenue,
+                "return_share": returned / np.where(gross > 0, gross, np.nan),
             },
-            index=customers,
+            index=agg.index,
         )
-        if "margin" in summary:
-            out["margin_rate"] = summary["margin"] / summary["revenue"].where(summary["revenue"] > 0)
-        for name in ("n_categories", "n_channels"):
-            if name in summary:
-                out[name] = summary[name].astype(float)
+        if "margin" in agg:
+            out["margin_rate"] = cents("margin") / np.where(revenue > 0, revenue, np.nan)
+        for name in mixes:
+            out[name] = col(name)
     for name in (
         "recency_days",
         "tenure_days",
@@ -405,11 +440,46 @@ def _features(snap: Snapshot, window: int) -> pd.DataFrame:
     return out
 
 
+def _order_totals(snap: Snapshot, cutoff: pd.Timestamp) -> tuple[ir.Table, dict[str, str]]:
+    """Per-customer order totals before ``cutoff`` (what :func:`segkit.customer_summary` gives at it).
+
+    Returns the ``ckey``-keyed expression and the mix counts the data call for (``n_categories``,
+    ``n_channels`` -> column); those without a bit set in the order-day table are not in the expression.
+    """
+    od = snap.order_days()
+    od = od.filter(od.day < cutoff.date())
+    buy, ret = ~od.is_return, od.is_return
+    metrics: dict[str, ir.Value] = {
+        "n_orders": od.orders.sum(where=buy),
+        "revenue": od.amount.sum(),
+        "gross_revenue": od.amount.sum(where=buy),
+        "returns_amount": -od.amount.sum(where=ret).coalesce(0),
+    }
+    if "margin" in od.columns:
+        metrics["margin"] = od.margin.sum()
+    mixes = {
+        name: col for col, name in (("category", "n_categories"), ("channel", "n_channels")) if snap.has(col)
+    }
+    for name, column in mixes.items():
+        if f"bits_{column}" in od.columns:
+            # Distinct values bought = the set bits of the OR of one-bit codes (counted by the caller).
+            metrics[name] = od[f"bits_{column}"].bit_or(where=buy)
+    return od.group_by("ckey").aggregate(**metrics), mixes
+
+
+def _distinct_values(snap: Snapshot, cutoff: pd.Timestamp, column: str) -> pd.Series:
+    """Distinct values of ``column`` per customer's purchase lines before ``cutoff`` (no bit set for it)."""
+    t = snap.at(cutoff).table()
+    t = t.filter(~t.is_return)
+    frame = snap.customer_frame(t.group_by("customer_id").aggregate(n=t[column].nunique()))
+    return frame["n"]
+
+
 def churn_labels(data: Data, *, cutoff: DateLike, horizon_days: int = 90) -> pd.Series:
     """Churn label of every customer with a purchase before ``cutoff``: no purchase in ``[cutoff, cutoff + H)``.
 
     Only transactions before ``cutoff + horizon_days`` are read, and a customer's label depends on
-    whether their last purchase before that date falls on or after the cut-off.
+    whether they have a purchase day on or after the cut-off and before that date.
 
     Raises
     ------
@@ -428,8 +498,7 @@ def churn_labels(data: Data, *, cutoff: DateLike, horizon_days: int = 90) -> pd.
     horizon = _check_positive_int("horizon_days", horizon_days)
     snap = snapshot(data)
     data_end = snap.as_of
-    at_cutoff = _check_cutoff(snap, cutoff)
-    cutoff = at_cutoff.as_of
+    cutoff = _check_cutoff(snap, cutoff).as_of
     end = cutoff + pd.Timedelta(days=horizon)
     if end > data_end:
         raise ParameterError(
@@ -437,10 +506,25 @@ def churn_labels(data: Data, *, cutoff: DateLike, horizon_days: int = 90) -> pd.
             f"(last transaction day {(data_end - pd.Timedelta(days=1)).date()}); the churn label "
             f"needs the whole window. Use a cut-off on or before {(data_end - pd.Timedelta(days=horizon)).date()}."
         )
-    later = customer_summary(snap.at(end))
-    known = customer_summary(at_cutoff).index
-    last = later["last_purchase"].reindex(known)
-    return (last < cutoff).astype("int64").rename("churned")
+    return _labels(snap, cutoff, horizon).copy()
+
+
+def _labels(snap: Snapshot, cutoff: pd.Timestamp, horizon: int) -> pd.Series:
+    """Labels from the snapshot's purchase days (its as-of date covers ``cutoff + horizon``)."""
+
+    def build() -> pd.Series:
+        start = period_ordinal(cutoff, "day")
+        days = snap.purchase_days()
+        days = days.filter(days.day_number < start + horizon)
+        seen = days.group_by("ckey").aggregate(
+            n_before=days.count(where=days.day_number < start),
+            n_after=days.count(where=days.day_number >= start),
+        )
+        frame = snap.customer_frame(seen.filter(seen.n_before > 0))
+        churned = pd.to_numeric(frame["n_after"], errors="coerce").fillna(0).to_numpy() == 0
+        return pd.Series(churned.astype("int64"), index=frame.index, name="churned")
+
+    return snap.cached(("churn_labels", cutoff, horizon), build)
 
 
 def _check_positive_int(name: str, value: Any) -> int:
@@ -606,8 +690,15 @@ class ChurnModel:
         logistic regression; robust on bases of a few hundred customers and well calibrated in time.
         "boosting": a regularised histogram gradient-boosting classifier, which can pick up interactions
         on large bases. Any classifier with ``predict_proba`` (and handling NaN) may be passed.
+    max_customers : int or None, default 100_000
+        At most this many of the current customers at the training cut-off train the estimator; on a
+        larger base a random sample of them does (drawn with ``random_state``), and the permutation
+        importance is measured on at most 20,000 of those. A kit convention: a few hundred thousand
+        customers fit no better than a hundred thousand, while the fit and the importance grow with every
+        one of them (on a 1M-customer base they took minutes). Evaluation and scoring always use every
+        current customer. ``None`` trains on all of them.
     random_state : int, default 0
-        Seed for the estimator and the permutation importance.
+        Seed for the training sample, the estimator and the permutation importance.
 
     Attributes
     ----------
@@ -619,7 +710,9 @@ class ChurnModel:
         Features used (those constant at the training cut-off, e.g. ``return_share`` without returns, are
         left out).
     n_customers_ : int
-        Training customers; ``churn_share_`` is the share of them labelled churned.
+        Current customers at the training cut-off; ``churn_share_`` is the share of them labelled churned.
+    n_training_ : int
+        Customers the estimator was trained on (``n_customers_`` or a sample of ``max_customers``).
     estimator_ : scikit-learn classifier
         The fitted model.
     importance_ : pandas.DataFrame
@@ -649,12 +742,14 @@ class ChurnModel:
         inactivity_days: int | None = None,
         window_days: int | None = None,
         estimator: Any = "logistic",
+        max_customers: int | None = 100_000,
         random_state: int | None = 0,
     ) -> None:
         self.horizon_days = horizon_days
         self.inactivity_days = inactivity_days
         self.window_days = window_days
         self.estimator = estimator
+        self.max_customers = max_customers
         self.random_state = random_state
 
     # -- data -----------------------------------------------------------------------------------------
@@ -663,15 +758,19 @@ class ChurnModel:
         return self.horizon_days if self.window_days is None else self.window_days
 
     def _current(self, snap: Snapshot, cutoff: pd.Timestamp, threshold: int) -> pd.DataFrame:
-        """Features of the customers current at ``cutoff`` (bought within the threshold before it)."""
-        features = churn_features(snap, cutoff=cutoff, window_days=self._window())
+        """Features of the customers current at ``cutoff`` (bought within the threshold before it).
+
+        ``snap`` sees at least everything before ``cutoff``; the features are its tables filtered to the
+        days before the cut-off, so training, evaluation and scoring share one set of tables.
+        """
+        features = _cutoff_features(snap, cutoff, self._window())
         return features.loc[features["recency_days"] <= threshold]
 
     def _labelled(
         self, snap: Snapshot, cutoff: pd.Timestamp, threshold: int
     ) -> tuple[pd.DataFrame, pd.Series]:
         features = self._current(snap, cutoff, threshold)
-        labels = churn_labels(snap, cutoff=cutoff, horizon_days=self.horizon_days).reindex(features.index)
+        labels = _labels(snap, cutoff, self.horizon_days).reindex(features.index)
         return features, labels
 
     def _matrix(self, features: pd.DataFrame) -> pd.DataFrame:
@@ -718,9 +817,10 @@ class ChurnModel:
         return self
 
     def _fit(self, data: Data, cutoff: DateLike | None, as_of: DateLike | None, done: Callable) -> None:
+        check_param("max_customers", self.max_customers, [None, Interval(int, 20, None)])
         snap = snapshot(data, as_of=as_of)
         cutoff = self._cutoff(snap, cutoff, periods_back=2)
-        threshold, source = resolve_threshold(snap.at(cutoff), self.inactivity_days)
+        threshold, source = resolve_threshold(snap, self.inactivity_days, before=cutoff)
         features, labels = self._labelled(snap, cutoff, threshold)
         done("features")
         _check_labels(labels, cutoff)
@@ -728,6 +828,10 @@ class ChurnModel:
         self.feature_names_ = [
             c for c in features.columns if c in FEATURE_MEANINGS and features[c].nunique(dropna=True) > 1
         ]
+        n_current, churn_share = len(labels), float(labels.mean())
+        rng = np.random.default_rng(self.random_state)
+        train = _sample(len(labels), self.max_customers, rng)
+        features, labels = features.iloc[train], labels.iloc[train]
         X, y = features[self.feature_names_], labels.to_numpy()
         from threadpoolctl import threadpool_limits
 
@@ -737,13 +841,15 @@ class ChurnModel:
             self.estimator_ = _make_estimator(self.estimator, self.random_state).fit(X, y)
             done("fit")
             self.recency_curve_ = _recency_curve(features["recency_days"], y)
-            self.importance_ = self._importance(X, y)
+            measured = _sample(len(y), _MAX_IMPORTANCE, rng)
+            self.importance_ = self._importance(X.iloc[measured], y[measured])
             done("importance")
         self.cutoff_ = cutoff
         self.inactivity_days_ = threshold
         self.threshold_source_ = source
-        self.n_customers_ = len(y)
-        self.churn_share_ = float(y.mean())
+        self.n_customers_ = n_current
+        self.n_training_ = len(y)
+        self.churn_share_ = churn_share
 
     def _importance(self, X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
         from sklearn.inspection import permutation_importance
@@ -854,6 +960,19 @@ class ChurnModel:
     def __repr__(self) -> str:
         state = f", fitted at {self.cutoff_.date()}" if hasattr(self, "cutoff_") else ""
         return f"ChurnModel(horizon_days={self.horizon_days}, estimator={self.estimator!r}{state})"
+
+
+#: Customers the permutation importance is measured on at most (a kit convention, see ``max_customers``):
+#: the ranking of a handful of features is stable on far fewer, and each of its many predictions costs
+#: a pass over them.
+_MAX_IMPORTANCE = 20_000
+
+
+def _sample(n: int, limit: int | None, rng: np.random.Generator) -> np.ndarray:
+    """Positions of at most ``limit`` of ``n`` rows: all of them, or a random subset kept in order."""
+    if limit is None or n <= limit:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size=limit, replace=False))
 
 
 def _check_labels(labels: pd.Series, cutoff: pd.Timestamp) -> None:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice, data_error
 from .._validation import DateLike, Interval, check_param, validate_params
-from ..engine import Snapshot, customer_main_value, customer_summary, period_start, snapshot
+from ..engine import Snapshot, customer_main_value, customer_summary, period_ordinal, period_start, snapshot
 from ..io import Transactions
 
 __all__ = [
@@ -95,14 +95,18 @@ def inactivity_threshold(
     return snap.cached(("inactivity_threshold", float(quantile)), lambda: _threshold(snap, float(quantile)))
 
 
-def _threshold(snap: Snapshot, quantile: float) -> int:
+def _threshold(snap: Snapshot, quantile: float, before: pd.Timestamp | None = None) -> int:
     gaps = snap.gaps()
+    if before is not None:
+        # A gap belongs to the purchase day that ends it: the gaps seen at ``before`` end before it.
+        gaps = gaps.filter(gaps.day_number < period_ordinal(before, "day"))
     counts = snap.to_pandas(gaps.group_by("gap_days").aggregate(n=gaps.count()).order_by("gap_days"))
     if counts.empty:
-        summary = customer_summary(snap)
+        date = snap.as_of if before is None else before
+        summary = customer_summary(snap.at(date))
         raise data_error(
             "customer_id",
-            f"no customer bought on two different days before {snap.as_of.date()}, so there are no gaps "
+            f"no customer bought on two different days before {date.date()}, so there are no gaps "
             "between purchases to derive the inactivity threshold from",
             int(summary["n_purchase_days"].sum()),
             summary.index[:5],
@@ -130,7 +134,8 @@ def _quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
 def activity_stretches(snap: Snapshot, threshold: int) -> ir.Table:
     """Each customer's stretches of activity: runs of purchase days with no gap longer than ``threshold``.
 
-    Columns ``customer_id``, ``stretch`` (1 = the first customer life), ``first_day`` and ``last_day``
+    Columns ``ckey`` (the snapshot's compact customer key; :meth:`Snapshot.customer_frame` and
+    :meth:`Snapshot.with_ids` bring the ids back), ``stretch`` (1 = the first customer life), ``first_day`` and ``last_day``
     (dates of the stretch's first and last purchase). A customer is *active* at a date ``b`` exactly when
     some stretch has ``first_day < b <= last_day + threshold``; stretch ``k + 1`` starts with the
     comeback after the ``k``-th lapse. Built from the snapshot's purchase gaps, so status, churn rate and
@@ -147,7 +152,7 @@ def activity_stretches(snap: Snapshot, threshold: int) -> ir.Table:
         stretches = days.group_by(["ckey", "stretch"]).aggregate(
             first_day=days.day.min(), last_day=days.day.max()
         )
-        return snap.with_ids(stretches)
+        return stretches
 
     return snap.materialize(("activity_stretches", int(threshold)), build)
 
@@ -159,12 +164,22 @@ def _check_days(name: str, value: Any) -> int:
     return int(check_param(name, value, _DAYS))
 
 
-def resolve_threshold(snap: Snapshot, inactivity_days: Any) -> tuple[int, str]:
-    """The inactivity threshold to use and a sentence saying where it came from."""
+def resolve_threshold(
+    snap: Snapshot, inactivity_days: Any, *, before: pd.Timestamp | None = None
+) -> tuple[int, str]:
+    """The inactivity threshold to use and a sentence saying where it came from.
+
+    A derived threshold learns from the gaps before ``before`` when given (an earlier cut-off, read from
+    this snapshot's purchase days), otherwise before the snapshot's as-of date.
+    """
     if inactivity_days is None:
-        value = inactivity_threshold(snap)
+        if before is None or before >= snap.as_of:
+            value, date = inactivity_threshold(snap), snap.as_of
+        else:
+            key = ("inactivity_threshold", _DEFAULT_QUANTILE, before)
+            value, date = snap.cached(key, lambda: _threshold(snap, _DEFAULT_QUANTILE, before)), before
         return value, (
-            f"derived: 90th percentile of the gaps between purchase days before {snap.as_of.date()}, "
+            f"derived: 90th percentile of the gaps between purchase days before {date.date()}, "
             f"rounded up ({value} days)"
         )
     value = _check_days("inactivity_days", inactivity_days)

@@ -81,14 +81,11 @@ def churn_durations(
     # The first stretch of activity is the first customer life: it ends at the first lapse.
     st = activity_stretches(snap, threshold)
     st = st.filter(st.stretch == 1)
-    first_life = snap.to_pandas(
+    first_life = snap.customer_frame(
         st.select(
-            "customer_id",
-            first_purchase=st.first_day.cast("timestamp"),
-            last_active=st.last_day.cast("timestamp"),
-        ).order_by("customer_id")
+            "ckey", first_purchase=st.first_day.cast("timestamp"), last_active=st.last_day.cast("timestamp")
+        )
     )
-    first_life = first_life.set_index(first_life["customer_id"].astype(pd.StringDtype(na_value=np.nan)))
     first = pd.to_datetime(first_life["first_purchase"]).astype("datetime64[ns]")
     last_active = pd.to_datetime(first_life["last_active"]).astype("datetime64[ns]")
     churn_date = last_active + pd.Timedelta(days=threshold + 1)
