@@ -136,7 +136,10 @@ class ForkServer:
     def _wait_ready(self) -> bool:
         if self._ready is None:
             assert self._process.stdout is not None
-            line = self._process.stdout.readline().decode("utf-8", "replace").strip()
+            try:
+                line = self._process.stdout.readline().decode("utf-8", "replace").strip()
+            except (OSError, ValueError):  # closed before it was ever used
+                line = ""
             self._ready = line == _READY
         return self._ready
 
