@@ -14,7 +14,9 @@ from _nbparams import runner_workspace, write_notebook  # tests/ is on sys.path
 import segkit
 from segkit.report import _forkserver, _runner
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="kernels are forked on Linux only"
+)
 
 PARAMETERS = """as_of = None
 output_dir = None
@@ -50,7 +52,10 @@ def _outputs(folder: Path) -> dict[str, list]:
     for path in sorted(folder.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         pages[path.stem] = [
-            [{k: v for k, v in out.items() if k not in ("execution_count", "metadata")} for out in cell.outputs]
+            [
+                {k: v for k, v in out.items() if k not in ("execution_count", "metadata")}
+                for out in cell.outputs
+            ]
             for cell in nb.cells
             if cell.cell_type == "code"
         ]
