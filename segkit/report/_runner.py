@@ -35,6 +35,7 @@ from ..engine._aggregates import as_of_date
 from ..i18n import LANGUAGES, check_currency
 from ._config import CONFIG_KEYS, load_report_config
 from ._exports import workbook_from_folder
+from ._forkserver import ForkedProcess, ForkServer, fork_available
 from ._manifest import write_manifest
 from ._mask import mask_key, mask_transactions
 from ._narrative import select_language
@@ -226,87 +227,106 @@ def run_report(
             "Mask the customer ids in the CRM exports before the run, or run without --mask-ids."
         )
 
-    tx = load_report_data(_absolute(data), columns=columns, read_options=read_options)
-    if key is not None:
-        tx = mask_transactions(tx, key, safe=mask_safe)
-    tx.quality = replace(tx.quality, source=_source_label(data, tx.quality.source))
-    as_of_ts = as_of_date(tx, as_of)
-    output = Path(output).resolve()
-    target = output / as_of_ts.date().isoformat()
-    output.mkdir(parents=True, exist_ok=True)
-    result = ReportResult(folder=target, as_of=as_of_ts, quality=tx.quality.to_dict())
-    shown = _shown_parameters(
-        tx, columns, read_options, as_of_ts, window_months, mask_ids, crm_files, parameters
-    )
-    shown.update({"lang": lang, "currency": currency})
+    jobs = min(jobs, len(paths))
+    # The fork server imports the kernels' modules while this process reads the data.
+    with _fork_server(jobs) as forks:
+        tx = load_report_data(_absolute(data), columns=columns, read_options=read_options)
+        if key is not None:
+            tx = mask_transactions(tx, key, safe=mask_safe)
+        tx.quality = replace(tx.quality, source=_source_label(data, tx.quality.source))
+        as_of_ts = as_of_date(tx, as_of)
+        output = Path(output).resolve()
+        target = output / as_of_ts.date().isoformat()
+        output.mkdir(parents=True, exist_ok=True)
+        result = ReportResult(folder=target, as_of=as_of_ts, quality=tx.quality.to_dict())
+        shown = _shown_parameters(
+            tx, columns, read_options, as_of_ts, window_months, mask_ids, crm_files, parameters
+        )
+        shown.update({"lang": lang, "currency": currency})
 
-    with sigterm_as_interrupt(), report_lock(output, target.name):
-        remove_stale(output, locked_name=target.name, say=say)
-        existed = target.exists()
-        if existed and not force:
-            raise ReportExistsError(
-                f"A report for {target.name} already exists at {target}. Pass --force (force=True) to "
-                "replace it, or choose another --as-of date."
-            )
-        staging = staging_folder(output, target.name)
-        try:
-            save_report_table(tx, staging / _TABLE_DIR)
-            standard = {
-                "data_path": _TABLE_DIR,
-                "columns": dict(columns or {}),
-                "read_options": dict(read_options or {}),
-                "as_of": as_of_ts.date().isoformat(),
-                "output_dir": ".",
-                "reports_root": "..",
-                "window_months": window_months,
-                "mask_ids": bool(mask_ids),
-                "crm_paths": {t: os.path.relpath(p, staging) for t, p in crm_files.items()},
-                "lang": lang,
-                "currency": currency,
-            }
-            replacements = _path_replacements(staging, target, output, data, paths[0].parent)
-            say(f"segkit report: {len(paths)} notebooks, as of {target.name}, into {target}")
-            jobs = min(jobs, len(paths))
-            calls = []
-            for path in paths:
-                params = {k: v for k, v in standard.items() if k in declared[path.stem]}
-                params.update(per_notebook[path.stem])
-                calls.append((path, staging, params, replacements, html_copies, lang))
-            result.runs.extend(_run_all(calls, jobs, say))
-            shutil.rmtree(staging / _TABLE_DIR)
-            summary = report_summary(
-                tx,
-                as_of=as_of_ts,
-                window_months=window_months,
-                reports_root=output,
-                rfm_options=_rfm_options(declared.get("02_rfm", {}), per_notebook.get("02_rfm", {})),
-                figures_dir=staging,
-            )
-            remove_summary_figures(staging)
-            workbook = workbook_from_folder(staging, lang=lang, currency=currency)
-            write_index(
-                staging,
-                result,
-                shown,
-                html_copies,
-                tx.quality.to_frame(),
-                summary=summary,
-                lang=lang,
-                currency=currency,
-                workbook=workbook.name if workbook else None,
-            )
-            write_run_json(staging, run_record(result, shown))
-            write_manifest(
-                staging, tx, parameters=shown, as_of=as_of_ts, reports_root=output, started=started, lang=lang
-            )
-            staging.chmod(0o755)  # published reports are readable like any folder the user creates
-            publish(staging, target, replace=existed and force)
-        except BaseException:
-            # Interrupted, refused or crashed: leave no half-written report (and no customer data) behind.
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-    _log_summary(say, result, time.perf_counter() - started, recomputed=summary.computed)
-    return result
+        with sigterm_as_interrupt(), report_lock(output, target.name):
+            remove_stale(output, locked_name=target.name, say=say)
+            existed = target.exists()
+            if existed and not force:
+                raise ReportExistsError(
+                    f"A report for {target.name} already exists at {target}. Pass --force (force=True) to "
+                    "replace it, or choose another --as-of date."
+                )
+            staging = staging_folder(output, target.name)
+            try:
+                save_report_table(tx, staging / _TABLE_DIR)
+                standard = {
+                    "data_path": _TABLE_DIR,
+                    "columns": dict(columns or {}),
+                    "read_options": dict(read_options or {}),
+                    "as_of": as_of_ts.date().isoformat(),
+                    "output_dir": ".",
+                    "reports_root": "..",
+                    "window_months": window_months,
+                    "mask_ids": bool(mask_ids),
+                    "crm_paths": {t: os.path.relpath(p, staging) for t, p in crm_files.items()},
+                    "lang": lang,
+                    "currency": currency,
+                }
+                replacements = _path_replacements(staging, target, output, data, paths[0].parent)
+                say(f"segkit report: {len(paths)} notebooks, as of {target.name}, into {target}")
+                calls = []
+                for path in paths:
+                    params = {k: v for k, v in standard.items() if k in declared[path.stem]}
+                    params.update(per_notebook[path.stem])
+                    calls.append((path, staging, params, replacements, html_copies, lang))
+                result.runs.extend(_run_all(calls, jobs, say, forks))
+                shutil.rmtree(staging / _TABLE_DIR)
+                summary = report_summary(
+                    tx,
+                    as_of=as_of_ts,
+                    window_months=window_months,
+                    reports_root=output,
+                    rfm_options=_rfm_options(declared.get("02_rfm", {}), per_notebook.get("02_rfm", {})),
+                    figures_dir=staging,
+                )
+                remove_summary_figures(staging)
+                workbook = workbook_from_folder(staging, lang=lang, currency=currency)
+                write_index(
+                    staging,
+                    result,
+                    shown,
+                    html_copies,
+                    tx.quality.to_frame(),
+                    summary=summary,
+                    lang=lang,
+                    currency=currency,
+                    workbook=workbook.name if workbook else None,
+                )
+                write_run_json(staging, run_record(result, shown))
+                write_manifest(
+                    staging,
+                    tx,
+                    parameters=shown,
+                    as_of=as_of_ts,
+                    reports_root=output,
+                    started=started,
+                    lang=lang,
+                )
+                staging.chmod(0o755)  # published reports are readable like any folder the user creates
+                publish(staging, target, replace=existed and force)
+            except BaseException:
+                # Interrupted, refused or crashed: leave no half-written report (and no customer data) behind.
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+        _log_summary(say, result, time.perf_counter() - started, recomputed=summary.computed)
+        return result
+
+
+@contextlib.contextmanager
+def _fork_server(jobs: int) -> Iterator[ForkServer | None]:
+    """The run's fork server (see :mod:`segkit.report._forkserver`), or None where kernels cannot be forked."""
+    forks = ForkServer(_kernel_environment(jobs)) if fork_available() else None
+    try:
+        yield forks
+    finally:
+        if forks is not None:
+            forks.close()
 
 
 def _notebook_paths(notebooks: str | os.PathLike[str] | None) -> list[Path]:
@@ -425,7 +445,9 @@ def _check_jobs(jobs: Any) -> int:
     return jobs
 
 
-def _run_all(calls: list[tuple], jobs: int, say: Callable[[str], None]) -> list[NotebookRun]:
+def _run_all(
+    calls: list[tuple], jobs: int, say: Callable[[str], None], forks: ForkServer | None = None
+) -> list[NotebookRun]:
     """Run the notebooks, ``jobs`` at a time; the runs come back in notebook order whatever the timing.
 
     The notebooks are independent (each opens the canonical table and writes its own files), so running them
@@ -442,17 +464,22 @@ def _run_all(calls: list[tuple], jobs: int, say: Callable[[str], None]) -> list[
 
         if jobs == 1:
             for i, call in enumerate(calls):
-                finished(i, _run_one(*call, jobs=1))
+                finished(i, _run_one(*call, jobs=1, forks=forks))
         else:
-            _run_side_by_side(calls, jobs, finished)
+            _run_side_by_side(calls, jobs, finished, forks)
     return [runs[i] for i in range(n)]
 
 
-def _run_side_by_side(calls: list[tuple], jobs: int, finished: Callable[[int, NotebookRun], None]) -> None:
+def _run_side_by_side(
+    calls: list[tuple],
+    jobs: int,
+    finished: Callable[[int, NotebookRun], None],
+    forks: ForkServer | None = None,
+) -> None:
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="segkit-report")
-    futures = {pool.submit(_run_one, *call, jobs=jobs): i for i, call in enumerate(calls)}
+    futures = {pool.submit(_run_one, *call, jobs=jobs, forks=forks): i for i, call in enumerate(calls)}
     try:
         pending = set(futures)
         while pending:
@@ -480,9 +507,10 @@ def _run_one(
     lang: str,
     *,
     jobs: int = 1,
+    forks: ForkServer | None = None,
 ) -> NotebookRun:
     destination = staging / source.name
-    seconds, crash = _execute(source, destination, params, staging, jobs)
+    seconds, crash = _execute(source, destination, params, staging, jobs, forks)
     if not destination.exists():  # the kernel died before papermill wrote anything
         shutil.copyfile(source, destination)
     nb = finish_notebook(destination, replacements)
@@ -517,7 +545,12 @@ def _is_segkit_error(error: str) -> bool:
 
 
 def _execute(
-    source: Path, destination: Path, params: dict[str, Any], cwd: Path, jobs: int = 1
+    source: Path,
+    destination: Path,
+    params: dict[str, Any],
+    cwd: Path,
+    jobs: int = 1,
+    forks: ForkServer | None = None,
 ) -> tuple[float, str | None]:
     """Run one notebook; return the seconds and the error of a crash outside the cells (or None)."""
     import papermill as pm
@@ -526,7 +559,7 @@ def _execute(
     error = None
     # The kernel starts in ``cwd`` itself: papermill's own ``cwd=`` changes the working directory of the
     # whole process, which notebooks running side by side (one thread each) would race on.
-    with _kernel_logs(_kernel_environment(jobs), cwd=cwd) as manager_class:
+    with _kernel_logs(_kernel_environment(jobs), cwd=cwd, forks=forks) as manager_class:
         try:
             pm.execute_notebook(
                 str(source),
@@ -646,22 +679,44 @@ def _stop_kernels() -> None:
 
 
 @contextlib.contextmanager
-def _kernel_logs(environment: Mapping[str, str] | None = None, cwd: Path | None = None) -> Iterator[type]:
+def _kernel_logs(
+    environment: Mapping[str, str] | None = None, cwd: Path | None = None, forks: ForkServer | None = None
+) -> Iterator[type]:
     """A kernel manager whose kernel talks over local sockets and writes its own log to a private file.
 
     The kernel's console log (transport notes, shutdown chatter) is noise in a scheduler's mail; the
-    notebook's outputs and errors are in the executed notebook either way.
+    notebook's outputs and errors are in the executed notebook either way. With ``forks``, the kernel is
+    forked from the run's fork server (modules already imported) and started from scratch only when the
+    server is not there.
     """
     from jupyter_client import AsyncKernelManager
 
     folder = Path(tempfile.mkdtemp(prefix="segkit-kernel-"))
-    log = (folder / "kernel.log").open("wb")
+    log_path = folder / "kernel.log"
+    log = log_path.open("wb")
 
     class ReportKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.transport = "ipc"
             self.ip = str(folder / "k")
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            if forks is not None:
+                try:
+                    pid = forks.spawn(
+                        kernel_cmd, cwd=kw.get("cwd") or os.getcwd(), env=kw["env"], log=log_path
+                    )
+                except OSError:
+                    pass  # no fork server: the kernel starts from scratch below
+                else:
+                    provisioner = self.provisioner
+                    provisioner.process = ForkedProcess(pid)  # type: ignore[union-attr]
+                    provisioner.pid = provisioner.pgid = pid  # type: ignore[union-attr]
+                    provisioner.cwd = kw.get("cwd")  # type: ignore[union-attr]
+                    self._reconcile_connection_info(provisioner.connection_info)  # type: ignore[union-attr]
+                    return
+            await super()._async_launch_kernel(kernel_cmd, **kw)
 
         async def start_kernel(self, **kwargs: Any) -> None:
             kwargs.setdefault("stdout", log)
