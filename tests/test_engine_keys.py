@@ -242,3 +242,22 @@ def test_a_large_base_stores_its_keys_in_the_parquet_staging(tmp_path, monkeypat
     pd.testing.assert_frame_equal(
         customer_summary(tx, as_of="2024-08-01"), customer_summary(_without_keys(tx), as_of="2024-08-01")
     )
+
+
+def test_contract_tables_never_take_the_name_of_an_engine_table(tmp_path, monkeypatch):
+    import itertools
+
+    from segkit.engine import _table
+    from segkit.io import _engine
+
+    df = _lines()
+    path = _parquet(tmp_path, df)
+    # Both counters at the same number: the contract's customer dictionary and the engine's key table of
+    # another transactions object were once both called "segkit_keys_<n>".
+    monkeypatch.setattr(_engine, "_names", itertools.count(900))
+    monkeypatch.setattr(_table, "_names", itertools.count(901))
+    tx = segkit.read_transactions(path, order="order_id")
+    plain = _without_keys(tx)
+    keys, ids = customer_keys(plain)
+    assert len(keys.execute()) == len(ids) == df["customer_id"].nunique()
+    assert customer_keys(tx)[1].equals(ids)

@@ -36,6 +36,8 @@ _MISSING_TEXT = ["", "nan", "none", "null", "na", "n/a", "<na>", "nat"]
 _NUMBER_ROLES = ("amount", "quantity", "price", "margin", "cost")
 _TEXT_ROLES = ("product", "category", "channel")
 _DAY_NS = 86_400 * 10**9
+# The contract's table names end in "c<n>": the engine numbers its own temporary tables from another
+# counter with the same prefixes, and the two must never name the same table.
 _names = itertools.count(1)
 _RAW_ID = "segkit_raw_id"
 _KEYS = ("ckey", "okey")  # the integer customer and order keys the staged rows carry (DuckDB)
@@ -382,7 +384,7 @@ class _EngineReader:
         con = connection()
         cols = ", ".join(f'"{c}"' for c in source_cols)
         source = con.compile(t)
-        hashes = f"segkit_hashes_{next(_names)}"
+        hashes = f"segkit_hashes_c{next(_names)}"
         # A sort of the 8-byte hashes finds the repeats (each equal to its predecessor) about twice as fast
         # as a hash aggregate with one group per row.
         con.raw_sql(
@@ -393,7 +395,7 @@ class _EngineReader:
         self.step()
         if not con.raw_sql(f'SELECT count(*) FROM "{hashes}"').fetchone()[0]:
             return None
-        name = f"segkit_repeats_{next(_names)}"
+        name = f"segkit_repeats_c{next(_names)}"
         con.raw_sql(
             f'CREATE TEMP TABLE "{name}" AS SELECT "{_ROW}" FROM (SELECT "{_ROW}", row_number() OVER '
             f'(PARTITION BY {cols} ORDER BY "{_ROW}") AS k FROM ({source}) '
@@ -459,12 +461,12 @@ class _EngineReader:
 
             con = connection()
             lookup, _ = self.make_keys(con)
-            clean = f"segkit_clean_{next(_names)}"
+            clean = f"segkit_clean_c{next(_names)}"
             # The flags read the cleaned values by name from a subquery: written over the expression itself,
             # Ibis would inline the id cleaning and the rounding into every flag that uses them.
             schema = {c: k for c, k in staged.schema().items() if c != _RAW_ID}
             schema.update(customer_id="string", ckey="int64", okey="int64")
-            inner = ibis.table(schema, name=f"segkit_keyed_{next(_names)}")
+            inner = ibis.table(schema, name=f"segkit_keyed_c{next(_names)}")
             # Only what later steps read is stored: the flags a scan of the canonical table needs (the counts
             # derive the others) and the integer keys; a parsed amount or margin is its rounded value's source
             # only, so the rounded value stands in for it.
@@ -482,7 +484,7 @@ class _EngineReader:
                 f'EXCLUDE ("{_RAW_ID}"), k.customer_id, k.ckey, {order_key} AS okey FROM "{clean}" '
                 f'LEFT JOIN "{lookup}" AS k ON "{clean}"."{_RAW_ID}" = k.raw) {con.compile(stored)}'
             )
-            name = f"segkit_stage_{next(_names)}"
+            name = f"segkit_stage_c{next(_names)}"
             if n > IN_MEMORY_ROWS:
                 path = table_folder() / f"{name}.parquet"
                 con.raw_sql(f"COPY ({sql}) TO {_quote(str(path))} (FORMAT parquet)")
@@ -495,7 +497,7 @@ class _EngineReader:
         if kind == "spark":
             return self.flags(staged.cache())
         try:
-            stored = staged._find_backend().create_table(f"segkit_stage_{next(_names)}", staged, temp=True)
+            stored = staged._find_backend().create_table(f"segkit_stage_c{next(_names)}", staged, temp=True)
         except Exception:  # a backend without temporary tables: every count reads the source again
             stored = staged
         return self.flags(stored)
@@ -511,7 +513,7 @@ class _EngineReader:
         t = self.t
         raw = t.select(raw=t[self.raw("customer_id")]).distinct()
         cleaned = raw.select("raw", customer_id=_clean_id(raw.raw))
-        lookup, name = f"segkit_ids_{next(_names)}", f"segkit_keys_{next(_names)}"
+        lookup, name = f"segkit_ids_c{next(_names)}", f"segkit_keys_c{next(_names)}"
         # Two spellings of one id (a stray space, a float "17850.0") clean to one id and share its key.
         con.raw_sql(
             f'CREATE TEMP TABLE "{lookup}" AS SELECT * FROM (SELECT raw, customer_id, (dense_rank() OVER '
@@ -908,7 +910,7 @@ class _EngineReader:
             from .._backend import connection
 
             con = connection()
-            name = f"segkit_tx_engine_{next(_names)}"
+            name = f"segkit_tx_engine_c{next(_names)}"
             con.raw_sql(f'CREATE TEMP VIEW "{name}_rows" AS {con.compile(canonical)}')
             hidden = [c for c in (_ROW, *_KEYS) if c in canonical.columns]
             excluded = ", ".join(f'"{c}"' for c in hidden)
@@ -929,7 +931,7 @@ class _EngineReader:
         else:
             con = canonical._find_backend()
             try:
-                table = rows = con.create_table(f"segkit_tx_engine_{next(_names)}", canonical, temp=True)
+                table = rows = con.create_table(f"segkit_tx_engine_c{next(_names)}", canonical, temp=True)
             except Exception:  # a backend without temporary tables: keep the expression where it is
                 table = rows = canonical
         # Where the source has no order, ties go by customer and order.
@@ -1081,7 +1083,7 @@ def parquet_source(path: Any) -> EngineSource:
     from .._backend import connection
 
     con = connection()
-    view = f"segkit_parquet_{next(_names)}"
+    view = f"segkit_parquet_c{next(_names)}"
     con.raw_sql(
         f'CREATE TEMP VIEW "{view}" AS SELECT *, file_row_number AS "{_ROW}" '
         f"FROM read_parquet({_quote(str(path))}, file_row_number = true)"
@@ -1103,7 +1105,7 @@ def duckdb_file_source(path: Any, url: str, table: str) -> EngineSource | None:
     from .._backend import connection
 
     con = connection()
-    alias = f"segkit_db_{next(_names)}"
+    alias = f"segkit_db_c{next(_names)}"
     schema, name = table.rsplit(".", 1) if "." in table else ("main", table)
     con.raw_sql(f'ATTACH {_quote(str(path))} AS "{alias}" (READ_ONLY)')
 
@@ -1117,7 +1119,7 @@ def duckdb_file_source(path: Any, url: str, table: str) -> EngineSource | None:
     if not found:  # a view (no rowid) or no such table: the SQL reader says which
         detach()
         return None
-    view = f"segkit_dbview_{next(_names)}"
+    view = f"segkit_dbview_c{next(_names)}"
     con.raw_sql(
         f'CREATE TEMP VIEW "{view}" AS SELECT *, rowid AS "{_ROW}" FROM "{alias}"."{schema}"."{name}"'
     )
@@ -1152,7 +1154,7 @@ def duckdb_query_source(path: Any, url: str, *, table: str | None, query: str | 
     from ._sql import check_query, masked
 
     con = connection()
-    alias = f"segkit_db_{next(_names)}"
+    alias = f"segkit_db_c{next(_names)}"
     con.raw_sql(f'ATTACH {_quote(str(path))} AS "{alias}" (READ_ONLY)')
     undo = [lambda: con.raw_sql(f'DETACH DATABASE IF EXISTS "{alias}"')]
 
@@ -1176,7 +1178,7 @@ def duckdb_query_source(path: Any, url: str, *, table: str | None, query: str | 
         con.raw_sql(f"SET search_path = {_quote(f'{alias}.main,temp.main,memory.main')}")
         undo.append(lambda: con.raw_sql(f"SET search_path = {_quote(saved)}"))
         body, what = query, "query"
-    view = f"segkit_dbview_{next(_names)}"
+    view = f"segkit_dbview_c{next(_names)}"
     try:
         con.raw_sql(
             f'CREATE TEMP VIEW "{view}" AS SELECT *, row_number() OVER () - 1 AS "{_ROW}" FROM ({body})'
@@ -1252,7 +1254,7 @@ def spark_source(source: Any) -> EngineSource:
         return src
     session = source.sparkSession
     con = ibis.pyspark.connect(session)
-    view = f"segkit_spark_{next(_names)}"
+    view = f"segkit_spark_c{next(_names)}"
     source.createOrReplaceTempView(view)
     source_names = list(source.columns)
     expr = con.table(view)
