@@ -205,3 +205,51 @@ def test_plot_heatmap(base: pd.DataFrame) -> None:
     with pytest.raises(segkit.ParameterError, match="by"):
         segkit.plot_abc_xyz_heatmap(m, by="margin")
     plt.close("all")
+
+
+def test_units_matrix_names_its_units_apart_from_money(base: pd.DataFrame) -> None:
+    # An ABC in units sums units per cell under ``quantity``: no column claims to be a margin.
+    df = base.assign(quantity=2.0)
+    df.loc[df["customer_id"] == "ax", "quantity"] = 5.0
+    m = segkit.abc_xyz(df, value="quantity", n_periods=6, as_of="2024-07-01", d_rule="none")
+    assert {"quantity", "share_quantity"} <= set(m.matrix_.columns)
+    assert not {"margin", "share_margin"} & set(m.matrix_.columns)
+    row = m.matrix_.set_index("cell").loc["AX"]
+    assert (row["n_customers"], row["quantity"], row["revenue"]) == (2, 42.0, 6600.0)  # ax and by
+    assert m.matrix_["quantity"].sum() == float(m.abc_.table_["value"].sum())
+    assert m.matrix_["share_quantity"].sum() == pytest.approx(1.0)
+    assert m.grid("quantity").loc["A", "X"] == 42.0
+    ax = segkit.plot_abc_xyz_heatmap(m, by="quantity")
+    assert "quantity" in ax.get_title()
+    plt.close("all")
+
+
+def test_editing_a_result_leaves_the_next_one_alone(base: pd.DataFrame) -> None:
+    # ABC-XYZ, ABC and XYZ hand out copies of what the snapshot caches, so a caller's edits stay its own.
+    snap = segkit.snapshot(base, as_of="2024-07-01")
+    first = segkit.abc_xyz(snap, n_periods=6)
+    abc_before = first.abc_.table_.copy()
+    xyz_before = first.xyz_.table_.copy()
+    periods_before = first.xyz_.periods_.copy()
+    cutoffs_before = dict(first.abc_.cutoffs_)
+    first.abc_.table_.loc[first.abc_.table_.index[0], "abc_class"] = "C"
+    first.abc_.table_["value"] = 0.0
+    first.abc_.summary_.iloc[0, 0] = -1
+    first.abc_.cutoffs_["A_min"] = -1.0
+    first.xyz_.table_.loc[first.xyz_.table_.index[0], "xyz_class"] = "Z"
+    first.xyz_.summary_.iloc[0, 0] = -1
+    first.xyz_.periods_.iloc[0, 0] = -1.0
+    again = segkit.abc_xyz(snap, n_periods=6)
+    pd.testing.assert_frame_equal(again.abc_.table_, abc_before)
+    pd.testing.assert_frame_equal(again.xyz_.table_, xyz_before)
+    pd.testing.assert_frame_equal(again.xyz_.periods_, periods_before)
+    assert again.abc_.cutoffs_ == cutoffs_before
+    assert again.abc_.summary_.iloc[0, 0] != -1 and again.xyz_.summary_.iloc[0, 0] != -1
+    pd.testing.assert_frame_equal(segkit.xyz(snap, n_periods=6).periods_, periods_before)
+    # The plain ABC and XYZ calls are detached the same way.
+    own = segkit.xyz(snap, n_periods=6)
+    own.periods_.iloc[:, :] = 0.0
+    pd.testing.assert_frame_equal(segkit.xyz(snap, n_periods=6).periods_, periods_before)
+    whole = segkit.abc(snap)
+    whole.table_.loc[whole.table_.index[0], "abc_class"] = "D"
+    assert segkit.abc(snap).table_["abc_class"].iloc[0] == "A"

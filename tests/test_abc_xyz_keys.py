@@ -92,8 +92,13 @@ def test_abc_xyz_joins_the_cached_analyses_of_its_snapshot(base) -> None:
     snap = segkit.snapshot(base, as_of="2024-07-20")
     m = segkit.abc_xyz(snap)
     again = segkit.abc_xyz(snap, strategies={"CZ": "Call them."})
-    # Same parameters on the same snapshot: the same ABC and XYZ objects, not a recomputation.
-    assert again.abc_ is m.abc_ and again.xyz_ is m.xyz_
+    # Same parameters on the same snapshot: the cached ABC and XYZ, not a recomputation (the engine keys
+    # are the cached arrays), each handed out as a copy of its own.
+    assert again.abc_._rows.keys is m.abc_._rows.keys and again.xyz_._rows.keys is m.xyz_._rows.keys
+    assert again.abc_ is not m.abc_ and again.abc_.table_ is not m.abc_.table_
+    assert again.xyz_ is not m.xyz_ and again.xyz_.table_ is not m.xyz_.table_
+    pd.testing.assert_frame_equal(again.abc_.table_, m.abc_.table_)
+    pd.testing.assert_frame_equal(again.xyz_.table_, m.xyz_.table_)
     start, end = m.xyz_.window_
     # The ABC axis is the ABC of the XYZ window, as a separate call over that window computes it.
     alone = segkit.abc(base, as_of=end, start=start)

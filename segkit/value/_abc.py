@@ -9,6 +9,7 @@ unprofitable tail, follows the methodology's rule (see :func:`abc`).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -123,6 +124,22 @@ class ABCResult:
 
     def _repr_html_(self) -> str:
         return self.summary_.to_html()
+
+    def detached(self) -> ABCResult:
+        """A copy whose tables, figures and cut-offs are its own, for a result kept in a snapshot's cache.
+
+        The cache keeps one result per snapshot and parameters, which :func:`segkit.abc` and
+        :func:`segkit.abc_xyz` hand out: editing the copy a caller got, in place or not, never changes
+        what a later call returns.
+        """
+        return replace(
+            self,
+            table_=self.table_.copy(),
+            summary_=self.summary_.copy(),
+            health_=copy.deepcopy(self.health_),
+            cutoffs_=dict(self.cutoffs_),
+            _rows=None if self._rows is None else self._rows.detached(),
+        )
 
 
 def abc(
@@ -268,11 +285,7 @@ def abc(
     if isinstance(data, pd.Series):
         return _abc(customer_values(data, value=value, as_of=as_of, start=start), params)
     snap, start = value_snapshot(data, value=value, as_of=as_of, start=start)
-    result = cached_abc(snap, params, start=start)
-    # The cached result is shared with ABC-XYZ on this snapshot: each caller gets its own tables.
-    return replace(
-        result, table_=result.table_.copy(), summary_=result.summary_.copy(), cutoffs_=dict(result.cutoffs_)
-    )
+    return cached_abc(snap, params, start=start).detached()
 
 
 class Params(NamedTuple):

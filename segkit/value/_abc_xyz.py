@@ -33,6 +33,8 @@ from ._xyz import XYZ_CLASSES, XYZResult, _unwindowed, cached_xyz, xyz_params
 
 __all__ = ["ABCXYZResult", "abc_xyz", "default_strategies"]
 
+#: The ranked values besides revenue, each summed per cell under its own name (money or units).
+_RANKED = ("margin", "quantity")
 #: The nine cells, in reading order (rows A, B, C; columns X, Y, Z).
 CELLS = tuple(a + x for a in "ABC" for x in "XYZ")
 #: Customers outside the nine cells: the unprofitable tail, too new to judge, no net sales, or idle.
@@ -157,8 +159,9 @@ class ABCXYZResult:
         the matrix, split by ABC class (``cell`` like ``"A / short history"``; ``D`` is one row).
         Columns: ``cell``, ``abc_class``, ``xyz_class``, ``in_matrix``, ``n_customers``,
         ``share_customers`` (of all customers analysed), ``revenue``, ``share_revenue`` (of the net total,
-        so all rows add up to 1), ``margin`` / ``share_margin`` for a profit ABC, ``strategy`` and
-        its ``source``.
+        so all rows add up to 1), ``margin`` / ``share_margin`` for a profit ABC (``value="margin"``),
+        ``quantity`` / ``share_quantity`` (units bought in the ABC window, and their share) for an ABC in
+        units (``value="quantity"``), ``strategy`` and its ``source``.
     strategies_ : pandas.Series
         The strategy text used for each cell and group (defaults overridden by ``strategies=``).
     sources_ : pandas.Series
@@ -178,11 +181,11 @@ class ABCXYZResult:
         """The 3 x 3 matrix (rows A, B, C; columns X, Y, Z) of customer counts, revenue or margin.
 
         ``by`` is ``"count"``, ``"share_customers"``, ``"revenue"``, ``"share_revenue"`` (and ``"margin"``,
-        ``"share_margin"`` for a profit ABC).
+        ``"share_margin"`` for a profit ABC, ``"quantity"``, ``"share_quantity"`` for an ABC in units).
         """
         column = "n_customers" if by == "count" else by
         allowed = ["count"] + [
-            c for c in self.matrix_.columns if c.startswith("share_") or c in ("revenue", "margin")
+            c for c in self.matrix_.columns if c.startswith("share_") or c in ("revenue", *_RANKED)
         ]
         check_choice("by", by, allowed)
         cells = self.matrix_.loc[self.matrix_["in_matrix"]]
@@ -316,8 +319,9 @@ def abc_xyz(
         matrix_=matrix,
         strategies_=strategy,
         sources_=sources,
-        abc_=abc_result,
-        xyz_=xyz_result,
+        # The two results stay in the snapshot's cache for the next call: the caller gets copies.
+        abc_=abc_result.detached(),
+        xyz_=xyz_result.detached(),
     )
 
 
@@ -412,7 +416,8 @@ def _matrix(
     width = len(_XYZ_LABELS) + 1  # the XYZ labels, then "any" for D
     groups = abc_codes * width + np.where(abc_codes == _D, width - 1, xyz_codes)
     size = len(ABC_CLASSES) * width
-    sums = {"revenue": "revenue"} if value == "revenue" else {"revenue": "revenue", "margin": "value"}
+    # The ranked value beside the revenue, under its own name: margin in money, quantity in units.
+    sums = {"revenue": "revenue"} if value == "revenue" else {"revenue": "revenue", value: "value"}
     counts = np.bincount(groups, minlength=size)
     totals = {
         name: np.bincount(groups, weights=table[col].to_numpy(dtype=float), minlength=size)

@@ -348,8 +348,9 @@ def plot_abc_xyz_heatmap(
     data : ABCXYZResult, DataFrame or Transactions
         An :func:`segkit.abc_xyz` result, its ``matrix_`` table, or the transactions (then
         :func:`segkit.abc_xyz` runs with its defaults).
-    by : {"count", "revenue", "margin"}
-        What the colour and the numbers show; ``"margin"`` needs a profit ABC.
+    by : {"count", "revenue", "margin", "quantity"}
+        What the colour and the numbers show; ``"margin"`` needs a profit ABC, ``"quantity"`` an ABC in
+        units (``value="quantity"``).
     cmap : str
         Matplotlib colour map.
     ax : matplotlib Axes, optional
@@ -377,7 +378,7 @@ def plot_abc_xyz_heatmap(
         matrix = data
     else:
         matrix = abc_xyz(data).matrix_
-    allowed = ["count"] + [c for c in ("revenue", "margin") if c in matrix.columns]
+    allowed = ["count"] + [c for c in ("revenue", "margin", "quantity") if c in matrix.columns]
     check_choice("by", by, allowed)
     column, share = ("n_customers", "share_customers") if by == "count" else (by, f"share_{by}")
     cells = matrix.loc[matrix["abc_class"].isin(list("ABC")) & matrix["xyz_class"].isin(list("XYZ"))]

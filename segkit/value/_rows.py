@@ -38,6 +38,24 @@ class Rows:
             self._built = self.build()
         return self._built
 
+    def detached(self) -> Rows:
+        """The same keys and codes, with an extra of its own: a copy of this one's, made on first use.
+
+        A cached result hands each caller a detached copy, so editing the extra a caller got (XYZ's
+        ``periods_``) never changes what the cache, or the next caller, sees. The keys and codes are
+        shared: nothing writes them once they are built, and they are made read-only here to keep it so.
+        """
+        for array in (self.keys, self.codes):
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+        source = self
+
+        def build() -> pd.DataFrame | None:
+            built = source.extra()
+            return None if built is None else built.copy()
+
+        return Rows(self.keys, self.codes, build=build if self.build is not None else None)
+
     def __eq__(self, other: Any) -> bool:
         if not isinstance(other, Rows):
             return NotImplemented

@@ -107,6 +107,20 @@ class XYZResult:
         """The customers x periods matrix of the measure (NaN before a customer's counted periods)."""
         return None if self._rows is None else self._rows.extra()
 
+    def detached(self) -> XYZResult:
+        """A copy whose tables and ``periods_`` are its own, for a result kept in a snapshot's cache.
+
+        :func:`segkit.xyz` and :func:`segkit.abc_xyz` hand out copies of the one cached result: editing
+        the copy a caller got never changes what a later call returns. ``periods_`` is still built once
+        (from the engine) and copied for each result on its first use.
+        """
+        return replace(
+            self,
+            table_=self.table_.copy(),
+            summary_=self.summary_.copy(),
+            _rows=None if self._rows is None else self._rows.detached(),
+        )
+
     @property
     def window_label(self) -> str:
         """The window in words, e.g. ``"12 complete months, 2024-01-01 to 2024-12-31"``."""
@@ -304,9 +318,7 @@ def xyz(
     tx = _unwindowed(data)
     as_of = data.as_of if isinstance(data, Snapshot) and as_of is None else as_of
     snap = snapshot(tx, as_of=as_of)
-    result = cached_xyz(snap, *params)
-    # The cached result is shared with ABC-XYZ on this snapshot: each caller gets its own tables.
-    return replace(result, table_=result.table_.copy(), summary_=result.summary_.copy())
+    return cached_xyz(snap, *params).detached()
 
 
 def xyz_params(
