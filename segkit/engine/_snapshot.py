@@ -278,14 +278,16 @@ class Snapshot:
         One row per customer, order, kind (purchase or return; one order id holding both stays two rows)
         and calendar day. Columns: ``ckey`` (the compact customer key), ``day`` (date), ``is_return``,
         ``first`` / ``last`` (earliest and latest timestamp), ``amount`` (signed sum), ``margin`` and
-        ``quantity`` when the data have them, ``n_lines``, one bit set per low-cardinality column
-        (``bits_category``, ``bits_channel``: ``1 << code`` OR-ed, on backends with a bitwise-OR
-        aggregate) and ``orders`` (1 on the order's first day, 0 on later days), so that summing
-        ``orders`` counts distinct orders.
+        ``quantity`` when the data have them, one bit set per low-cardinality column (``bits_category``,
+        ``bits_channel``: ``1 << code`` OR-ed, on backends with a bitwise-OR aggregate; the narrowest
+        integer that holds the bits) and ``orders`` (1 on the order's first day, 0 on later days), so that
+        summing ``orders`` counts distinct orders.
 
         The lines are scanned once, grouped by order (customer, order id, kind); when no order spans two
-        calendar days -- the usual case -- that grouping already is the order-day table. Otherwise the lines
-        are grouped by day too and later days of an order get ``orders = 0``.
+        calendar days (the day of its latest line is its first day) -- the usual case -- that grouping
+        already is the order-day table. Otherwise the lines are grouped by day too and later days of an
+        order get ``orders = 0``. The table holds only what the aggregates read: it is the largest thing
+        a snapshot keeps in the engine's memory.
         """
         return self.cached("order_days", self._build_order_days)
 
@@ -300,7 +302,6 @@ class Snapshot:
             "first": t.order_date.min(),
             "last": t.order_date.max(),
             "amount": t.amount.sum(),
-            "n_lines": t.count(),
         }
         for name in ("margin", "quantity"):
             if self.has(name):
@@ -331,9 +332,10 @@ class Snapshot:
 
         sums = self._line_sums(t)
         day = t.order_date.date()
-        orders = t.group_by(order).aggregate(day=day.min(), last_day=day.max(), **sums)
-        table = temp_table(self._cache, keyed(orders, "day", "is_return", "last_day", *sums), "orders")
-        spans = to_frame(table.aggregate(n=table.count(where=table.day != table.last_day)))
+        orders = t.group_by(order).aggregate(day=day.min(), **sums)
+        table = temp_table(self._cache, keyed(orders, "day", "is_return", *sums), "orders")
+        # ``last`` is the order's latest line: an order spans days when that line is on a later day.
+        spans = to_frame(table.aggregate(n=table.count(where=table["last"].date() != table.day)))
         single = int(_first(spans["n"])) == 0
         self._cache.values["single_day_orders"] = single
         if single:
@@ -351,7 +353,9 @@ class Snapshot:
         ``day_number`` (days since 1970-01-01), ``revenue`` (gross purchases that day, rounded to cents),
         ``n_orders`` (distinct orders), ``prev_day_number`` and ``gap_days`` (whole days since the
         customer's previous purchase day; NULL on the first). This is the one definition of a purchase
-        gap: several orders on one day are one visit. Built from :meth:`order_days`.
+        gap: several orders on one day are one visit. Built from :meth:`order_days`; the day numbers are
+        computed from ``day`` and ``gap_days`` when read rather than stored, which keeps the stored table
+        (one row per customer and purchase day) a third smaller.
         """
 
         def build() -> ir.Table:
@@ -360,12 +364,24 @@ class Snapshot:
             days = od.group_by(["ckey", "day"]).aggregate(
                 revenue=od.amount.sum().round(2), n_orders=od.count()
             )
-            days = days.mutate(day_number=days.day.epoch_days())
-            prev = days.day_number.lag().over(ibis.window(group_by="ckey", order_by="day_number"))
-            days = days.mutate(prev_day_number=prev)
-            return days.mutate(gap_days=days.day_number - days.prev_day_number)
+            number = days.day.epoch_days()
+            prev = number.lag().over(ibis.window(group_by="ckey", order_by=number))
+            return days.mutate(gap_days=number - prev)
 
-        return self.materialize("purchase_days", build)
+        def columns() -> ir.Table:
+            stored = self.materialize("purchase_days", build)
+            number = stored.day.epoch_days()
+            return stored.select(
+                "ckey",
+                "day",
+                "revenue",
+                "n_orders",
+                day_number=number,
+                prev_day_number=number - stored.gap_days,
+                gap_days=stored.gap_days,
+            )
+
+        return self.cached("purchase_days", columns)
 
     def purchase_day_totals(self) -> ir.Table:
         """Purchase days and their revenue, keyed by ``ckey`` or ``customer_id``, as cheaply as available.
