@@ -337,4 +337,4 @@ def value_bits(tx: Any, t: ir.Table, column: str) -> ir.Value | None:
     width = next(w for w in (8, 16, 32, 64) if len(values) < w)
     kind = f"int{width}"
     code = t[column].cases(*[(v, ibis.literal(i, kind)) for i, v in enumerate(values)], else_=None)
-    return ibis.literal(1, kind) << code
+    return (ibis.literal(1, kind) << code).cast(kind)
