@@ -158,7 +158,9 @@ def _customer_summary(snap: Snapshot) -> pd.DataFrame:
         expr = _join_columns(expr, counted, list(many))
     out = snap.customer_frame(expr)
     n_total = len(out)
-    out = out.loc[out["n_orders"].to_numpy() > 0]
+    bought = out["n_orders"].to_numpy() > 0
+    if not bought.all():  # a copy of a million rows only when some customer has returns alone
+        out = out.loc[bought]
     for name in masked:
         bits = pd.to_numeric(out[name], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
         out[name] = np.bitwise_count(bits.view(np.uint64)).astype("int64")
@@ -184,7 +186,9 @@ def _customer_summary(snap: Snapshot) -> pd.DataFrame:
         "n_categories",
         "n_channels",
     ]
-    out = out[[c for c in order if c in out.columns]]
+    ordered = [c for c in order if c in out.columns]
+    if list(out.columns) != ordered:
+        out = out[ordered]
     out["avg_order_value"] = (out["gross_revenue"] / out["n_orders"]).round(2)
     out["recency_days"] = (as_of - out["last_purchase"].dt.normalize()).dt.days.astype("int64")
     out["tenure_days"] = (as_of - out["first_purchase"].dt.normalize()).dt.days.astype("int64")

@@ -559,7 +559,10 @@ def health_figures(
     cum = frame["cumulative_share"].to_numpy()
     n = len(frame)
     cents = to_cents(frame["value"].to_numpy())
-    positive = np.sort(np.where(cents > 0, cents, 0.0))  # ascending, for the Gini formula
+    # Ascending, for the Gini formula: a ranked frame is sorted largest first, so reversing it is the sort.
+    positive = np.where(cents > 0, cents, 0.0)[::-1]
+    if positive.size > 1 and bool((positive[1:] < positive[:-1]).any()):
+        positive = np.sort(positive)
     total = positive.sum()
     # Gini from the Lorenz curve over all customers: 1 - 2 * area under it (trapezoids).
     lorenz = np.r_[0.0, np.cumsum(positive) / total]
