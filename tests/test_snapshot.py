@@ -155,3 +155,31 @@ def test_engine_uses_to_ibis_and_never_touches_the_frame(tx):
         )
     finally:
         connection().drop_table("snapshot_test_source", force=True)
+
+
+def test_shared_tables_hold_only_what_the_aggregates_read():
+    # The order-day and purchase-day tables are most of what a snapshot keeps in the engine's memory:
+    # nothing unread is stored, bit sets take their narrowest integer, and day numbers are derived.
+    raw, _ = make_transactions(120, seed=3)
+    raw["channel"] = np.where(np.arange(len(raw)) % 2 == 0, "store", "online")
+    raw["category"] = [f"cat{i % 12}" for i in range(len(raw))]
+    snap = segkit.snapshot(segkit.read_transactions(raw, order="order_id"), as_of=AS_OF)
+    od = snap.order_days()
+    assert set(od.columns) == {
+        "ckey", "day", "is_return", "first", "last", "amount", "margin", "quantity", "bits_category",
+        "bits_channel", "orders",
+    }  # fmt: skip
+    types = od.schema()
+    assert types["bits_channel"].is_int8()  # two channels: one byte per order
+    assert types["bits_category"].is_int16()  # twelve categories: two bytes
+    days = snap.purchase_days()
+    assert list(days.columns) == [
+        "ckey", "day", "revenue", "n_orders", "day_number", "prev_day_number", "gap_days",
+    ]  # fmt: skip
+    frame = connection().to_pandas(days.order_by(["ckey", "day"]))
+    assert (frame["day_number"] == (pd.to_datetime(frame["day"]) - pd.Timestamp("1970-01-01")).dt.days).all()
+    gaps = frame.dropna(subset=["gap_days"])
+    assert (gaps["prev_day_number"] == gaps["day_number"] - gaps["gap_days"]).all()
+    assert (frame.groupby("ckey")["gap_days"].apply(lambda g: g.isna().sum()) == 1).all()
+    summary = segkit.customer_summary(snap)
+    assert summary["n_channels"].max() == 2 and summary["n_categories"].max() <= 12
