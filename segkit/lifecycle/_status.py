@@ -288,15 +288,17 @@ def customer_status(
     recency = summary["recency_days"].to_numpy()
     since_first = (as_of - summary["first_purchase"].dt.normalize()).dt.days.to_numpy()
     since_comeback = (as_of - comeback).dt.days.to_numpy()  # NaN where there was no lapse
-    label = np.select(
+    # Status codes (positions in STATUSES), not a million labels to hash back into categories.
+    code = np.select(
         [recency > threshold, recency > at_risk, since_first <= at_risk, since_comeback <= at_risk],
-        ["churned", "at_risk", "new", "reactivated"],
-        default="active",
-    )
+        [STATUSES.index(name) for name in ("churned", "at_risk", "new", "reactivated")],
+        default=STATUSES.index("active"),
+    ).astype(np.int8)
+    churned = code == STATUSES.index("churned")
     out = pd.DataFrame(
         {
-            "status": pd.Categorical(label, categories=STATUSES, ordered=True),
-            "base": np.where(label == "churned", "lapsed", "current"),
+            "status": pd.Categorical.from_codes(code, categories=STATUSES, ordered=True),
+            "base": np.where(churned, "lapsed", "current"),
             "first_purchase": summary["first_purchase"],
             "last_purchase": summary["last_purchase"],
             "recency_days": summary["recency_days"],
