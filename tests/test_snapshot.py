@@ -68,6 +68,16 @@ def test_cached_aggregates_are_shared_and_safe_to_modify(tx):
     first["revenue"] = -1.0
     again = segkit.customer_summary(segkit.snapshot(tx, as_of=AS_OF))
     assert (again["revenue"] > -1.0).any()
+    # Analyses that read the cached summary without copying it build tables of their own.
+    before = segkit.customer_summary(snap)
+    assert segkit.customer_summary(snap, copy=False) is segkit.customer_summary(snap, copy=False)
+    scores = segkit.rfm(snap).table_
+    scores["revenue"] = 0.0
+    scores.iloc[0, 0] = -5
+    status = segkit.customer_status(snap, inactivity_days=60)
+    status["revenue"] = 0.0
+    status.loc[status.index[0], "first_purchase"] = pd.Timestamp("1999-01-01")
+    pd.testing.assert_frame_equal(segkit.customer_summary(snap), before)
     # The purchase-days table is materialised once per snapshot and reused by every gap-based analysis.
     assert snap.purchase_days() is segkit.snapshot(tx, as_of=AS_OF).purchase_days()
 

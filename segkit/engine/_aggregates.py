@@ -74,7 +74,7 @@ def as_of_date(data: Data, as_of: DateLike | None = None) -> pd.Timestamp:
     return snapshot(data, as_of=as_of).as_of
 
 
-def customer_summary(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
+def customer_summary(data: Data, *, as_of: DateLike | None = None, copy: bool = True) -> pd.DataFrame:
     """Per-customer aggregates of everything before the as-of date.
 
     Parameters
@@ -83,6 +83,11 @@ def customer_summary(data: Data, *, as_of: DateLike | None = None) -> pd.DataFra
         Canonical transactions (see :func:`segkit.read_transactions`).
     as_of : date-like, optional
         Analysis date; defaults to the day after the last transaction.
+    copy : bool
+        True (default): a frame of the caller's own. False: the snapshot's cached frame itself, for code
+        that only reads it (an analysis building its own table from a few columns); modifying it would
+        change what every later call on the snapshot sees. With a million customers the copy is the
+        largest transient allocation of an analysis that reads the summary.
 
     Returns
     -------
@@ -113,7 +118,8 @@ def customer_summary(data: Data, *, as_of: DateLike | None = None) -> pd.DataFra
     b                   1     20.0            46           46
     """
     snap = snapshot(data, as_of=as_of)
-    return snap.cached("customer_summary", lambda: _customer_summary(snap)).copy()
+    shared = snap.cached("customer_summary", lambda: _customer_summary(snap))
+    return shared.copy() if copy else shared
 
 
 def _customer_summary(snap: Snapshot) -> pd.DataFrame:

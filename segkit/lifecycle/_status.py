@@ -268,7 +268,7 @@ def customer_status(
     as_of = snap.as_of
     threshold, source = resolve_threshold(snap, inactivity_days)
     at_risk = _resolve_at_risk(at_risk_days, threshold)
-    summary = customer_summary(snap)
+    summary = customer_summary(snap, copy=False)  # read only: the statuses go into a frame of their own
     days = snap.purchase_days()
     lapse = days.gap_days > threshold
     # The day that ends a lapse is the comeback; the latest one is what "reactivated" looks at. Grouping
@@ -499,7 +499,7 @@ def customer_groups(
     Series indexed by customer id; customers without a label left out) and how many were left out.
     """
     snap = snapshot(data, as_of=as_of)
-    summary = customer_summary(snap)
+    summary = customer_summary(snap, copy=False)  # read only
     customers = summary.index
     if by is None:
         return pd.Series("all", index=customers, dtype="str"), 0

@@ -204,7 +204,7 @@ def rfm(
     else:
         snap = snapshot(as_transactions(data), as_of=as_of)
     tx, as_of = snap.transactions, snap.as_of
-    summary = customer_summary(snap)
+    summary = customer_summary(snap, copy=False)  # read only: the scores go into a table of their own
     if summary.empty:
         raise ParameterError(
             f"No customer has a purchase before as_of={as_of.date()}; there is nothing to score. "
