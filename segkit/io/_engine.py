@@ -33,6 +33,7 @@ __all__ = ["IN_MEMORY_ROWS", "EngineSource", "StoredKeys", "run_engine_contract"
 # Internal column names: the source's own columns are renamed c0..c{n-1}, so none of these can clash.
 _ROW = "segkit_row"
 _MISSING_TEXT = ["", "nan", "none", "null", "na", "n/a", "<na>", "nat"]
+_MISSING_LENGTH = max(len(token) for token in _MISSING_TEXT)
 _NUMBER_ROLES = ("amount", "quantity", "price", "margin", "cost")
 _TEXT_ROLES = ("product", "category", "channel")
 _DAY_NS = 86_400 * 10**9
@@ -130,9 +131,22 @@ def _clean_id(col: Any) -> Any:
         text = col
     else:
         text = col.cast("string")
-    # Most ids need no cleaning: the full expression runs only where a cheap test says it might change.
-    suspect = (text.length() <= 4) | text.re_search(r"^\s|\s$|^-?[0-9]+\.0+$")
+    # Most ids need no cleaning: the full expression runs only where a cheap test says it might change
+    # (a trailing ".0" needs a final "0" and a point somewhere).
+    suspect = _suspect(text) | ((text.right(1) == "0") & text.contains("."))
     return ibis.ifelse(suspect.fill_null(False), _full_clean(text), text)
+
+
+def _suspect(text: Any) -> Any:
+    """True where cleaning might change ``text``: an edge character trimming could strip, or a missing token.
+
+    Plain character tests rather than a regular expression (several times cheaper on ten million rows).
+    Every character ``strip`` removes is at most code 32; without one at either end the value is its own
+    trimmed text, which cleaning changes only when it is a missing-value token (the length test first,
+    so that only short values are lowered).
+    """
+    edge = (text.ascii_str() <= 32) | (text.right(1).ascii_str() <= 32)
+    return edge | ((text.length() <= _MISSING_LENGTH) & text.lower().isin(_MISSING_TEXT))
 
 
 def _full_clean(text: Any) -> Any:
@@ -148,7 +162,7 @@ def _clean_text(col: Any) -> Any:
     import ibis
 
     text = col if col.type().is_string() else col.cast("string")
-    suspect = (text.length() <= 4) | text.re_search(r"^\s|\s$")
+    suspect = _suspect(text)
     stripped = text.strip()
     cleaned = ibis.ifelse(stripped.lower().isin(_MISSING_TEXT), ibis.null("string"), stripped)
     return ibis.ifelse(suspect.fill_null(False), cleaned, text)
