@@ -9,7 +9,8 @@ the same quality report. A source whose columns need parsing (dates or numbers w
 the Arrow contract instead on DuckDB; elsewhere ISO-like text is cast when every value casts.
 
 The canonical table ends up where the data is: on the shared DuckDB connection (Parquet and DuckDB files)
-a view over the staged rows, which are written once (in memory, or to a Parquet file for a large base); a
+a view over the staged rows, which are written once (in memory, or to a Parquet file for a large base), and
+for a large Parquet file a view over the file itself beside a narrow file of each row's keys and flags; a
 cached view on Spark; a temporary table (or the expression) in a warehouse.
 """
 
@@ -45,7 +46,8 @@ _KEYS = ("ckey", "okey")  # the integer customer and order keys the staged rows 
 _STEPS = 8  # queries of a typical pass (row hashes, staging, counts, days, the two bounds, the report)
 #: Up to this many rows the staged (and canonical) table is kept in DuckDB's memory, uncompressed (about
 #: 100 bytes a row); a larger one is written once to a compressed Parquet file in the kit's table folder,
-#: about a tenth of that on disk and nearly nothing in memory (a kit convention, not a DuckDB limit).
+#: about a tenth of that on disk and nearly nothing in memory, and a larger Parquet file is read where it is
+#: with only its rows' keys and flags written (a kit convention, not a DuckDB limit).
 IN_MEMORY_ROWS = 2_000_000
 
 
@@ -500,7 +502,8 @@ class _EngineReader:
 
         On DuckDB they are also the storage of the canonical table (a view picks the kept rows), so the
         data is written once. A small base stays in memory; a large one goes to a Parquet file in the
-        kit's table folder (compressed, so it costs disk rather than memory; see :data:`IN_MEMORY_ROWS`).
+        kit's table folder (compressed, so it costs disk rather than memory; see :data:`IN_MEMORY_ROWS`),
+        and a large Parquet file is not copied (:meth:`staged_view`).
         """
         import ibis
 
