@@ -9,7 +9,8 @@ the same quality report. A source whose columns need parsing (dates or numbers w
 the Arrow contract instead on DuckDB; elsewhere ISO-like text is cast when every value casts.
 
 The canonical table ends up where the data is: on the shared DuckDB connection (Parquet and DuckDB files)
-a view over the staged rows, which are written once (in memory, or to a Parquet file for a large base); a
+a view over the staged rows, which are written once (in memory, or to a Parquet file for a large base), and
+for a large Parquet file a view over the file itself beside a narrow file of each row's keys and flags; a
 cached view on Spark; a temporary table (or the expression) in a warehouse.
 """
 
@@ -33,6 +34,7 @@ __all__ = ["IN_MEMORY_ROWS", "EngineSource", "StoredKeys", "run_engine_contract"
 # Internal column names: the source's own columns are renamed c0..c{n-1}, so none of these can clash.
 _ROW = "segkit_row"
 _MISSING_TEXT = ["", "nan", "none", "null", "na", "n/a", "<na>", "nat"]
+_MISSING_LENGTH = max(len(token) for token in _MISSING_TEXT)
 _NUMBER_ROLES = ("amount", "quantity", "price", "margin", "cost")
 _TEXT_ROLES = ("product", "category", "channel")
 _DAY_NS = 86_400 * 10**9
@@ -44,7 +46,8 @@ _KEYS = ("ckey", "okey")  # the integer customer and order keys the staged rows 
 _STEPS = 8  # queries of a typical pass (row hashes, staging, counts, days, the two bounds, the report)
 #: Up to this many rows the staged (and canonical) table is kept in DuckDB's memory, uncompressed (about
 #: 100 bytes a row); a larger one is written once to a compressed Parquet file in the kit's table folder,
-#: about a tenth of that on disk and nearly nothing in memory (a kit convention, not a DuckDB limit).
+#: about a tenth of that on disk and nearly nothing in memory, and a larger Parquet file is read where it is
+#: with only its rows' keys and flags written (a kit convention, not a DuckDB limit).
 IN_MEMORY_ROWS = 2_000_000
 
 
@@ -67,6 +70,7 @@ class EngineSource:
     keep_alive: Any = None  # what must outlive the canonical table (a database connection)
     count_in_label: bool = False  # the label ends with the number of rows read, as the SQL reader's does
     cleanup: list[Any] = field(default_factory=list)  # callables run when the source is no longer needed
+    rereadable: bool = False  # a file that can be read again later: a large canonical table stays a view
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,15 @@ def _clean_id(col: Any) -> Any:
     """Ids as trimmed text; ``17850.0`` becomes ``17850``; empty and NA-like texts are missing."""
     import ibis
 
+    text = _id_text(col)
+    # Most ids need no cleaning: the full expression runs only where a cheap test says it might change.
+    return ibis.ifelse(_id_suspect(text).fill_null(False), _full_clean(text), text)
+
+
+def _id_text(col: Any) -> Any:
+    """An id column as text: whole floats written as integers, NaN missing, other types cast."""
+    import ibis
+
     kind = col.type()
     if kind.is_floating() or kind.is_decimal():
         col = col.cast("float64")
@@ -130,9 +143,24 @@ def _clean_id(col: Any) -> Any:
         text = col
     else:
         text = col.cast("string")
-    # Most ids need no cleaning: the full expression runs only where a cheap test says it might change.
-    suspect = (text.length() <= 4) | text.re_search(r"^\s|\s$|^-?[0-9]+\.0+$")
-    return ibis.ifelse(suspect.fill_null(False), _full_clean(text), text)
+    return text
+
+
+def _id_suspect(text: Any) -> Any:
+    """True where cleaning might change an id (a trailing ".0" needs a final "0" and a point somewhere)."""
+    return _suspect(text) | ((text.right(1) == "0") & text.contains("."))
+
+
+def _suspect(text: Any) -> Any:
+    """True where cleaning might change ``text``: an edge character trimming could strip, or a missing token.
+
+    Plain character tests rather than a regular expression (several times cheaper on ten million rows).
+    Every character ``strip`` removes is at most code 32; without one at either end the value is its own
+    trimmed text, which cleaning changes only when it is a missing-value token (the length test first,
+    so that only short values are lowered).
+    """
+    edge = (text.ascii_str() <= 32) | (text.right(1).ascii_str() <= 32)
+    return edge | ((text.length() <= _MISSING_LENGTH) & text.lower().isin(_MISSING_TEXT))
 
 
 def _full_clean(text: Any) -> Any:
@@ -148,7 +176,7 @@ def _clean_text(col: Any) -> Any:
     import ibis
 
     text = col if col.type().is_string() else col.cast("string")
-    suspect = (text.length() <= 4) | text.re_search(r"^\s|\s$")
+    suspect = _suspect(text)
     stripped = text.strip()
     cleaned = ibis.ifelse(stripped.lower().isin(_MISSING_TEXT), ibis.null("string"), stripped)
     return ibis.ifelse(suspect.fill_null(False), cleaned, text)
@@ -306,17 +334,24 @@ class _EngineReader:
         return []
 
     # -- staged: one row per input row (duplicates dropped when asked) with the cleaned values
-    def staged(self, raw_ids: bool = False) -> Any:
+    def staged(self, raw_ids: bool = False, keyed: Any = None, dedupe: bool = True) -> Any:
         """Cleaned ids, dates and numbers of every row, before any policy (made once: later steps read it).
 
         With ``raw_ids`` the customer id is left as it is in the source (``segkit_raw_id``): the customer
-        dictionary cleans each distinct id once and the staged pass looks the cleaned id up there.
+        dictionary cleans each distinct id once and the staged pass looks the cleaned id up there. ``keyed``
+        is the source with each row's customer key beside it (``ckey``, ``segkit_krow``, ``segkit_dup``, and
+        what else was computed for it): the rows are read from there, with those columns (all of them,
+        repeated ones too, unless ``dedupe``).
         """
 
         t = self.t
         source_cols = [c for c in t.columns if c != _ROW]
-        self.n_repeats: int | None = None
-        if self.src.kind == "duckdb" and self.src.ordered:
+        if keyed is None:
+            self.n_repeats: int | None = None
+        if keyed is not None:  # the repeated rows are marked beside the keys
+            drop = self.policy["duplicates"] == "drop"
+            base = keyed.filter(~keyed.segkit_dup) if dedupe and drop and self.n_repeats else keyed
+        elif self.src.kind == "duckdb" and self.src.ordered:
             repeats = self.repeated_rows(t, source_cols)
             self.n_repeats = 0 if repeats is None else int(repeats.count().execute())
             base = (
@@ -337,7 +372,13 @@ class _EngineReader:
         cols: dict[str, Any] = {}
         if self.src.ordered:
             cols[_ROW] = base[_ROW]
-        if raw_ids:
+        if keyed is not None:
+            raw_id = base[self.raw("customer_id")]
+            cols["customer_id"] = raw_id if self.ids_as_is else _clean_id(raw_id)
+            for stored in ("ckey", "segkit_krow", "segkit_dup", "okey", "f_keep", "f_ret"):
+                if stored in base.columns:
+                    cols[stored] = base[stored]
+        elif raw_ids:
             cols[_RAW_ID] = base[self.raw("customer_id")]
         else:
             cols["customer_id"] = _clean_id(base[self.raw("customer_id")])
@@ -362,11 +403,14 @@ class _EngineReader:
             cols["margin"] = _round2(cols["v_margin"])
         elif "cost" in m:
             cols["margin"] = _round2(raw_amount - cols["v_cost"])
+        as_is = getattr(self, "as_is", set())
         if "order_id" in m:
-            cols["order_id"] = _clean_id(base[self.raw("order_id")])
+            raw_order = base[self.raw("order_id")]
+            cols["order_id"] = raw_order if "order_id" in as_is else _clean_id(raw_order)
         for role in _TEXT_ROLES:
             if role in m:
-                cols[role] = _clean_text(base[self.raw(role)])
+                raw_text = base[self.raw(role)]
+                cols[role] = raw_text if role in as_is else _clean_text(raw_text)
         for attr, pos in m["attributes"].items():
             cols[attr] = base[f"c{pos}"]
         return base.select(**cols)
@@ -408,10 +452,11 @@ class _EngineReader:
         """The staged table with one flag per check (cheap, over the cleaned columns)."""
         m = self.mapping
         cols: dict[str, Any] = {}
-        miss = a.customer_id.isnull()
-        ph_ids = [str(p).strip().lower() for p in self.policy["placeholder_customers"]]
+        # Keyed rows: an id is missing exactly when it has no key (an integer test, not a text one).
+        miss = a.ckey.isnull() if "ckey" in a.columns else a.customer_id.isnull()
         cols["f_miss"] = miss
-        cols["f_ph"] = (~miss & a.customer_id.lower().isin(ph_ids)) if ph_ids else (miss & False)
+        # The customer dictionary marks placeholder ids once per distinct id; otherwise test every row.
+        cols["f_ph"] = a.f_ph if "f_ph" in a.columns else self.placeholder(a.customer_id)
         cols["b_order_date"] = a.order_date.isnull()
         cols["m_order_date"] = a.m_order_date if "order_date" in self.text_roles else a.order_date.isnull()
         bad = cols["b_order_date"]
@@ -445,16 +490,26 @@ class _EngineReader:
         cols["f_pre"], cols["f_keep"] = pre, keep.fill_null(False)
         return a.mutate(**{k: v for k, v in cols.items() if k not in a.columns})  # stored flags stay
 
+    def placeholder(self, customer_id: Any) -> Any:
+        """Whether a cleaned customer id is one of the placeholder ids (False where it is missing)."""
+        ph_ids = [str(p).strip().lower() for p in self.policy["placeholder_customers"]]
+        if not ph_ids:
+            return customer_id.isnull() & False
+        return customer_id.notnull() & customer_id.lower().isin(ph_ids)
+
     def make_staged(self, n: int) -> Any:
         """The staged rows and their flags, made once where the data lives: every later step reads them.
 
         On DuckDB they are also the storage of the canonical table (a view picks the kept rows), so the
         data is written once. A small base stays in memory; a large one goes to a Parquet file in the
-        kit's table folder (compressed, so it costs disk rather than memory; see :data:`IN_MEMORY_ROWS`).
+        kit's table folder (compressed, so it costs disk rather than memory; see :data:`IN_MEMORY_ROWS`),
+        and a large Parquet file is not copied (:meth:`staged_view`).
         """
         import ibis
 
         kind = self.src.kind
+        if kind == "duckdb" and n > IN_MEMORY_ROWS and self.src.rereadable:
+            return self.staged_view(n)
         staged = self.staged(raw_ids=kind == "duckdb")
         if kind == "duckdb":
             from .._backend import connection, table_folder
@@ -465,7 +520,7 @@ class _EngineReader:
             # The flags read the cleaned values by name from a subquery: written over the expression itself,
             # Ibis would inline the id cleaning and the rounding into every flag that uses them.
             schema = {c: k for c, k in staged.schema().items() if c != _RAW_ID}
-            schema.update(customer_id="string", ckey="int64", okey="int64")
+            schema.update(customer_id="string", ckey="int64", okey="int64", f_ph="boolean")
             inner = ibis.table(schema, name=f"segkit_keyed_c{next(_names)}")
             # Only what later steps read is stored: the flags a scan of the canonical table needs (the counts
             # derive the others) and the integer keys; a parsed amount or margin is its rounded value's source
@@ -481,8 +536,9 @@ class _EngineReader:
             )
             sql = (
                 f'WITH "{clean}" AS ({con.compile(staged)}), "{inner.get_name()}" AS (SELECT "{clean}".* '
-                f'EXCLUDE ("{_RAW_ID}"), k.customer_id, k.ckey, {order_key} AS okey FROM "{clean}" '
-                f'LEFT JOIN "{lookup}" AS k ON "{clean}"."{_RAW_ID}" = k.raw) {con.compile(stored)}'
+                f'EXCLUDE ("{_RAW_ID}"), k.customer_id, k.ckey, {order_key} AS okey, coalesce(k.f_ph, false) '
+                f'AS f_ph FROM "{clean}" LEFT JOIN "{lookup}" AS k ON "{clean}"."{_RAW_ID}" = k.raw) '
+                f"{con.compile(stored)}"
             )
             name = f"segkit_stage_c{next(_names)}"
             if n > IN_MEMORY_ROWS:
@@ -502,6 +558,88 @@ class _EngineReader:
             stored = staged
         return self.flags(stored)
 
+    def staged_view(self, n: int) -> Any:
+        """The staged rows of a large file as a view over it, beside a narrow file of what was computed.
+
+        Writing ten million rows costs several times more than reading them, so the file stays where it is:
+        one pass computes each row's customer key (``ckey``, one join to the dictionary), order key, kept
+        and return flags and writes only those, in file order; the view reads them back beside the file's
+        rows by position. A scan of the view then costs about a scan of the columns it reads: the cleaning
+        runs only on columns that need it and nothing is joined.
+        """
+        import ibis
+
+        from .._backend import connection, table_folder
+
+        con = connection()
+        lookup, _ = self.make_keys(con)
+        repeats = self.repeated_rows(self.t, [c for c in self.t.columns if c != _ROW])
+        self.n_repeats = 0 if repeats is None else int(self.execute(repeats.count()))
+        source = con.compile(self.t)
+        # The repeated rows are marked rather than anti-joined: over the positional join below DuckDB
+        # would build the anti join's hash table from the large side.
+        dup = (
+            f'EXISTS (SELECT 1 FROM "{repeats.get_name()}" AS r WHERE r."{_ROW}" = s."{_ROW}")'
+            if self.n_repeats
+            else "false"
+        )
+        schema = dict(self.t.schema().items())
+        schema.update(ckey="int64", segkit_krow="int64", segkit_dup="boolean")
+        rows = ibis.table(schema, name=f"segkit_rows_c{next(_names)}")
+        computed = self.keyed_sql(con, self.staged(keyed=rows, dedupe=False))
+        keys = table_folder() / f"segkit_rowkeys_c{next(_names)}.parquet"
+        con.raw_sql(
+            f'COPY (WITH "{rows.get_name()}" AS (SELECT s.*, k.ckey, s."{_ROW}" AS segkit_krow, {dup} AS '
+            f'segkit_dup FROM ({source}) AS s LEFT JOIN "{lookup}" AS k ON s."{self.raw("customer_id")}" = '
+            f"k.raw) SELECT segkit_krow, segkit_dup, ckey, okey, f_keep, f_ret FROM ({computed}) "
+            f"ORDER BY segkit_krow) TO {_quote(str(keys))} (FORMAT parquet)"
+        )
+        self.step()
+        keyed = f"segkit_keyedsrc_c{next(_names)}"
+        con.raw_sql(
+            f'CREATE TEMP VIEW "{keyed}" AS SELECT s.*, k.* FROM ({source}) AS s POSITIONAL JOIN '
+            f"read_parquet({_quote(str(keys))}) AS k"
+        )
+        # What the view reads must live as long as the table: the source, the keys, the repeated rows.
+        self.owned.append(lambda: (_drop_view(con, keyed), keys.unlink(missing_ok=True)))
+        table = con.table(keyed)
+        misaligned = int(self.execute(table.filter(table.segkit_krow != table[_ROW]).count()))
+        if misaligned:  # never expected: the keys were written in file order
+            raise RuntimeError(f"{self.src.label}: the stored keys do not line up with the file's rows.")
+        name = f"segkit_stage_c{next(_names)}"
+        con.raw_sql(f'CREATE TEMP VIEW "{name}" AS {self.keyed_sql(con, self.staged(keyed=table))}')
+        self.owned.insert(0, lambda: _drop_view(con, name))
+        self.owned.extend(self.src.cleanup)
+        self.src.cleanup.clear()
+        return self.flags(con.table(name))
+
+    def keyed_sql(self, con: Any, staged: Any) -> str:
+        """SQL of ``staged`` (rows with ``ckey``) with the order key, the placeholder flag and every flag.
+
+        The order key is computed unless ``staged`` carries it; placeholder customers are a few keys.
+        """
+        import ibis
+
+        clean = f"segkit_clean_c{next(_names)}"
+        schema = dict(staged.schema().items())
+        extra = []
+        if "okey" not in schema:
+            order_key = (
+                _order_key(f'"{clean}"."order_id"')
+                if "order_id" in self.mapping
+                else f'(CAST("{clean}"."order_date" AS DATE) - DATE \'1970-01-01\')::BIGINT'
+            )
+            extra.append(f"{order_key} AS okey")
+            schema["okey"] = "int64"
+        ph = ", ".join(str(k) for k in self.placeholder_keys)
+        extra.append((f'coalesce("{clean}"."ckey" IN ({ph}), false)' if ph else "false") + " AS f_ph")
+        schema["f_ph"] = "boolean"
+        inner = ibis.table(schema, name=f"segkit_keyed_c{next(_names)}")
+        return (
+            f'WITH "{clean}" AS ({con.compile(staged)}), "{inner.get_name()}" AS (SELECT "{clean}".*, '
+            f'{", ".join(extra)} FROM "{clean}") {con.compile(self.flags(inner))}'
+        )
+
     def make_keys(self, con: Any) -> tuple[str, str]:
         """The customer dictionary: each cleaned id once, keyed ``ckey`` 0, 1, ... in sorted id order.
 
@@ -513,15 +651,26 @@ class _EngineReader:
         t = self.t
         raw = t.select(raw=t[self.raw("customer_id")]).distinct()
         cleaned = raw.select("raw", customer_id=_clean_id(raw.raw))
+        cleaned = cleaned.mutate(f_ph=self.placeholder(cleaned.customer_id))
         lookup, name = f"segkit_ids_c{next(_names)}", f"segkit_keys_c{next(_names)}"
         # Two spellings of one id (a stray space, a float "17850.0") clean to one id and share its key.
+        # Missing ids sort last and get no key; they stay in the lookup, which so tells whether every id is
+        # clean as it is in the source.
         con.raw_sql(
-            f'CREATE TEMP TABLE "{lookup}" AS SELECT * FROM (SELECT raw, customer_id, (dense_rank() OVER '
-            f"(ORDER BY customer_id NULLS LAST) - 1)::BIGINT AS ckey FROM ({con.compile(cleaned)})) "
-            # Filtered after the numbering (missing ids sort last), so that the cleaning runs on distinct ids.
+            f'CREATE TEMP TABLE "{lookup}" AS SELECT raw, customer_id, f_ph, CASE WHEN customer_id IS NOT NULL '
+            "THEN (dense_rank() OVER (ORDER BY customer_id NULLS LAST) - 1)::BIGINT END AS ckey "
+            f"FROM ({con.compile(cleaned)})"
+        )
+        con.raw_sql(
+            f'CREATE TEMP TABLE "{name}" AS SELECT DISTINCT customer_id, ckey FROM "{lookup}" '
             "WHERE customer_id IS NOT NULL"
         )
-        con.raw_sql(f'CREATE TEMP TABLE "{name}" AS SELECT DISTINCT customer_id, ckey FROM "{lookup}"')
+        changed = con.raw_sql(
+            f'SELECT count(*) FROM "{lookup}" WHERE raw IS NOT NULL AND customer_id IS DISTINCT FROM raw'
+        ).fetchone()[0]
+        self.ids_as_is = not changed and t[self.raw("customer_id")].type().is_string()
+        found = con.raw_sql(f'SELECT DISTINCT ckey FROM "{lookup}" WHERE f_ph ORDER BY 1').fetchall()
+        self.placeholder_keys = [int(k) for (k,) in found]
         self.src.cleanup.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{lookup}"'))
         self.owned.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{name}"'))
         self.keys = name
@@ -535,13 +684,32 @@ class _EngineReader:
         self.owned = []
 
     def run(self) -> tuple[Any, Any]:
-        n = int(self.execute(self.t.count()))
+        n = self.count_rows()
         if n == 0:
             raise DataContractError(f"{self.src.label}: no data rows below the header.")
         if self.src.count_in_label:
             self.src.label = f"{self.src.label} ({n:,} rows)"
         with progress(desc=f"Checking {self.src.label}", total=_STEPS, unit=" steps") as self.bar:
             return self.checked(n)
+
+    def count_rows(self) -> int:
+        """The number of rows; on DuckDB also which text columns are clean as they are.
+
+        A clean column (no value that trimming or the missing tokens would change, the usual export) is
+        then read as it is: the per-row cleaning tests cost more than this one scan over the column.
+        """
+        t = self.t
+        self.as_is: set[str] = set()
+        tests: dict[str, Any] = {}
+        if self.src.kind == "duckdb":
+            for role in ("order_id", *_TEXT_ROLES):
+                if role in self.mapping and t[self.raw(role)].type().is_string():
+                    text = t[self.raw(role)]
+                    suspect = _id_suspect(text) if role == "order_id" else _suspect(text)
+                    tests[role] = suspect.fill_null(False).any()
+        got = self.execute(t.aggregate(n=t.count(), **tests)).iloc[0]
+        self.as_is = {role for role in tests if _is_na(got[role]) or not bool(got[role])}
+        return int(got["n"])
 
     def checked(self, n: int) -> tuple[Any, Any]:
         from ._contract import QualityReport
@@ -806,17 +974,12 @@ class _EngineReader:
         keyed = "ckey" in kept.columns
         # The dictionary numbers each id once, so distinct keys count distinct customers (integers, not text).
         customers = kept.ckey if keyed else kept.customer_id
-        if keyed and "order_id" in m:
-            # The order key is a hash of the order id: it identifies orders where it takes as many distinct
-            # values as the ids do, among purchases and among returns (orders group by kind too).
-            for kind, lines in (("buy", ~kept.f_ret), ("ret", kept.f_ret)):
-                aggs[f"okeys_{kind}"] = kept.okey.nunique(where=both(lines))
-                if kind == "ret":
-                    aggs[f"orders_{kind}"] = order_id.nunique(where=both(lines))
+        hashed = keyed and "order_id" in m
+        if not hashed:
+            aggs["orders"] = order_id.nunique(where=both(~kept.f_ret))
         aggs.update(
             rows=kept.count(where=inside),
             customers=customers.nunique(where=inside),
-            orders=order_id.nunique(where=both(~kept.f_ret)),
             revenue=_canonical_amount(kept, "amount").sum(where=inside),
             first=kept.order_date.min(where=inside),
             last=kept.order_date.max(where=inside),
@@ -826,12 +989,30 @@ class _EngineReader:
                 where=both((kept.order_date >= bounds[0]) & (kept.order_date <= bounds[1]))
             )
         got = dict(self.execute(kept.aggregate(**aggs)).iloc[0].items())
-        if "okeys_buy" in got:
-            same = [(got["okeys_buy"], got["orders"]), (got["okeys_ret"], got["orders_ret"])]
-            self.order_keys = all(int(a or 0) == int(b or 0) for a, b in same)
+        if hashed:
+            lines = kept if inside is None else kept.filter(inside)
+            got["orders"] = self.count_orders(lines)
         else:
             self.order_keys = keyed  # the day number of an order without an id is exact
         return got
+
+    def count_orders(self, lines: Any) -> int:
+        """The distinct purchase order ids of ``lines``, and whether the order key tells orders apart.
+
+        The order key is a 63-bit hash of the order id. Grouped by kind (orders group by purchase or
+        return too) and key, a group whose smallest and largest order id differ holds a collision; without
+        one the groups are the orders, and counting them is a grouping on integers rather than a distinct
+        count of text ids (with a collision, which is all but impossible, the ids are counted as text).
+        """
+        groups = lines.group_by(kind=lines.f_ret, okey=lines.okey).aggregate(
+            lo=lines.order_id.min(), hi=lines.order_id.max()
+        )
+        facts = groups.aggregate(buys=groups.count(where=~groups.kind), clash=(groups.lo != groups.hi).sum())
+        got = self.execute(facts).iloc[0]
+        self.order_keys = int(got["clash"] or 0) == 0
+        if self.order_keys:
+            return int(got["buys"] or 0)
+        return int(self.execute(lines.order_id.nunique(where=~lines.f_ret)))
 
     def outliers(self, kept: Any, flagged: Any, summary: dict[str, Any]) -> int:
         from ._dates import outlier_dates_message
@@ -1097,6 +1278,7 @@ def parquet_source(path: Any) -> EngineSource:
         "duckdb",
         ordered=True,
         cleanup=[lambda: con.raw_sql(f'DROP VIEW IF EXISTS "{view}"')],
+        rereadable=True,
     )
 
 

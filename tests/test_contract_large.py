@@ -1,0 +1,126 @@
+"""A large Parquet file in the engine contract: read where it is, with the same results as a small one."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import segkit
+from segkit.engine import customer_summary
+
+
+def _messy() -> pd.DataFrame:
+    """Lines that exercise every check: ids and texts to clean, duplicates, returns, placeholders, gaps."""
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", " a", "b", None, "guest", "c", "b", "nan", "d ", "c"],
+            "order_id": ["1", "1", "2.0", "3", "4", "C5", "2.0", "6", " 7", "8"],
+            "order_date": pd.to_datetime(
+                [
+                    "2024-01-01 10:00",
+                    "2024-01-01 10:00",
+                    "2024-01-03 00:00",
+                    "2024-01-04 00:00",
+                    "2024-01-05 00:00",
+                    "2024-01-06 00:00",
+                    "2024-01-03 00:00",
+                    "2024-01-07 00:00",
+                    "2024-02-01 00:00",
+                    None,
+                ]
+            ),
+            "amount": [10.0, 10.0, 5.5, 3.0, 2.0, -4.0, 5.5, 1.0, 0.0, 6.0],
+            "category": ["x", "x", " y", "z", "x", "nan", " y", "x", "z", "x"],
+            "channel": ["web"] * 10,
+        }
+    )
+
+
+def _read(path, **kwargs):
+    options = {
+        "order": "order_id",
+        "category": "category",
+        "channel": "channel",
+        "invalid": "drop",
+        "zero_amount": "keep",
+        "cancel_prefix": "C",
+    }
+    return segkit.read_transactions(path, **{**options, **kwargs})
+
+
+@pytest.fixture
+def messy_file(tmp_path):
+    path = tmp_path / "messy.parquet"
+    _messy().to_parquet(path)
+    return path
+
+
+def test_a_large_file_gives_what_a_small_one_gives(messy_file, monkeypatch):
+    from segkit.io import _engine
+
+    small = _read(messy_file)
+    monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 3)
+    large = _read(messy_file)
+    pd.testing.assert_frame_equal(large.data, small.data)
+    assert large.quality.to_dict() == small.quality.to_dict()
+    assert large.quality.duplicates_found == 1 and large.quality.placeholders_found == 1
+    # Cleaned ids and texts: trimmed, float-like order ids as integers, missing tokens missing.
+    assert set(large.data["customer_id"]) == {"a", "b", "c", "d"}
+    assert "2" in set(large.data["order_id"]) and "7" in set(large.data["order_id"])
+    assert set(large.data["category"].dropna()) == {"x", "y", "z"}
+    keys_small, keys_large = small.stored_keys, large.stored_keys
+    assert keys_large is not None and keys_large.order_keys == keys_small.order_keys
+    pd.testing.assert_frame_equal(
+        keys_large.ids.to_pandas().sort_values("ckey").reset_index(drop=True),
+        keys_small.ids.to_pandas().sort_values("ckey").reset_index(drop=True),
+    )
+    pd.testing.assert_frame_equal(
+        customer_summary(large, as_of="2024-03-01"), customer_summary(small, as_of="2024-03-01")
+    )
+
+
+def test_a_large_file_is_not_copied_only_its_row_keys_are_written(messy_file, monkeypatch):
+    from segkit._backend import table_folder
+    from segkit.io import _engine
+
+    monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 3)
+    before = set(table_folder().iterdir())
+    tx = _read(messy_file)
+    written = set(table_folder().iterdir()) - before
+    assert len(written) == 1
+    (keys,) = written
+    # One narrow row per source row: keys and flags, no text column of the source.
+    assert pq.read_schema(keys).names == ["segkit_krow", "segkit_dup", "ckey", "okey", "f_keep", "f_ret"]
+    assert pq.read_metadata(keys).num_rows == len(_messy())
+    assert len(tx.data) == tx.quality.rows_kept
+    del tx
+    import gc
+
+    gc.collect()
+    assert not keys.exists()  # the keys go with their Transactions
+
+
+def test_a_colliding_order_key_on_a_large_file_counts_the_order_ids(messy_file, monkeypatch):
+    from segkit.io import _engine
+
+    small = _read(messy_file)
+    monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 3)
+    monkeypatch.setattr(_engine, "_order_key", lambda column: "0::BIGINT")  # every order the same key
+    large = _read(messy_file)
+    assert not large.stored_keys.order_keys
+    assert large.quality.n_orders == small.quality.n_orders
+    pd.testing.assert_frame_equal(
+        customer_summary(large, as_of="2024-03-01"), customer_summary(small, as_of="2024-03-01")
+    )
+
+
+def test_a_column_with_one_value_to_clean_is_cleaned(tmp_path, monkeypatch):
+    from segkit.io import _engine
+
+    frame = _messy().assign(channel=["web"] * 9 + ["web\t"])
+    path = tmp_path / "one.parquet"
+    frame.to_parquet(path)
+    monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 3)
+    tx = _read(path, invalid="drop")
+    assert set(tx.data["channel"]) == {"web"}
