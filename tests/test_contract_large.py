@@ -124,3 +124,34 @@ def test_a_column_with_one_value_to_clean_is_cleaned(tmp_path, monkeypatch):
     monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 3)
     tx = _read(path, invalid="drop")
     assert set(tx.data["channel"]) == {"web"}
+
+
+@pytest.mark.parametrize("change", ["rewrite", "remove"])
+def test_a_large_file_changed_after_reading_is_an_error_not_other_rows(messy_file, monkeypatch, change):
+    import os
+
+    from segkit.io import _engine
+
+    monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 3)
+    tx = _read(messy_file)
+    before = customer_summary(tx, as_of="2024-03-01")
+    assert len(before) == 3  # a, b, d bought (c only returned)
+    if change == "rewrite":
+        _messy().iloc[::-1].to_parquet(messy_file)  # the same rows in another order: keys no longer line up
+        stat = messy_file.stat()
+        os.utime(messy_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    else:
+        messy_file.unlink()
+    # What was computed from the checked rows stays; anything that would read the file again is refused.
+    pd.testing.assert_frame_equal(customer_summary(tx, as_of="2024-03-01"), before)
+    with pytest.raises(segkit.DataContractError, match=r"messy\.parquet.*read_transactions on it again"):
+        customer_summary(tx, as_of="2024-02-15")
+    with pytest.raises(segkit.DataContractError, match="after read_transactions checked it"):
+        tx.to_arrow()
+
+
+def test_a_small_file_is_copied_so_changing_it_later_changes_nothing(messy_file):
+    tx = _read(messy_file)
+    before = customer_summary(tx, as_of="2024-03-01")
+    messy_file.unlink()
+    pd.testing.assert_frame_equal(customer_summary(tx, as_of="2024-03-01"), before)

@@ -143,22 +143,20 @@ def _table(tx: Any) -> ir.Table:
     Attribute columns (``read_transactions(attributes=...)``) are carried as text so that customer mixes
     can count them in the engine too.
     """
-    state = _state(tx)
-    if state.table is not None:
-        return state.table
     to_ibis = getattr(tx, "to_ibis", None)
     if callable(to_ibis):
-        table = to_ibis()
-    else:
+        # Asked every time: the transactions cache their table, and check that a file it reads is unchanged.
+        return to_ibis()
+    state = _state(tx)
+    if state.table is None:
         data = tx.data
         columns = [c for c in (*_CORE, *_OPTIONAL) if c in data.columns]
         frame = data[columns]
         extras = [c for c in data.columns if c not in columns]
         if extras:
             frame = frame.assign(**{c: data[c].where(data[c].notna()).astype(_STR) for c in extras})
-        table = temp_table(state, frame, "tx")
-    state.table = table
-    return table
+        state.table = temp_table(state, frame, "tx")
+    return state.table
 
 
 def attribute_columns(tx: Any) -> list[str]:

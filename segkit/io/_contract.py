@@ -219,6 +219,7 @@ class Transactions:
         self._engine_table: Any = engine
         self._from_engine = data is None and table is None
         self._stored_keys: Any = None
+        self._source_file: Any = None  # a file the engine table reads again (see _engine.SourceFile)
 
     @property
     def data(self) -> pd.DataFrame:
@@ -230,7 +231,7 @@ class Transactions:
     @data.setter
     def data(self, frame: pd.DataFrame) -> None:
         self._data, self._arrow, self._engine_table, self._from_engine = frame, None, None, False
-        self._stored_keys = None
+        self._stored_keys = self._source_file = None
 
     @property
     def stored_keys(self) -> Any:
@@ -239,6 +240,8 @@ class Transactions:
         The data contract numbers customers (and orders) in its one pass over a source it checks in
         DuckDB; the engine then groups on those integers instead of on the text ids.
         """
+        if self._source_file is not None:
+            self._source_file.check()
         return getattr(self, "_stored_keys", None)
 
     @property
@@ -256,6 +259,8 @@ class Transactions:
             if self._data is not None:
                 self._arrow = pa.Table.from_pandas(self._data, preserve_index=False)
             else:
+                if self._source_file is not None:
+                    self._source_file.check()
                 # Stored in source order; collected in the canonical order (date, ties in source order).
                 ordered = getattr(self, "_engine_ordered", None)
                 self._arrow = _canonical_arrow(
@@ -265,6 +270,8 @@ class Transactions:
 
     def to_ibis(self) -> Any:
         """The canonical table as an Ibis table on the shared engine connection (made once, then reused)."""
+        if self._source_file is not None:
+            self._source_file.check()
         if self._engine_table is None:
             self._engine_table = temp_table(self.to_arrow(), self, prefix="segkit_tx")
         return self._engine_table

@@ -17,6 +17,7 @@ cached view on Spark; a temporary table (or the expression) in a warehouse.
 from __future__ import annotations
 
 import itertools
+import os
 import warnings
 import weakref
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ class EngineSource:
     count_in_label: bool = False  # the label ends with the number of rows read, as the SQL reader's does
     cleanup: list[Any] = field(default_factory=list)  # callables run when the source is no longer needed
     rereadable: bool = False  # a file that can be read again later: a large canonical table stays a view
+    path: str | None = None  # that file, when it is one
 
 
 @dataclass(frozen=True)
@@ -611,6 +613,7 @@ class _EngineReader:
         self.owned.insert(0, lambda: _drop_view(con, name))
         self.owned.extend(self.src.cleanup)
         self.src.cleanup.clear()
+        self.reads_source = self.src.path
         return self.flags(con.table(name))
 
     def keyed_sql(self, con: Any, staged: Any) -> str:
@@ -1222,11 +1225,45 @@ def run_engine_contract(source: EngineSource, mapping: dict[str, Any], policy: d
     tx = Transactions(engine=table, quality=quality)
     tx._engine_ordered = ordered
     tx._stored_keys = reader.stored_keys
+    if getattr(reader, "reads_source", None):
+        tx._source_file = SourceFile.of(reader.reads_source)
     if reader.owned:
         weakref.finalize(tx, _release, reader.owned)
     if source.keep_alive is not None:
         tx._engine_source = source.keep_alive  # the warehouse connection lives as long as the table
     return tx
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file the canonical table keeps reading, with its size and modification time when it was checked."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: str) -> SourceFile:
+        stat = os.stat(path)
+        return cls(path, stat.st_size, stat.st_mtime_ns)
+
+    def check(self) -> None:
+        """Raise a clear error when the file was changed, moved or removed since it was checked.
+
+        A large Parquet file is not copied: the canonical rows are read from it beside the keys computed
+        when it was checked, row by row, so a changed file would silently give other rows.
+        """
+        try:
+            now = SourceFile.of(self.path)
+        except OSError:
+            now = None
+        if now != self:
+            what = "is gone" if now is None else "was changed"
+            raise DataContractError(
+                f"The file {self.path!r} {what} after read_transactions checked it. A large Parquet file is "
+                "read where it lies, so its checked rows depend on it: call read_transactions on it again "
+                "(or keep the file unchanged while its transactions are in use)."
+            )
 
 
 def _release(steps: list[Any]) -> None:
@@ -1265,9 +1302,11 @@ def parquet_source(path: Any) -> EngineSource:
 
     con = connection()
     view = f"segkit_parquet_c{next(_names)}"
+    # The view may be read long after this (a large file is not copied): from any working folder.
+    where = os.path.abspath(path)
     con.raw_sql(
         f'CREATE TEMP VIEW "{view}" AS SELECT *, file_row_number AS "{_ROW}" '
-        f"FROM read_parquet({_quote(str(path))}, file_row_number = true)"
+        f"FROM read_parquet({_quote(where)}, file_row_number = true)"
     )
     table = con.table(view)
     names = [c for c in table.columns if c not in (_ROW, "file_row_number")]
@@ -1279,6 +1318,7 @@ def parquet_source(path: Any) -> EngineSource:
         ordered=True,
         cleanup=[lambda: con.raw_sql(f'DROP VIEW IF EXISTS "{view}"')],
         rereadable=True,
+        path=where,
     )
 
 
