@@ -1,11 +1,11 @@
 """SQL sources: a table or a SELECT in a DuckDB file, PostgreSQL or any Ibis backend, named by a URL.
 
-The source is opened with Ibis (``ibis.connect``). Typed tables are checked where they are by the engine
-contract (``_engine.py``): a DuckDB file's table is attached to the shared connection, a warehouse runs the
-checks as SQL in the server. What is read here instead, by fetching the mapped columns as Arrow and running
-the Arrow contract on them exactly as on a file, is what needs the Arrow contract's parsing: DuckDB tables whose
-dates or amounts are text, DuckDB views and DuckDB ``query=`` sources. The column mapping is resolved against
-the table's schema with the contract's own rules before anything is fetched.
+The source is opened with Ibis (``ibis.connect``). Typed sources are checked where they are by the engine
+contract (``_engine.py``): a DuckDB file's tables, views and ``query=`` run on the shared connection (the file
+attached read-only), a warehouse runs the checks as SQL in the server. What is read here instead, by fetching
+the mapped columns as Arrow and running the Arrow contract on them exactly as on a file, is what needs the
+Arrow contract's parsing: DuckDB sources whose dates or amounts are text (a 1C export loaded as is). The column
+mapping is resolved against the table's schema with the contract's own rules before anything is fetched.
 """
 
 from __future__ import annotations
