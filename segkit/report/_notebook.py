@@ -6,7 +6,9 @@ the same way, and the notebooks stay narrative plus calls.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import fields, replace
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._backend import connection
 from .._resources import sample_data
 from ..io import QualityReport, Transactions, read_transactions
 
@@ -23,6 +26,8 @@ __all__ = ["load_report_data", "sample_path", "save_report_table", "setup_notebo
 _TABLE_FILE = "transactions.parquet"
 _QUALITY_FILE = "quality.json"
 SAMPLE_LABEL = "bundled sample (data/sample_transactions.csv)"
+#: Numbers the report tables this process loaded (one per :func:`load_report_data` of a report table).
+_TABLE_NAMES = itertools.count()
 
 
 def sample_path() -> Path:
@@ -86,13 +91,24 @@ def save_report_table(tx: Transactions, folder: str | Path) -> Path:
     >>> again.data.equals(tx.data), again.quality == tx.quality
     (True, True)
     """
-    import pyarrow.parquet as pq
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    # Arrow in, Arrow out: the table is never turned into pandas on the way (on a large base that is most
-    # of a notebook's start), and Parquet keeps the Arrow types, so every notebook sees the reader's columns.
-    pq.write_table(tx.to_arrow(), folder / _TABLE_FILE)
+    path = folder / _TABLE_FILE
+    ordered = _engine_rows(tx)
+    if ordered is not None:
+        # DuckDB writes the rows where they are, in the canonical order, spilling the sort: the runner
+        # never holds the table (on 100M rows it would not fit beside the kernels).
+        con = connection()
+        dates = "CAST(order_date AS TIMESTAMP_NS) AS order_date"
+        con.raw_sql(
+            f"COPY (SELECT * REPLACE ({dates}) FROM ({con.compile(ordered)})) TO {_quote(path)} (FORMAT parquet)"
+        )
+    else:
+        import pyarrow.parquet as pq
+
+        # Arrow in, Arrow out: the table is never turned into pandas on the way, and Parquet keeps the
+        # Arrow types, so every notebook sees the reader's columns.
+        pq.write_table(tx.to_arrow(), path)
     quality = tx.quality.to_dict()
     kept = {f.name for f in fields(QualityReport)}
     state = {"quality": {k: v for k, v in quality.items() if k in kept}}
@@ -100,13 +116,38 @@ def save_report_table(tx: Transactions, folder: str | Path) -> Path:
     return folder
 
 
+def _engine_rows(tx: Transactions) -> Any:
+    """The canonical rows as an expression on the shared DuckDB connection, or None when they are elsewhere.
+
+    A table the data contract checked in DuckDB (a Parquet file, a DuckDB table) is stored in source order
+    with the expression that collects it in the canonical order (date, ties in source order); that
+    expression is what :meth:`Transactions.to_arrow` collects. Arrow or pandas tables, and tables on other
+    backends (Spark, a warehouse), are collected through :meth:`Transactions.to_arrow` instead.
+    """
+    ordered = getattr(tx, "_engine_ordered", None)
+    if ordered is None:
+        return None
+    try:
+        backend = ordered._find_backend()
+    except Exception:  # an expression over in-memory tables only names no backend
+        return None
+    return ordered if backend is connection() else None
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(Path(path).resolve()).replace("'", "''") + "'"
+
+
 def _is_report_table(path: Path) -> bool:
     return path.is_dir() and (path / _TABLE_FILE).is_file() and (path / _QUALITY_FILE).is_file()
 
 
-def _open_report_table(folder: Path) -> Transactions:
-    import pyarrow.parquet as pq
+def _open_report_table(folder: Path, *, view: bool = False) -> Transactions:
+    """The report table of ``folder``: loaded into the engine, or with ``view`` read where it lies.
 
+    A kernel loads it (see :func:`_engine_table`); the runner, which only hashes it and may compute a few
+    index figures while the kernels hold their own copies, opens a view over the file instead.
+    """
     state = json.loads((folder / _QUALITY_FILE).read_text(encoding="utf-8"))
     values = dict(state["quality"])
     for f in fields(QualityReport):
@@ -115,8 +156,35 @@ def _open_report_table(folder: Path) -> Transactions:
         elif "tuple" in str(f.type) and isinstance(values.get(f.name), list):
             # JSON has no tuples: notes and warnings come back as lists.
             values[f.name] = tuple(values[f.name])
-    # Held as Arrow, as read_transactions holds what it reads: pandas is made only if a cell asks for it.
-    return Transactions(table=pq.read_table(folder / _TABLE_FILE), quality=QualityReport(**values))
+    return _engine_table(folder / _TABLE_FILE, QualityReport(**values), view=view)
+
+
+def _engine_table(path: Path, quality: QualityReport, *, view: bool) -> Transactions:
+    """The report table loaded by the engine from its Parquet file (or a view over it), dropped with the
+    transactions object.
+
+    DuckDB reads the file into a temporary table itself, in parallel: read into Arrow first (and then
+    copied into the engine by the first analysis), the table cost each kernel two copies of itself and, on a
+    large base, most of its start. The engine's table is the one the first analysis made from Arrow before,
+    the same rows in the same order, so every result is the same; beyond the engine's memory limit DuckDB
+    keeps it on disk. Arrow or pandas are made only if a cell asks for them.
+    """
+    import weakref
+
+    con = connection()
+    name = f"segkit_report_table_{next(_TABLE_NAMES)}_{os.getpid()}"
+    kind = "VIEW" if view else "TABLE"
+    con.raw_sql(f'CREATE TEMP {kind} "{name}" AS SELECT * FROM read_parquet({_quote(path)})')
+    tx = Transactions(engine=con.table(name), quality=quality)
+    weakref.finalize(tx, _drop, kind, name)
+    return tx
+
+
+def _drop(kind: str, name: str) -> None:
+    try:
+        connection().raw_sql(f'DROP {kind} IF EXISTS "{name}"')
+    except Exception:  # best effort at garbage collection or interpreter exit
+        pass
 
 
 def setup_notebook() -> None:
