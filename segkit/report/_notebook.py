@@ -26,6 +26,10 @@ __all__ = ["load_report_data", "sample_path", "save_report_table", "setup_notebo
 _TABLE_FILE = "transactions.parquet"
 _QUALITY_FILE = "quality.json"
 SAMPLE_LABEL = "bundled sample (data/sample_transactions.csv)"
+#: Rows of the largest report table a kernel loads into its engine; a larger one is read where it lies. Kit
+#: convention, the data contract's own: up to 2M rows it keeps the canonical table in memory, above that in a
+#: Parquet file (a 10M-row table takes about 1 GB in the engine, 100M rows more than a kernel's share).
+IN_ENGINE_ROWS = 2_000_000
 #: Numbers the report tables this process loaded (one per :func:`load_report_data` of a report table).
 _TABLE_NAMES = itertools.count()
 
@@ -142,11 +146,12 @@ def _is_report_table(path: Path) -> bool:
     return path.is_dir() and (path / _TABLE_FILE).is_file() and (path / _QUALITY_FILE).is_file()
 
 
-def _open_report_table(folder: Path, *, view: bool = False) -> Transactions:
+def _open_report_table(folder: Path, *, view: bool | None = None) -> Transactions:
     """The report table of ``folder``: loaded into the engine, or with ``view`` read where it lies.
 
-    A kernel loads it (see :func:`_engine_table`); the runner, which only hashes it and may compute a few
-    index figures while the kernels hold their own copies, opens a view over the file instead.
+    By default a table of up to :data:`IN_ENGINE_ROWS` rows is loaded and a larger one is a view (see
+    :func:`_engine_table`); the runner, which only hashes the table and may compute a few index figures
+    while the kernels hold their own, always opens a view.
     """
     state = json.loads((folder / _QUALITY_FILE).read_text(encoding="utf-8"))
     values = dict(state["quality"])
@@ -156,18 +161,23 @@ def _open_report_table(folder: Path, *, view: bool = False) -> Transactions:
         elif "tuple" in str(f.type) and isinstance(values.get(f.name), list):
             # JSON has no tuples: notes and warnings come back as lists.
             values[f.name] = tuple(values[f.name])
-    return _engine_table(folder / _TABLE_FILE, QualityReport(**values), view=view)
+    quality = QualityReport(**values)
+    if view is None:
+        view = quality.rows_kept > IN_ENGINE_ROWS
+    return _engine_table(folder / _TABLE_FILE, quality, view=view)
 
 
 def _engine_table(path: Path, quality: QualityReport, *, view: bool) -> Transactions:
-    """The report table loaded by the engine from its Parquet file (or a view over it), dropped with the
-    transactions object.
+    """The report table as an engine table loaded from its Parquet file, or as a view over the file; the
+    table or view is dropped with the transactions object.
 
-    DuckDB reads the file into a temporary table itself, in parallel: read into Arrow first (and then
-    copied into the engine by the first analysis), the table cost each kernel two copies of itself and, on a
-    large base, most of its start. The engine's table is the one the first analysis made from Arrow before,
-    the same rows in the same order, so every result is the same; beyond the engine's memory limit DuckDB
-    keeps it on disk. Arrow or pandas are made only if a cell asks for them.
+    Either way DuckDB reads the file itself, in parallel: read into Arrow first (and then copied into the
+    engine by the first analysis), the table cost each kernel two copies of itself and, on a large base,
+    most of its start. Loaded, the engine's table is the one the first analysis made from Arrow before (the
+    same rows in the same order). A large table stays a view: loaded, it would exceed the engine's memory
+    limit, and DuckDB would write it to its spill folder and read it back from there, where the view reads
+    the compressed file and only the columns and rows each query needs. Arrow or pandas are made only if a
+    cell asks for them.
     """
     import weakref
 
