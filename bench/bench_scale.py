@@ -12,7 +12,7 @@ here with it). Then, each in a child process so that its peak memory is its own:
   peak resident memory (VmHWM) and the most data spilled to disk at once;
 * **report**: ``segkit report --data <parquet>`` into a scratch folder; it reports the wall time, the peak
   memory of the whole process tree (the runner and its kernels, sampled every second), the largest single
-  process, and each notebook's time from ``run.json``.
+  process, each notebook's time from ``run.json`` and the load average before and after the run.
 
 Disk: 100M rows are about 1.5 GB of parquet, plus the spill and the report's canonical copy; check
 ``df -h`` first. On 2 cores the 100M runs take long; progress lines are printed as they go.
@@ -206,6 +206,7 @@ def report(path: Path, env: dict[str, str], jobs: int | None) -> dict[str, Any]:
     ]
     if jobs is not None:
         command += ["--jobs", str(jobs)]
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak_total = peak_one = 0
@@ -223,6 +224,8 @@ def report(path: Path, env: dict[str, str], jobs: int | None) -> dict[str, Any]:
         "exit_code": process.returncode,
         "peak_tree_mib": round(peak_total / 2**20),
         "peak_process_mib": round(peak_one / 2**20),
+        # On a shared machine the wall time follows the load: quote it with the figures.
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }
     runs = sorted(out.glob("*/run.json"))
     if runs:

@@ -131,3 +131,15 @@ def test_a_list_too_long_for_the_workbook_stays_in_its_csv_and_is_named(tmp_path
     note = book[notes]["A2"].value
     assert "rfm_segments.csv" in note and "8" in note and "5" in note
     assert book[notes].max_row == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_long_list_is_counted_by_its_rows_not_its_line_breaks(tmp_path, lang: str) -> None:
+    from segkit.report._exports import _count_rows, read_list
+
+    # Values holding line breaks and separators: more lines than rows, so the count must parse the file.
+    notes = ["first line\nsecond line", "a;b,c", 'a "quoted" word', ""] * 3
+    ids = pd.Index([f"{i:03d}" for i in range(len(notes))], name="customer_id")
+    path = export_csv(pd.DataFrame({"note": notes, "revenue": 1.5}, index=ids), tmp_path / "x.csv", lang=lang)
+    assert path.read_bytes().count(b"\n") - 1 > len(notes)
+    assert _count_rows(path, max_rows=2) == len(notes) == len(read_list(path))

@@ -174,3 +174,21 @@ def test_a_report_says_what_changed_since_the_previous_one(workspace: dict[str, 
     assert change["what"] == "data" and "2 -> 4 rows" in change["message"]
     assert old["manifest"]["data"]["rows"] == 2 and new["manifest"]["data"]["rows"] == 4
     assert "The input data changed" in (second.folder / "index.html").read_text()
+
+
+def test_fingerprint_of_an_engine_table_hashes_it_where_it_lies(tmp_path: Path, monkeypatch) -> None:
+    # A table checked in DuckDB (a Parquet file) and the report table opened over its file are hashed
+    # by the engine: the same fingerprint as the rows in pandas, without ever making the pandas copy.
+    path = tmp_path / "tx.parquet"
+    segkit.load_report_data().data.to_parquet(path)
+    expected = data_fingerprint(segkit.load_report_data(path).data)
+    tx = segkit.load_report_data(path)
+    folder = segkit.save_report_table(tx, tmp_path / "table")
+    from segkit.io import Transactions
+
+    def no_pandas(self):
+        raise AssertionError("the fingerprint collected the table into pandas")
+
+    monkeypatch.setattr(Transactions, "data", property(no_pandas))
+    assert data_fingerprint(tx) == expected
+    assert data_fingerprint(segkit.load_report_data(folder)) == expected

@@ -164,3 +164,46 @@ def test_period_codes_are_not_formatted_as_numbers():
     table = pd.DataFrame({"cohort": ["2010-Q4", "2011-Q1"], "churn_rate": [0.1, 0.2]})
     shown = segkit.show_table(table, lang="ru").data
     assert list(shown.iloc[:, 0]) == ["2010-Q4", "2011-Q1"]
+
+
+def _churn_model_cell() -> str:
+    (cell,) = [c.source for c in _notebook("04_cohorts_churn").cells if "model.fit(" in c.source]
+    return cell
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_churn_page_names_the_training_sample_and_the_current_base(monkeypatch, capsys, lang):
+    # The model trains on a seeded sample of at most max_customers current customers; on a base larger
+    # than that the page must say how many it trained on and how many current customers there were.
+    import functools
+
+    tx = segkit.load_report_data()
+    as_of = segkit.as_of_date(tx, None)
+    namespace = {
+        "segkit": segkit,
+        "tx": tx,
+        "as_of": as_of,
+        "horizon_days": 90,
+        "inactivity_days": None,
+        "history_days": (as_of - tx.quality.date_min).days,
+        "lang": lang,
+    }
+    monkeypatch.setattr(segkit, "ChurnModel", functools.partial(segkit.ChurnModel, max_customers=300))
+    exec(_churn_model_cell(), namespace)
+    model, printed = namespace["model"], capsys.readouterr().out
+    assert model.n_training_ == 300 < model.n_customers_
+    training = segkit.format_number(300, lang=lang)
+    current = segkit.format_number(model.n_customers_, lang=lang)
+    expected = {
+        "en": f"on a random sample of {training} of the {current} current customers",
+        "ru": f"на случайной выборке из {training} текущих клиентов (всего текущих клиентов — {current}",
+    }
+    assert expected[lang] in printed
+
+    # Trained on every current customer, the page says so with the one number.
+    monkeypatch.undo()
+    exec(_churn_model_cell(), namespace)
+    model, printed = namespace["model"], capsys.readouterr().out
+    assert model.n_training_ == model.n_customers_
+    current = segkit.format_number(model.n_customers_, lang=lang)
+    assert ("sample" not in printed and "выборк" not in printed) and current in printed

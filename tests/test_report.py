@@ -309,3 +309,73 @@ def test_mask_ids_refuses_crm_tables_it_cannot_mask(tmp_path: Path, monkeypatch:
     with pytest.raises(segkit.ParameterError, match=r"--mask-ids masks the transactions only.*\(surveys\)"):
         segkit.run_report(None, output=tmp_path / "out", mask_ids=True, crm={"surveys": crm})
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def _parquet_source(tmp_path: Path) -> Path:
+    path = tmp_path / "tx.parquet"
+    segkit.load_report_data().data.to_parquet(path)
+    return path
+
+
+def test_a_table_checked_in_the_engine_is_written_by_it_not_collected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The runner writes the report table of a large base without holding it: DuckDB copies the checked
+    # rows to the file in their canonical order, and the file reads back as the collected table would.
+    from segkit.io import Transactions
+
+    tx = segkit.load_report_data(_parquet_source(tmp_path))
+    collected = tx.to_arrow()
+    tx = segkit.load_report_data(_parquet_source(tmp_path))
+
+    def no_collect(self):
+        raise AssertionError("the report table was collected into the runner")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Transactions, "to_arrow", no_collect)
+        folder = segkit.save_report_table(tx, tmp_path / "table")
+    import pyarrow.parquet as pq
+
+    written = pq.read_table(folder / "transactions.parquet")
+    assert written.column_names == collected.column_names
+    assert written.cast(collected.schema).equals(collected)  # the same rows, types and order
+
+
+@pytest.mark.parametrize("rows", [None, 0])
+def test_the_report_table_opens_in_the_engine_or_as_a_view_with_the_same_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int | None
+) -> None:
+    # Up to IN_ENGINE_ROWS rows a kernel loads the table into its engine, above that it reads the file
+    # where it lies (rows=0 makes the bundled sample "large"); the analyses see the same table either way.
+    import segkit.report._notebook as notebook
+    from segkit._backend import connection
+
+    if rows is not None:
+        monkeypatch.setattr(notebook, "IN_ENGINE_ROWS", rows)
+    reference = segkit.load_report_data()
+    folder = segkit.save_report_table(reference, tmp_path / "table")
+    tx = segkit.load_report_data(folder)
+    name = tx.to_ibis().get_name()
+    kinds = dict(
+        connection().raw_sql("SELECT view_name, 'view' FROM duckdb_views() WHERE temporary").fetchall()
+    )
+    kinds.update(
+        connection().raw_sql("SELECT table_name, 'table' FROM duckdb_tables() WHERE temporary").fetchall()
+    )
+    assert kinds[name] == ("view" if rows == 0 else "table")
+    assert tx.quality == reference.quality and tx.to_arrow().equals(reference.to_arrow())
+    as_of = segkit.as_of_date(reference, None)
+    pd.testing.assert_frame_equal(
+        segkit.customer_status(tx, as_of=as_of), segkit.customer_status(reference, as_of=as_of)
+    )
+    pd.testing.assert_frame_equal(
+        segkit.rfm(tx, as_of=as_of).table_, segkit.rfm(reference, as_of=as_of).table_
+    )
+    del tx  # the table or view goes with the transactions object
+    import gc
+
+    gc.collect()
+    left = connection().raw_sql(
+        "SELECT view_name FROM duckdb_views() UNION SELECT table_name FROM duckdb_tables()"
+    )
+    assert name not in {row[0] for row in left.fetchall()}

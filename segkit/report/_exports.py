@@ -363,11 +363,7 @@ def read_list(path: str | Path) -> pd.DataFrame:
     {'customer_id': ['007'], 'revenue': [1234.5]}
     """
     path = Path(path)
-    head = path.read_bytes()[:4096]
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
-    first = text.splitlines()[0] if text else ""
-    russian = head.startswith(b"\xef\xbb\xbf") or first.count(";") > first.count(",")
-    dialect = CSV_DIALECTS["ru" if russian else "en"]
+    dialect = _dialect_of(path)
     return pd.read_csv(
         path,
         sep=dialect["sep"],
@@ -377,6 +373,16 @@ def read_list(path: str | Path) -> pd.DataFrame:
         keep_default_na=False,
         na_values=[""],
     )
+
+
+def _dialect_of(path: Path) -> dict[str, str]:
+    """The CSV dialect a list was written in: a byte-order mark or a header split by ``;`` is the Russian one."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    first = text.splitlines()[0] if text else ""
+    russian = head.startswith(b"\xef\xbb\xbf") or first.count(";") > first.count(",")
+    return CSV_DIALECTS["ru" if russian else "en"]
 
 
 def workbook_from_folder(
@@ -425,8 +431,21 @@ def _count_rows(path: Path, max_rows: int) -> int:
     """Data rows of a list: its line breaks, or, when they pass ``max_rows``, the parsed rows.
 
     A quoted value may hold a line break, so counting breaks can only overstate the rows: a list under the
-    limit by that count is under it, and one over it is parsed to be sure.
+    limit by that count is under it, and one over it is parsed to be sure. That parse streams the file
+    through Arrow's CSV reader and converts one column only: a list of a large base (a row per customer)
+    is never held whole, where reading it into pandas took seconds and gigabytes per list.
     """
     with path.open("rb") as handle:
         breaks = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-    return breaks - 1 if breaks - 1 <= max_rows else len(read_list(path))
+    if breaks - 1 <= max_rows:
+        return breaks - 1
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    reader = pa_csv.open_csv(
+        path,
+        read_options=pa_csv.ReadOptions(skip_rows=1, autogenerate_column_names=True),
+        parse_options=pa_csv.ParseOptions(delimiter=_dialect_of(path)["sep"], newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.string()}),
+    )
+    return sum(batch.num_rows for batch in reader)

@@ -88,20 +88,23 @@ def data_fingerprint(data: Transactions | pd.DataFrame) -> dict[str, Any]:
     >>> data_fingerprint(a)["sha256"] == data_fingerprint(a.assign(amount=[10.0, 2.51]))["sha256"]
     False
     """
-    frame = data.data if isinstance(data, Transactions) else data
-    cursor = connection().con.cursor()  # its own cursor: no interference with the engine's open results
-    name = f"fingerprint_{id(frame):x}"
-    cursor.register(name, frame)
-    try:
-        types = {row[0]: row[1] for row in cursor.execute(f'DESCRIBE "{name}"').fetchall()}
-        row_text = "concat_ws(chr(31), " + ", ".join(_value_sql(c, t) for c, t in types.items()) + ")"
-        rows, high, low = cursor.execute(
-            f"SELECT count(*), sum(CAST(h >> 64 AS UBIGINT)), sum(CAST(h & {_MASK64} AS UBIGINT)) "
-            f'FROM (SELECT md5_number({row_text}) AS h FROM "{name}")'
-        ).fetchall()[0]
-    finally:
-        cursor.unregister(name)
-        cursor.close()
+    table = data.to_ibis() if isinstance(data, Transactions) else None
+    if table is not None and table._find_backend() is connection():
+        # The engine table as it is: a table read or opened in DuckDB is hashed where it lies, never
+        # collected into pandas (on a large base that copy was most of the runner's memory).
+        rows, high, low, types = _engine_fingerprint(table)
+    else:
+        # A frame, or a table on another backend (Spark, a warehouse) collected as Arrow.
+        frame = data.to_arrow() if isinstance(data, Transactions) else data
+        cursor = connection().con.cursor()  # its own cursor: no interference with the engine's open results
+        name = f"fingerprint_{id(frame):x}"
+        cursor.register(name, frame)
+        try:
+            types = _types(cursor.execute(f'DESCRIBE "{name}"').fetchall())
+            rows, high, low = cursor.execute(_fingerprint_sql(f'"{name}"', types)).fetchall()[0]
+        finally:
+            cursor.unregister(name)
+            cursor.close()
     combined = f"{FINGERPRINT_METHOD}|{list(types)}|{rows}|{high or 0}|{low or 0}"
     return {
         "method": FINGERPRINT_METHOD,
@@ -109,6 +112,31 @@ def data_fingerprint(data: Transactions | pd.DataFrame) -> dict[str, Any]:
         "columns": list(types),
         "sha256": hashlib.sha256(combined.encode()).hexdigest(),
     }
+
+
+def _types(described: list[tuple]) -> dict[str, str]:
+    return {row[0]: row[1] for row in described}
+
+
+def _fingerprint_sql(source: str, types: Mapping[str, str]) -> str:
+    """Row count and the two 64-bit halves of the summed row hashes of ``source`` (a table or subquery)."""
+    row_text = "concat_ws(chr(31), " + ", ".join(_value_sql(c, t) for c, t in types.items()) + ")"
+    return (
+        f"SELECT count(*), sum(CAST(h >> 64 AS UBIGINT)), sum(CAST(h & {_MASK64} AS UBIGINT)) "
+        f"FROM (SELECT md5_number({row_text}) AS h FROM {source})"
+    )
+
+
+def _engine_fingerprint(table: Any) -> tuple[int, Any, Any, dict[str, str]]:
+    """:func:`data_fingerprint`'s sums over an Ibis table on the shared DuckDB connection.
+
+    The connection itself, not a cursor: the engine's temporary tables and views are visible only there.
+    """
+    con = connection()
+    source = f"({con.compile(table)})"
+    types = _types(con.raw_sql(f"DESCRIBE SELECT * FROM {source}").fetchall())
+    rows, high, low = con.raw_sql(_fingerprint_sql(source, types)).fetchall()[0]
+    return rows, high, low, types
 
 
 def _package_versions() -> dict[str, str | None]:

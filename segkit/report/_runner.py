@@ -39,7 +39,7 @@ from ._forkserver import ForkedProcess, ForkServer, fork_available
 from ._manifest import write_manifest
 from ._mask import mask_key, mask_transactions
 from ._narrative import select_language
-from ._notebook import SAMPLE_LABEL, load_report_data, save_report_table
+from ._notebook import SAMPLE_LABEL, _open_report_table, load_report_data, save_report_table
 from ._outputs import (
     failure_of,
     finish_notebook,
@@ -255,6 +255,10 @@ def run_report(
             staging = staging_folder(output, target.name)
             try:
                 save_report_table(tx, staging / _TABLE_DIR)
+                # From here on the runner reads the saved table too (the index's figures, the fingerprint),
+                # as an engine view over the file: the table it read (for a large base, held in memory or
+                # in a temporary file) is released before the notebooks start.
+                tx = _open_report_table(staging / _TABLE_DIR, view=True)
                 standard = {
                     "data_path": _TABLE_DIR,
                     "columns": dict(columns or {}),
@@ -276,7 +280,6 @@ def run_report(
                     params.update(per_notebook[path.stem])
                     calls.append((path, staging, params, replacements, html_copies, lang))
                 result.runs.extend(_run_all(calls, jobs, say, forks))
-                shutil.rmtree(staging / _TABLE_DIR)
                 summary = report_summary(
                     tx,
                     as_of=as_of_ts,
@@ -308,6 +311,8 @@ def run_report(
                     started=started,
                     lang=lang,
                 )
+                del tx  # the view over the table, before the table goes
+                shutil.rmtree(staging / _TABLE_DIR)
                 staging.chmod(0o755)  # published reports are readable like any folder the user creates
                 publish(staging, target, replace=existed and force)
             except BaseException:
