@@ -268,6 +268,17 @@ class Transactions:
                 )
         return self._arrow
 
+    def ordered_ibis(self) -> Any:
+        """The canonical rows in the canonical order (date, ties in source order) as an engine expression.
+
+        None when the table is not an engine table checked by the data contract (an Arrow or pandas table):
+        then :meth:`to_arrow` is the ordered table. Writing this expression from the engine (for example
+        DuckDB's ``COPY``) gives what :meth:`to_arrow` would collect, without holding it in memory.
+        """
+        if self._source_file is not None:
+            self._source_file.check()
+        return getattr(self, "_engine_ordered", None) if self._from_engine else None
+
     def to_ibis(self) -> Any:
         """The canonical table as an Ibis table on the shared engine connection (made once, then reused)."""
         if self._source_file is not None:

@@ -130,7 +130,7 @@ def _engine_rows(tx: Transactions) -> Any:
     expression is what :meth:`Transactions.to_arrow` collects. Arrow or pandas tables, and tables on other
     backends (Spark, a warehouse), are collected through :meth:`Transactions.to_arrow` instead.
     """
-    ordered = getattr(tx, "_engine_ordered", None)
+    ordered = tx.ordered_ibis()
     if ordered is None:
         return None
     try:
