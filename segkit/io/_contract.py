@@ -240,8 +240,7 @@ class Transactions:
         The data contract numbers customers (and orders) in its one pass over a source it checks in
         DuckDB; the engine then groups on those integers instead of on the text ids.
         """
-        if self._source_file is not None:
-            self._source_file.check()
+        self._check_source()
         return getattr(self, "_stored_keys", None)
 
     @property
@@ -259,14 +258,18 @@ class Transactions:
             if self._data is not None:
                 self._arrow = pa.Table.from_pandas(self._data, preserve_index=False)
             else:
-                if self._source_file is not None:
-                    self._source_file.check()
+                self._check_source()
                 # Stored in source order; collected in the canonical order (date, ties in source order).
                 ordered = getattr(self, "_engine_ordered", None)
                 self._arrow = _canonical_arrow(
                     (self._engine_table if ordered is None else ordered).to_pyarrow()
                 )
         return self._arrow
+
+    def _check_source(self) -> None:
+        """Refuse to read a file the engine table reads again once it has changed (see ``_engine.SourceFile``)."""
+        if self._source_file is not None:
+            self._source_file.check()
 
     def ordered_ibis(self) -> Any:
         """The canonical rows in the canonical order (date, ties in source order) as an engine expression.
@@ -275,14 +278,12 @@ class Transactions:
         then :meth:`to_arrow` is the ordered table. Writing this expression from the engine (for example
         DuckDB's ``COPY``) gives what :meth:`to_arrow` would collect, without holding it in memory.
         """
-        if self._source_file is not None:
-            self._source_file.check()
+        self._check_source()
         return getattr(self, "_engine_ordered", None) if self._from_engine else None
 
     def to_ibis(self) -> Any:
         """The canonical table as an Ibis table on the shared engine connection (made once, then reused)."""
-        if self._source_file is not None:
-            self._source_file.check()
+        self._check_source()
         if self._engine_table is None:
             self._engine_table = temp_table(self.to_arrow(), self, prefix="segkit_tx")
         return self._engine_table
