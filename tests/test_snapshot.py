@@ -193,3 +193,78 @@ def test_shared_tables_hold_only_what_the_aggregates_read():
     assert (frame.groupby("ckey")["gap_days"].apply(lambda g: g.isna().sum()) == 1).all()
     summary = segkit.customer_summary(snap)
     assert summary["n_channels"].max() == 2 and summary["n_categories"].max() <= 12
+
+
+EARLIER = "2024-05-17"
+
+
+def _spanning_orders(raw: pd.DataFrame) -> pd.DataFrame:
+    """The lines with every fifth order continued by a second line one to three days later.
+
+    Orders then span days, and some of them span the earlier date: their first line is seen at that
+    date, the second is not.
+    """
+    later = raw.iloc[::5].copy()
+    later["order_date"] = later["order_date"] + pd.to_timedelta(1 + np.arange(len(later)) % 3, unit="D")
+    later["amount"] = later["amount"].round(2) / 2
+    crossing = raw["order_date"].between(pd.Timestamp(EARLIER) - pd.Timedelta(days=1), pd.Timestamp(EARLIER))
+    extra = raw.loc[crossing].assign(order_date=lambda f: f["order_date"] + pd.Timedelta(days=1))
+    return pd.concat([raw, later, extra]).sort_values("order_date", kind="stable", ignore_index=True)
+
+
+def _earlier_results(snap: segkit.Snapshot) -> dict:
+    scores = segkit.rfm(snap)
+    return {
+        "summary": segkit.customer_summary(snap),
+        "days": segkit.customer_days(snap),
+        "gaps": segkit.customer_gaps(snap),
+        "status": segkit.customer_status(snap),
+        "status_given": segkit.customer_status(snap, inactivity_days=45),
+        "rfm": scores.table_,
+        "segments": segkit.rfm_segments(scores),
+        "period_totals": segkit.period_totals(snap),
+        "threshold": segkit.inactivity_threshold(snap),
+        "single_day_orders": snap.single_day_orders(),
+    }
+
+
+@pytest.mark.parametrize("spanning", [False, True], ids=["orders-on-one-day", "orders-spanning-days"])
+@pytest.mark.parametrize("window", [None, "2023-06-01"])
+def test_an_earlier_snapshot_cuts_the_later_tables_and_matches_a_rebuild(spanning, window):
+    raw, _ = make_transactions(300, seed=7)
+    raw = _spanning_orders(raw) if spanning else raw
+    cut, rebuilt = segkit.read_transactions(raw), segkit.read_transactions(raw)
+    later = segkit.snapshot(cut, as_of=AS_OF, window=window)
+    segkit.customer_status(later, inactivity_days=45)  # builds the order days and purchase days
+    n_tables = _temp_tables()
+    earlier = later.at(EARLIER)
+    got = _earlier_results(earlier)
+    # Cut from the later snapshot's tables: no order-day or purchase-day table of its own.
+    assert _temp_tables() == n_tables
+    want = _earlier_results(segkit.snapshot(rebuilt, as_of=EARLIER, window=window))
+    assert got["single_day_orders"] is (not spanning)
+    for name, value in want.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(got[name], value, obj=name)
+        else:
+            assert got[name] == value, name
+    if spanning:  # the crossing orders are counted at the earlier date, once
+        assert (got["summary"]["n_orders"] > 0).all()
+
+
+def test_status_transitions_and_migration_baseline_read_the_as_of_snapshot():
+    raw, _ = make_transactions(300, seed=7)
+    raw = _spanning_orders(raw)
+    cut, rebuilt = segkit.read_transactions(raw), segkit.read_transactions(raw)
+    segkit.customer_status(cut, as_of=AS_OF, inactivity_days=45)
+    n_tables = _temp_tables()
+    moves = segkit.status_transitions(cut, previous=EARLIER, as_of=AS_OF, inactivity_days=45)
+    baseline = segkit.migration_baseline(cut, as_of=AS_OF, lookback_days=137)
+    assert _temp_tables() == n_tables  # the earlier statuses and scores scanned nothing again
+    # The same figures as the earlier date's own build.
+    segkit.customer_status(rebuilt, as_of=AS_OF, inactivity_days=45)
+    before = segkit.customer_status(segkit.snapshot(rebuilt, as_of=EARLIER), inactivity_days=45)
+    assert moves.sum(axis=1).drop("not_yet_customer").to_dict() == before["status"].value_counts().to_dict()
+    assert baseline.as_of == pd.Timestamp(EARLIER)
+    scores = segkit.rfm(segkit.read_transactions(raw), as_of=EARLIER)
+    pd.testing.assert_frame_equal(baseline.segments, segkit.rfm_segments(scores))

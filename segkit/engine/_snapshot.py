@@ -45,10 +45,15 @@ _MAX_CACHED = 6
 
 
 class _Cache:
-    """The aggregates of one (transactions, as-of, window) triple; owns its temporary tables."""
+    """The aggregates of one (transactions, as-of, window) triple; owns its temporary tables.
+
+    ``sources`` holds the caches of later snapshots whose tables this one reads through a filter, so
+    that those tables live as long as this cache even when the later snapshot leaves the LRU.
+    """
 
     def __init__(self) -> None:
         self.values: dict[Any, Any] = {}
+        self.sources: list[_Cache] = []
 
 
 def _parse_date(name: str, value: Any) -> pd.Timestamp:
@@ -224,7 +229,11 @@ class Snapshot:
         return str(backend_of(_table(self.transactions)).name)
 
     def at(self, as_of: Any) -> Snapshot:
-        """The same transactions (and window start) at another analysis date."""
+        """The same transactions (and window start) at another analysis date.
+
+        At an earlier date the order-day and purchase-day tables come from this snapshot's own, cut at
+        that date, once this one has built them (:meth:`order_days`).
+        """
         date = resolve_as_of(self.transactions, as_of)
         return self if date == self.as_of else Snapshot(self.transactions, date, self.start)
 
@@ -287,15 +296,46 @@ class Snapshot:
         calendar days (the day of its latest line is its first day) -- the usual case -- that grouping
         already is the order-day table. Otherwise the lines are grouped by day too and later days of an
         order get ``orders = 0``. The table holds only what the aggregates read: it is the largest thing
-        a snapshot keeps in the engine's memory.
+        a snapshot keeps in the engine's memory. A snapshot at an earlier date than one already built on
+        the same transactions and window reads that snapshot's table cut to its own days (a filter, no
+        scan of the lines and no copy).
         """
         return self.cached("order_days", self._build_order_days)
 
     def single_day_orders(self) -> bool:
         """Whether every order of the snapshot falls on one calendar day (then ``order_days`` has one row
         per order and any grouping of its rows counts distinct orders exactly)."""
-        self.order_days()
-        return bool(self._cache.values["single_day_orders"])
+        od = self.order_days()
+        values = self._cache.values
+        if "single_day_orders" not in values:
+            # Cut from a later snapshot whose orders span days: the rows before this date span days only
+            # if one of them is an order's later day.
+            spans = to_frame(od.aggregate(n=od.count(where=od.orders == 0)))
+            values["single_day_orders"] = int(_first(spans["n"])) == 0
+        return bool(values["single_day_orders"])
+
+    def _from_later(self, key: Any) -> ir.Table | None:
+        """A later snapshot's cached day-keyed table ``key``, cut to the days before this as-of date.
+
+        The order-day and purchase-day tables of a snapshot hold every day before its as-of date, and a
+        row of a day before an earlier date is the row that date's own build would make: an order's
+        lines before that date are all its lines (``single_day_orders``) or the ones of that same day,
+        and a purchase day's previous purchase day comes before it. So a snapshot of the same
+        transactions and window at an earlier date filters the nearest later one that has the table
+        instead of scanning the lines again. Returns None when no such snapshot is cached.
+        """
+        caches: OrderedDict = _state(self.transactions).caches.get("snapshots", OrderedDict())
+        later = [
+            (as_of, cache)
+            for (as_of, start), cache in caches.items()
+            if start == self.start and as_of > self.as_of and key in cache.values
+        ]
+        if not later:
+            return None
+        _, cache = min(later, key=lambda pair: pair[0])
+        self._cache.sources.append(cache)
+        table = cache.values[key]
+        return table.filter(table.day < self.as_of.date())
 
     def _line_sums(self, t: ir.Table) -> dict[str, ir.Value]:
         sums: dict[str, ir.Value] = {
@@ -313,6 +353,11 @@ class Snapshot:
         return sums
 
     def _build_order_days(self) -> ir.Table:
+        later = self._from_later("order_days")
+        if later is not None:
+            if self._cache.sources[-1].values["single_day_orders"]:
+                self._cache.values["single_day_orders"] = True
+            return later
         stored = _stored_keys(self.transactions)
         if stored is not None:
             # Integer keys stored with the rows: the lines group by customer key and order key directly.
@@ -355,7 +400,9 @@ class Snapshot:
         customer's previous purchase day; NULL on the first). This is the one definition of a purchase
         gap: several orders on one day are one visit. Built from :meth:`order_days`; the day numbers are
         computed from ``day`` and ``gap_days`` when read rather than stored, which keeps the stored table
-        (one row per customer and purchase day) a third smaller.
+        (one row per customer and purchase day) a third smaller. Like :meth:`order_days`, an earlier
+        snapshot cuts a later one's table when that is built: a gap that ends on or after the earlier
+        date belongs to a day it does not see.
         """
 
         def build() -> ir.Table:
@@ -369,6 +416,11 @@ class Snapshot:
             return days.mutate(gap_days=number - prev)
 
         def columns() -> ir.Table:
+            key = ("table", "purchase_days")
+            if key not in self._cache.values:
+                later = self._from_later(key)
+                if later is not None:
+                    self._cache.values[key] = later
             stored = self.materialize("purchase_days", build)
             number = stored.day.epoch_days()
             return stored.select(

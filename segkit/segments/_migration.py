@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, data_error
-from ..engine import as_of_date, date_range
+from ..engine import as_of_date, customer_summary, date_range, snapshot
 from ..io._contract import Transactions, as_transactions
 
 __all__ = [
@@ -430,7 +430,8 @@ def migration_baseline(
         used when there is one.
     lookback_days : int
         Otherwise, the segments of the same data as of ``as_of - lookback_days`` days (scored with their
-        own quantiles, as a report on that day would have been).
+        own quantiles, as a report on that day would have been), read from today's snapshot cut at that
+        date rather than from a second scan of the lines.
     filename : str
         The saved segment table's name inside each dated folder.
     scheme, **rfm_options
@@ -477,7 +478,12 @@ def migration_baseline(
             f"as_of - lookback_days = {earlier:%Y-%m-%d} is not after the first transaction ({first:%Y-%m-%d}); "
             "there is nothing to compare with. Use a smaller lookback_days."
         )
-    segments = rfm_segments(rfm(tx, as_of=earlier, **rfm_options), scheme=scheme)
+    # Today's order days hold every earlier day: the earlier snapshot cuts them instead of scanning the
+    # lines again. Today's summary is built here because today's segments, which the baseline is
+    # compared with, read it anyway.
+    today = snapshot(tx, as_of=as_of)
+    customer_summary(today, copy=False)
+    segments = rfm_segments(rfm(today.at(earlier), **rfm_options), scheme=scheme)
     why = "no earlier report was found" if reports_root is not None else "no reports folder was given"
     return MigrationBaseline(
         segments=segments,
