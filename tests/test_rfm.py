@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import segkit
-from segkit.segments._rfm import _edges_from_scores, _quantile_scores, _score_by_edges
+from segkit.segments._rfm import _count_worse, _edges_from_scores, _quantile_scores, _score_by_edges
 
 AS_OF = "2024-07-01"
 
@@ -338,3 +338,20 @@ def test_quantile_scores_count_whole_numbers_and_money_alike() -> None:
         expected = np.minimum(1 + (5 * expected_worse) // (goodness.size - 1), 5)
         expected[goodness == goodness.max()] = 5
         np.testing.assert_array_equal(_quantile_scores(goodness, 5), expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.5, 1.25, -0.0, 0.0])),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_count_worse_counts_the_strictly_smaller_values(values):
+    # Money (not whole numbers) goes through the ordering path; the count is what a search would give.
+    goodness = np.asarray(values, dtype=float)
+    want = np.searchsorted(np.sort(goodness), goodness, side="left")
+    got = _count_worse(goodness)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)

@@ -28,6 +28,7 @@ from ._table import (
     _table,
     calendar,
     check_period,
+    datetimes,
     period_end,
     period_ordinal,
     period_start,
@@ -177,7 +178,7 @@ def _customer_summary(snap: Snapshot) -> pd.DataFrame:
         if col in out:
             out[col] = _numbers(out[col]).astype("int64")
     for col in ("first_purchase", "last_purchase"):
-        out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
+        out[col] = datetimes(out[col])
     order = [
         "first_purchase",
         "last_purchase",
@@ -310,7 +311,7 @@ def last_purchase_and_revenue(data: Data, *, as_of: DateLike | None = None, mont
     out = to_frame(per.select("customer_id", "last_purchase", name).order_by("customer_id"))
     out["customer_id"] = out["customer_id"].astype(_STR)
     out = out.set_index("customer_id")
-    out["last_purchase"] = pd.to_datetime(out["last_purchase"]).astype("datetime64[ns]")
+    out["last_purchase"] = datetimes(out["last_purchase"])
     out[name] = pd.to_numeric(out[name], errors="coerce").astype(float)
     return out
 
@@ -574,7 +575,7 @@ def customer_days(data: Data, *, as_of: DateLike | None = None) -> pd.DataFrame:
     _, ids = customer_keys(snap.transactions)
     out.insert(0, "customer_id", ids.take(out.pop("ckey").to_numpy(dtype=np.int64)).to_numpy())
     out["customer_id"] = out["customer_id"].astype(_STR)
-    out["day"] = pd.to_datetime(out["day"]).astype("datetime64[ns]")
+    out["day"] = datetimes(out["day"])
     out["revenue"] = out["revenue"].astype(float).round(2)
     out["n_orders"] = out["n_orders"].astype("int64")
     out.attrs["as_of"] = snap.as_of

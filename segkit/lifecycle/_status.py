@@ -26,6 +26,7 @@ import pandas as pd
 from .._errors import DataContractError, ParameterError, check_choice, data_error
 from .._validation import DateLike, Interval, check_param, validate_params
 from ..engine import Snapshot, customer_main_value, customer_summary, period_ordinal, period_start, snapshot
+from ..engine._table import datetimes
 from ..io import Transactions
 
 __all__ = [
@@ -281,9 +282,7 @@ def customer_status(
     if len(lapses) != len(summary) or (len(summary) and lapses.index[-1] != summary.index[-1]):
         lapses = lapses.reindex(summary.index)
     n_lapses = pd.Series(lapses["n_lapses"].fillna(0).to_numpy(dtype="int64"), index=summary.index)
-    comeback = pd.Series(
-        pd.to_datetime(lapses["last_comeback"]).astype("datetime64[ns]").to_numpy(), index=summary.index
-    )
+    comeback = pd.Series(datetimes(lapses["last_comeback"]).to_numpy(), index=summary.index)
 
     recency = summary["recency_days"].to_numpy()
     since_first = (as_of - summary["first_purchase"].dt.normalize()).dt.days.to_numpy()

@@ -379,7 +379,9 @@ def _count_worse(goodness: np.ndarray) -> np.ndarray:
     """For each value, how many values are strictly smaller.
 
     Days and order counts are whole numbers in a narrow range: a histogram counts them in one pass.
-    Other values (money) are sorted once and searched.
+    Other values (money) are ordered once: in sorted order, a value's count is the position where its
+    run of equal values starts, scattered back to the customers. (Searching each value in the sorted
+    array instead costs a random memory access per search, several times the sort on a million.)
     """
     low, high = float(goodness.min()), float(goodness.max())
     # A histogram of at most a million bins (8 MB); recency and frequency stay far below.
@@ -389,7 +391,17 @@ def _count_worse(goodness: np.ndarray) -> np.ndarray:
         counts = np.bincount(shifted)
         below = np.concatenate(([0], np.cumsum(counts)[:-1]))
         return below[shifted]
-    return np.searchsorted(np.sort(goodness), goodness, side="left")
+    if np.isnan(goodness).any():  # NaN equals nothing, so it has no run: search, as NumPy orders it
+        return np.searchsorted(np.sort(goodness), goodness, side="left")
+    order = np.argsort(goodness, kind="stable")
+    ordered = goodness[order]
+    position = np.arange(len(ordered))
+    starts = np.ones(len(ordered), dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    below = np.maximum.accumulate(np.where(starts, position, 0))
+    worse = np.empty(len(ordered), dtype=np.int64)
+    worse[order] = below
+    return worse
 
 
 def _score_by_edges(values: np.ndarray, edges: np.ndarray, bins: int, lower_is_better: bool) -> np.ndarray:
