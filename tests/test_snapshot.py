@@ -268,3 +268,25 @@ def test_status_transitions_and_migration_baseline_read_the_as_of_snapshot():
     assert baseline.as_of == pd.Timestamp(EARLIER)
     scores = segkit.rfm(segkit.read_transactions(raw), as_of=EARLIER)
     pd.testing.assert_frame_equal(baseline.segments, segkit.rfm_segments(scores))
+
+
+def test_a_snapshot_cut_from_a_cut_one_still_matches_a_rebuild():
+    # Three dates on orders that span days: the middle one is cut from the latest, the earliest from the
+    # middle one before the middle one has asked whether its orders span days.
+    raw = _spanning_orders(make_transactions(300, seed=7)[0])
+    cut, rebuilt = segkit.read_transactions(raw), segkit.read_transactions(raw)
+    latest = segkit.snapshot(cut, as_of=AS_OF)
+    latest.purchase_days()
+    middle = latest.at("2024-07-01")
+    middle.order_days()
+    middle.purchase_days()
+    n_tables = _temp_tables()
+    got = _earlier_results(middle.at(EARLIER))
+    assert _temp_tables() == n_tables
+    want = _earlier_results(segkit.snapshot(rebuilt, as_of=EARLIER))
+    for name, value in want.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(got[name], value, obj=name)
+        else:
+            assert got[name] == value, name
+    assert middle.single_day_orders() is False

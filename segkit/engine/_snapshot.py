@@ -355,7 +355,8 @@ class Snapshot:
     def _build_order_days(self) -> ir.Table:
         later = self._from_later("order_days")
         if later is not None:
-            if self._cache.sources[-1].values["single_day_orders"]:
+            # Orders on one day later are on one day here too; otherwise it is counted when asked.
+            if self._cache.sources[-1].values.get("single_day_orders"):
                 self._cache.values["single_day_orders"] = True
             return later
         stored = _stored_keys(self.transactions)
