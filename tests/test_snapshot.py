@@ -228,6 +228,14 @@ def _earlier_results(snap: segkit.Snapshot) -> dict:
     }
 
 
+def _assert_same_results(got: dict, want: dict) -> None:
+    for name, value in want.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(got[name], value, obj=name)
+        else:
+            assert got[name] == value, name
+
+
 @pytest.mark.parametrize("spanning", [False, True], ids=["orders-on-one-day", "orders-spanning-days"])
 @pytest.mark.parametrize("window", [None, "2023-06-01"])
 def test_an_earlier_snapshot_cuts_the_later_tables_and_matches_a_rebuild(spanning, window):
@@ -243,11 +251,7 @@ def test_an_earlier_snapshot_cuts_the_later_tables_and_matches_a_rebuild(spannin
     assert _temp_tables() == n_tables
     want = _earlier_results(segkit.snapshot(rebuilt, as_of=EARLIER, window=window))
     assert got["single_day_orders"] is (not spanning)
-    for name, value in want.items():
-        if isinstance(value, pd.DataFrame):
-            pd.testing.assert_frame_equal(got[name], value, obj=name)
-        else:
-            assert got[name] == value, name
+    _assert_same_results(got, want)
     if spanning:  # the crossing orders are counted at the earlier date, once
         assert (got["summary"]["n_orders"] > 0).all()
 
@@ -284,11 +288,7 @@ def test_a_snapshot_cut_from_a_cut_one_still_matches_a_rebuild():
     got = _earlier_results(middle.at(EARLIER))
     assert _temp_tables() == n_tables
     want = _earlier_results(segkit.snapshot(rebuilt, as_of=EARLIER))
-    for name, value in want.items():
-        if isinstance(value, pd.DataFrame):
-            pd.testing.assert_frame_equal(got[name], value, obj=name)
-        else:
-            assert got[name] == value, name
+    _assert_same_results(got, want)
     assert middle.single_day_orders() is False
 
 
@@ -313,10 +313,6 @@ def test_earlier_snapshots_on_online_retail_match_a_rebuild(online_retail_path):
     moves = segkit.status_transitions(cut, previous=earlier, as_of=as_of)
     assert _temp_tables() == n_tables
     want = _earlier_results(segkit.snapshot(rebuilt, as_of=earlier))
-    for name, value in want.items():
-        if isinstance(value, pd.DataFrame):
-            pd.testing.assert_frame_equal(got[name], value, obj=name)
-        else:
-            assert got[name] == value, name
+    _assert_same_results(got, want)
     segkit.customer_status(rebuilt, as_of=as_of)
     pd.testing.assert_frame_equal(moves, segkit.status_transitions(rebuilt, previous=earlier, as_of=as_of))
