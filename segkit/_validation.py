@@ -34,8 +34,9 @@ from ._errors import ParameterError
 
 __all__ = ["DateLike", "Interval", "Options", "check_param", "validate_params"]
 
-#: Anything segkit accepts as a date: an ISO string ("2024-07-01"), a date, a datetime, a Timestamp or
-#: a numpy datetime64. The one date type of the public API.
+#: Anything segkit accepts as a date: a string written ``YYYY-MM-DD`` or ``DD.MM.YYYY`` (read by
+#: :func:`segkit.parse_date_param`: dots are day first, slash forms are refused), a date, a datetime, a
+#: Timestamp or a numpy datetime64. The one date type of the public API.
 DateLike = str | datetime.date | datetime.datetime | pd.Timestamp | np.datetime64
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,10 +103,25 @@ class Interval:
 def _is_date(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, DateLike):
         return False
+    if isinstance(value, str):
+        # Strings follow the one rule for typed dates; pandas alone would read '01.07.2024' as 7 January,
+        # guess the order of '01/07/2024' and accept 'today', so the same call would vary by day.
+        return _date_text_error(value, "date") is None
     try:
         return not pd.isna(pd.Timestamp(value))
     except (TypeError, ValueError):
         return False
+
+
+def _date_text_error(value: str, name: str) -> Exception | None:
+    """The contract's error for a date typed as text, or None when the text is a date."""
+    from .io import parse_date_param  # the contract imports this module's neighbours, not the reverse
+
+    try:
+        parse_date_param(value, name)
+    except ParameterError as exc:
+        return exc
+    return None
 
 
 def _satisfies(value: Any, constraint: Any) -> bool:
@@ -153,6 +169,11 @@ def check_param(name: str, value: Any, constraints: list[Any]) -> Any:
     """
     if any(_satisfies(value, c) for c in constraints):
         return value
+    if isinstance(value, str) and "date" in constraints:
+        # The date rule's own message shows the possible readings of an ambiguous date.
+        error = _date_text_error(value, name)
+        if error is not None:
+            raise error
     wanted = " or ".join(_describe(c) for c in constraints)
     raise ParameterError(f"{name} must be {wanted}; got {value!r}.")
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from ._errors import SegkitError
+
+#: Environment variable that lets an unexpected error end in its traceback instead of one line.
+DEBUG_ENV = "SEGKIT_DEBUG"
 
 #: read_transactions column-mapping flags, shared by ``report`` and ``check``.
 _COLUMN_FLAGS = (
@@ -111,6 +115,9 @@ _CLI_FLAGS = {
     "placeholder_customers": "--placeholder-customer",
     "outlier_dates": "--outlier-dates",
     "as_of": "--as-of",
+    "table": "--table",
+    "query": "--query",
+    "window_months": "--window-months",
 }
 _KEYWORD = re.compile(
     r"(?<![\w.\-])("
@@ -380,6 +387,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return handlers[args.command](args)
     except SegkitError as exc:
         print(f"segkit {args.command}: {_cli_words(str(exc))}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        # An input segkit has no message for yet: one line a scheduler's log can show, not a traceback
+        # from deep inside a library; the traceback is one environment variable away.
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
+        print(
+            f"segkit {args.command}: stopped by an input or option segkit does not check yet "
+            f"({type(exc).__name__}: {_cli_words(str(exc))}). Check the flags and the file; "
+            f"{DEBUG_ENV}=1 shows the traceback.",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt as exc:
         how = "terminated" if isinstance(exc, Terminated) else "interrupted"

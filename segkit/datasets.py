@@ -609,12 +609,22 @@ B2B_SAMPLE = {"n_customers": 300, "seed": 7}
 def write_b2b_sample(out_dir: str | Path = "data") -> tuple[Path, Path]:
     """Write the B2B sample (300 clients, seed 7) as ``b2b_transactions.csv`` and ``b2b_customers.csv``."""
     transactions, customers = make_b2b_transactions(**B2B_SAMPLE)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _output_folder(out_dir)
     paths = (out / B2B_FILES[0], out / B2B_FILES[1])
     for frame, path in zip((transactions, customers), paths, strict=True):
         path.write_bytes(frame.to_csv(None, **_CSV_OPTIONS).encode("utf-8"))
     return paths
+
+
+def _output_folder(out_dir: str | Path) -> Path:
+    """``out_dir`` as a folder, made if missing; a file of that name is an error naming it."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(
+            f"{str(out)!r} is a file, not a folder: give a folder to write the sample data into."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def write_samples(
@@ -635,8 +645,7 @@ def write_samples(
         The transactions and customers file paths.
     """
     transactions, customers = make_transactions(n_customers, seed=seed)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _output_folder(out_dir)
     paths = (out / "sample_transactions.csv", out / "sample_customers.csv")
     for frame, path in zip((transactions, customers), paths, strict=True):
         # Rendering to text first and writing bytes keeps the platform's newline translation out.

@@ -25,10 +25,13 @@ from threadpoolctl import threadpool_limits
 
 from .._errors import ParameterError, SegkitError, data_error
 from .._progress import progress
+from .._validation import Interval, check_param
 
 __all__ = ["BetaGeoModel", "FitError", "GammaGammaModel", "ParetoNBDModel", "SpendDependenceWarning"]
 
 _DAYS = {"day": 1.0, "week": 7.0}
+#: The largest frequency x recency grid :meth:`BetaGeoModel.matrix` builds (a few arrays of this many floats).
+_MAX_CELLS = 1_000_000
 
 
 class FitError(SegkitError, RuntimeError):
@@ -98,6 +101,28 @@ def _time_unit_days(summary: pd.DataFrame) -> float | None:
     if period in _DAYS and scale is not None:
         return _DAYS[period] * float(scale)
     return None
+
+
+def check_model(name: str, model: Any, kinds: tuple[type, ...]) -> None:
+    """Raise :class:`ParameterError` unless ``model`` is a fitted instance of one of ``kinds``."""
+    if not isinstance(model, kinds):
+        wanted = " or ".join(k.__name__ for k in kinds)
+        raise ParameterError(
+            f"{name} must be a fitted {wanted}; got {type(model).__name__}. Check the order of the arguments."
+        )
+    model._check_fitted()
+
+
+def check_time_unit(model: str, fitted_days: float | None, summary: pd.DataFrame) -> None:
+    """Raise :class:`ParameterError` when ``summary`` says a time unit other than ``fitted_days`` days."""
+    days = _time_unit_days(summary)
+    if fitted_days is None or days is None or np.isclose(days, fitted_days):
+        return
+    raise ParameterError(
+        f"The summary's time unit is {days:g} day(s) but the {model} was fitted on {fitted_days:g}-day units: "
+        "its recency and T would be read in the wrong unit. Build both summaries with the same period= and "
+        f"time_scale= (time_scale={fitted_days:g} with period='day' for this model)."
+    )
 
 
 def _unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
@@ -225,12 +250,34 @@ class _Model:
         if not hasattr(self, "params_"):
             raise SegkitError(f"This {type(self).__name__} is not fitted yet: call .fit(summary) first.")
 
+    def _check_time_unit(self, summary: pd.DataFrame) -> None:
+        """Refuse a summary whose time unit differs from the fit's."""
+        # Its recency and T would be read as the fit's units: every prediction off by the ratio, silently.
+        check_time_unit(type(self).__name__, getattr(self, "time_unit_days_", None), summary)
+
+    def _arrays(self, summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self._check_fitted()
+        x, t_x, T = rfm_arrays(summary)
+        self._check_time_unit(summary)
+        return x, t_x, T
+
     def __repr__(self) -> str:
         if not hasattr(self, "params_"):
             return f"{type(self).__name__}(penalizer={self.penalizer})"
         return (
             f"{type(self).__name__}({_fmt(self._names, self.params_.to_numpy())}; "
             f"{self.n_customers_:,} customers, log-likelihood {self.log_likelihood_:,.2f})"
+        )
+
+
+def _check_fit_base(model: str, x: np.ndarray) -> None:
+    """Raise :class:`FitError` when the customers cannot identify a purchase model."""
+    n, repeat = len(x), int((x > 0).sum())
+    if n < 2 or repeat == 0:
+        need = "at least 2 customers" if n < 2 else "customers with repeat purchases"
+        raise FitError(
+            f"{model} needs {need} to fit: {n:,} customer(s), {repeat:,} with a repeat purchase. Use a longer "
+            "calibration period or a larger base."
         )
 
 
@@ -294,11 +341,7 @@ class BetaGeoModel(_Model):
     def fit(self, summary: pd.DataFrame) -> BetaGeoModel:
         """Fit on a BTYD summary (``frequency``, ``recency``, ``T``, or their ``_cal`` versions)."""
         x, t_x, T = rfm_arrays(summary)
-        if len(x) < 2 or not (x > 0).any():
-            raise FitError(
-                f"BG/NBD needs repeat purchases to fit: {len(x):,} customers, {int((x > 0).sum())} with a repeat "
-                "purchase. Use a longer calibration period or a larger base."
-            )
+        _check_fit_base("BG/NBD", x)
         data, weights = self._prepare(x, t_x, T)
         self._fit(data, weights, start=np.array([1.0, max(float(np.mean(T)), 1.0), 1.0, 1.0]))
         self.time_unit_days_ = _time_unit_days(summary)
@@ -347,10 +390,6 @@ class BetaGeoModel(_Model):
         db = special.digamma(b + xu) - psi_abx - special.digamma(b) + special.digamma(a + b)
         grad[3, n0:] = db[inv] - w / bx1[inv]
         return ll, grad
-
-    def _arrays(self, summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        self._check_fitted()
-        return rfm_arrays(summary)
 
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, a, b = self.params_.to_numpy()
@@ -421,10 +460,20 @@ class BetaGeoModel(_Model):
         self._check_fitted()
         if kind not in ("expected", "p_alive"):
             raise ParameterError(f"kind must be 'expected' or 'p_alive'; got {kind!r}.")
+        check_param("max_frequency", max_frequency, [None, Interval(int, 0, None)])
+        check_param("max_recency", max_recency, [None, Interval(float, 0, None)])
+        check_param("T", T, [None, Interval(float, 0, None, closed="neither")])
         T = float(self.max_T_ if T is None else T)
         max_recency = T if max_recency is None else float(max_recency)
-        freqs = np.arange(0, 31 if max_frequency is None else int(max_frequency) + 1, dtype=float)
-        recs = np.arange(0, np.floor(min(max_recency, T)) + 1, dtype=float)
+        rows = 31 if max_frequency is None else int(max_frequency) + 1
+        columns = np.floor(min(max_recency, T)) + 1
+        if rows * columns > _MAX_CELLS:
+            raise ParameterError(
+                f"The grid would have {rows:,} frequencies x {columns:,.0f} recencies, more than {_MAX_CELLS:,} "
+                "cells: lower max_frequency, or max_recency (in the model's time units)."
+            )
+        freqs = np.arange(0, rows, dtype=float)
+        recs = np.arange(0, columns, dtype=float)
         xx, rr = np.meshgrid(freqs, recs, indexing="ij")
         # A customer without repeats has recency 0: the row x = 0 repeats the single possible value.
         rr_eff = np.where(xx == 0, 0.0, rr)
@@ -661,11 +710,7 @@ class ParetoNBDModel(_Model):
     def fit(self, summary: pd.DataFrame) -> ParetoNBDModel:
         """Fit on a BTYD summary (``frequency``, ``recency``, ``T``, or their ``_cal`` versions)."""
         x, t_x, T = rfm_arrays(summary)
-        if len(x) < 2 or not (x > 0).any():
-            raise FitError(
-                f"Pareto/NBD needs repeat purchases to fit: {len(x):,} customers, {int((x > 0).sum())} with a "
-                "repeat purchase. Use a longer calibration period or a larger base."
-            )
+        _check_fit_base("Pareto/NBD", x)
         (x, t_x, T), weights = _unique_rows(x, t_x, T)
         self._fit((x, t_x, T), weights, start=np.array([1.0, max(float(np.mean(T)), 1.0), 1.0, 1.0]))
         self.time_unit_days_ = _time_unit_days(summary)
@@ -720,13 +765,11 @@ class ParetoNBDModel(_Model):
 
     def p_alive(self, summary: pd.DataFrame) -> pd.Series:
         """Probability that each customer is still alive at the end of the observation (``T``)."""
-        self._check_fitted()
-        x, t_x, T = rfm_arrays(summary)
+        x, t_x, T = self._arrays(summary)
         return pd.Series(self._p_alive(x, t_x, T), index=summary.index, name="p_alive")
 
     def predict_purchases(self, summary: pd.DataFrame, t: float) -> pd.Series:
         """Expected purchases of each customer in the next ``t`` time units (conditional expectation)."""
-        self._check_fitted()
         t = _check_horizon(t, "t")
-        x, t_x, T = rfm_arrays(summary)
+        x, t_x, T = self._arrays(summary)
         return pd.Series(self._expected(np.full_like(x, t), x, t_x, T), index=summary.index, name="expected")

@@ -18,7 +18,7 @@ import pandas as pd
 from .._errors import ParameterError
 from .._validation import DateLike, Interval, Options, check_param
 from ..engine import Snapshot, period_ordinal, snapshot
-from ..io import Transactions
+from ..io import Transactions, parse_date_param
 
 __all__ = ["btyd_summary"]
 
@@ -201,7 +201,7 @@ def _check_scale(time_scale: Any) -> float:
 
 def _whole_day(name: str, value: Any) -> pd.Timestamp:
     check_param(name, value, ["date"])
-    day = pd.Timestamp(value)
+    day = parse_date_param(value, name)  # the rule of every typed date: '01.07.2024' is 1 July
     if day != day.normalize():
         raise ParameterError(f"{name} must be a whole day (it is included); got {value!r}.")
     return day

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._errors import ParameterError
 from ..engine import customer_days
-from ._models import BetaGeoModel
+from ._models import BetaGeoModel, check_model
 
 __all__ = ["HoldoutValidation", "cumulative_tracking", "holdout_validation"]
 
@@ -108,7 +108,7 @@ def holdout_validation(
     for name, value, low in (("max_frequency", max_frequency, 1), ("n_bins", n_bins, 2)):
         if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
             raise ParameterError(f"{name} must be an integer >= {low}; got {value!r}.")
-    model._check_fitted()
+    check_model("model", model, (BetaGeoModel,))
     duration = float(split["duration_holdout"].iloc[0])
     T = split["T_cal"].to_numpy(dtype=float)
     x = split["frequency_cal"].to_numpy(dtype=float)
@@ -204,7 +204,8 @@ def cumulative_tracking(model: BetaGeoModel, data: Any, split: pd.DataFrame) -> 
         cumulative repeat purchases, ``part`` (``"calibration"`` or ``"holdout"``).
     """
     _check_split(split)
-    model._check_fitted()
+    check_model("model", model, (BetaGeoModel,))
+    model._check_time_unit(split)
     attrs = split.attrs
     try:
         cal_end, obs_end, unit, scale = (

@@ -6,9 +6,20 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError
-from ._models import BetaGeoModel, GammaGammaModel, ParetoNBDModel, rfm_arrays
+from ._models import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ParetoNBDModel,
+    check_model,
+    check_time_unit,
+    rfm_arrays,
+)
 
 __all__ = ["customer_value"]
+
+#: The most discounting steps a valuation takes (100 years of monthly steps is 1,217): each step is one pass
+#: over the customers, so a step of a few minutes over a long horizon would run for hours.
+MAX_STEPS = 2_000
 
 
 def _positive(name: str, value: object, *, allow_zero: bool = False) -> float:
@@ -62,9 +73,11 @@ def customer_value(
     margin : float
         The share of revenue that is profit (1.0 values revenue).
     step_days : float
-        Length of the discounting steps in days (30: monthly, as in lifetimes).
+        Length of the discounting steps in days (30: monthly, as in lifetimes); the horizon may hold at most
+        2,000 steps.
     time_unit_days : float, optional
-        Days per time unit of ``summary``; defaults to what the model learnt from its fit summary.
+        Days per time unit of ``summary``; defaults to what the model learnt from its fit summary. A summary
+        whose ``attrs`` (from :func:`segkit.btyd_summary`) say another unit is refused.
 
     Returns
     -------
@@ -90,25 +103,36 @@ def customer_value(
     if margin > 1:
         raise ParameterError(f"margin is a share of revenue between 0 and 1; got {margin!r}.")
     step = _positive("step_days", step_days)
+    check_model("transaction_model", transaction_model, (BetaGeoModel, ParetoNBDModel))
+    check_model("spend_model", spend_model, (GammaGammaModel,))
+    steps = int(np.ceil(horizon / step))
+    if steps > MAX_STEPS:
+        raise ParameterError(
+            f"horizon_days={horizon_days!r} in steps of step_days={step_days!r} is {steps:,} discounting steps, "
+            f"more than {MAX_STEPS:,}: use a shorter horizon or longer steps (30 days: monthly)."
+        )
     days = unit_days(transaction_model, time_unit_days)
+    check_time_unit(type(transaction_model).__name__, days, summary)
 
     x, t_x, T = rfm_arrays(summary)
     value = spend_model.expected_order_value(summary).to_numpy()
-    ends = np.minimum(np.arange(1, int(np.ceil(horizon / step)) + 1) * step, horizon)
-    cumulative = np.column_stack(
-        [transaction_model._expected(np.full_like(x, e / days), x, t_x, T) for e in ends]
-    )
-    increments = np.diff(cumulative, axis=1, prepend=0.0)
+    ends = np.minimum(np.arange(1, steps + 1) * step, horizon)
     discount = (1 + rate) ** (-ends / 365.0)
+    # Step by step, keeping one column: a customers x steps matrix would not fit in memory on a large base.
+    previous, discounted = np.zeros_like(x), np.zeros_like(x)
+    for end, factor in zip(ends, discount, strict=True):
+        cumulative = transaction_model._expected(np.full_like(x, end / days), x, t_x, T)
+        discounted += (cumulative - previous) * factor
+        previous = cumulative
     out = pd.DataFrame(index=summary.index)
     suffix = "_cal" if "frequency_cal" in summary.columns else ""
     for col in ("frequency", "recency", "T", "monetary_value"):
         out[col] = summary[col + suffix].to_numpy(dtype=float)
     out["p_alive"] = transaction_model._p_alive(x, t_x, T)
-    out["expected_purchases"] = cumulative[:, -1]
+    out["expected_purchases"] = previous
     out["expected_order_value"] = value
     out["expected_revenue"] = out["expected_purchases"] * value
-    out["clv"] = (increments @ discount) * value * margin
+    out["clv"] = discounted * value * margin
     out = out.sort_values("clv", ascending=False, kind="stable")
     out.attrs.update(
         horizon_days=horizon, discount_rate=rate, margin=margin, step_days=step, time_unit_days=days

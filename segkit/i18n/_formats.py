@@ -53,8 +53,11 @@ def _check_decimals(decimals: Any) -> int:
     return int(decimals)
 
 
-def _number(value: Any, decimals: int, lang: str) -> str:
-    x = float(value)
+def _number(value: Any, decimals: int, lang: str, scale: float = 1) -> str:
+    try:
+        x = float(value) * scale
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"a number to format must be a number; got {value!r}.") from exc
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
     # Half up, as people and accounting round (Python's round() would make 1234.5 into 1234).
@@ -98,7 +101,7 @@ def format_percent(value: Any, decimals: int = 1, lang: str = "en") -> str:
     decimals = _check_decimals(decimals)
     if _missing(value):
         return MISSING
-    text = _number(float(value) * 100, decimals, lang)
+    text = _number(value, decimals, lang, scale=100)
     return f"{text}{NBSP}%" if lang == "ru" else f"{text}%"
 
 
@@ -160,8 +163,15 @@ def format_money(value: Any, currency: str | None = None, decimals: int = 2, lan
     return f"{text}{NBSP}{symbol}" if lang == "ru" else f"{text} {symbol}"
 
 
+#: Dates written with dots or slashes, which only the contract's date rule reads the same way every time.
+_TYPED_DATE = re.compile(r"(\d{1,4}[./]\d{1,2}[./]\d{1,4})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?")
+
+
 def format_date(value: Any, lang: str = "en", *, time: bool | None = None) -> str:
     """A date as ``01.07.2024`` (ru) or ``2024-07-01`` (en); the time is added when it is not midnight.
+
+    Text with dots is read day first (``"01.07.2024"`` is 1 July) and text with slashes is refused as
+    ambiguous, as in every date parameter (:func:`segkit.parse_date_param`).
 
     Examples
     --------
@@ -172,6 +182,17 @@ def format_date(value: Any, lang: str = "en", *, time: bool | None = None) -> st
     lang = check_lang(lang)
     if _missing(value):
         return MISSING
+    typed = _TYPED_DATE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if typed:
+        # pandas reads '01.07.2024' month first and guesses slash forms; the date rule reads dots day first
+        # and refuses slashes, so a Russian date is never shown as another day.
+        from ..io import parse_date_param
+
+        day, clock = typed.groups()
+        value = parse_date_param(day, "value")
+        if clock:
+            hours, minutes, seconds = ([int(part) for part in clock.split(":")] + [0])[:3]
+            value += pd.Timedelta(hours=hours, minutes=minutes, seconds=seconds)
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
