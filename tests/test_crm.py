@@ -564,6 +564,20 @@ def test_base_states_movement_and_conversion_by_hand() -> None:
     assert conv["leads"].to_dict() == {"ads": 3, "referrals": 2}
     assert conv["conversion"].to_dict() == pytest.approx({"ads": 1 / 3, "referrals": 0.5})
     assert conv["median_days_to_order"].to_dict() == {"ads": 9.0, "referrals": 12.0}
+    # The states computed once serve every breakdown and the movement, with the same results ...
+    for by in ("state", "readiness", ("customer_kind", "state"), ("channel", "state")):
+        shared = segkit.base_structure(crm, as_of="2025-01-01", by=by, states=states)
+        pd.testing.assert_frame_equal(shared, segkit.base_structure(crm, as_of="2025-01-01", by=by))
+    pd.testing.assert_frame_equal(
+        segkit.base_movement(crm, start="2024-01-01", as_of="2025-01-01", states=states), moved
+    )
+    # ... and states of another date or threshold, or not from base_states, are refused.
+    with pytest.raises(segkit.ParameterError, match="inactivity_days=365"):
+        segkit.base_structure(crm, as_of="2024-12-01", states=states)
+    with pytest.raises(segkit.ParameterError, match="inactivity_days=30"):
+        segkit.base_movement(crm, start="2024-01-01", as_of="2025-01-01", inactivity_days=30, states=states)
+    with pytest.raises(segkit.ParameterError, match="base_states"):
+        segkit.base_structure(crm, as_of="2025-01-01", states=states[["state"]].reset_index())
 
 
 # --------------------------------------------------------------------------------------------------

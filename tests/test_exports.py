@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -143,3 +145,27 @@ def test_a_long_list_is_counted_by_its_rows_not_its_line_breaks(tmp_path, lang: 
     path = export_csv(pd.DataFrame({"note": notes, "revenue": 1.5}, index=ids), tmp_path / "x.csv", lang=lang)
     assert path.read_bytes().count(b"\n") - 1 > len(notes)
     assert _count_rows(path, max_rows=2) == len(notes) == len(read_list(path))
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_dates_are_written_as_strftime_writes_them(tmp_path: Path, lang: str) -> None:
+    day, moment = {"en": ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S"), "ru": ("%d.%m.%Y", "%d.%m.%Y %H:%M:%S")}[lang]
+    rng = np.random.default_rng(5)
+    days = pd.Timestamp("1969-12-31") + pd.to_timedelta(rng.integers(-30_000, 90_000, 500), unit="D")
+    times = pd.Timestamp("1969-12-31") + pd.to_timedelta(rng.integers(-(10**15), 10**15, 500), unit="us")
+    frame = pd.DataFrame(
+        {
+            "first_purchase": days,
+            "last_seen": times,  # a time of day, before and after 1970, with fractions of a second
+            "sent": pd.date_range("2024-03-30 22:30", periods=500, freq="37min", tz="Europe/Moscow"),
+            "edge": pd.to_datetime(["1677-09-22 00:00:00", "2262-04-11 23:47:16.5"] * 250, format="ISO8601"),
+        },
+        index=pd.Index([f"c{i}" for i in range(500)], name="customer_id"),
+    )
+    for column in frame.columns:
+        frame.loc[frame.index[::7], column] = pd.NaT
+    path = export_csv(frame, tmp_path / "dates.csv", lang=lang)
+    back = pd.read_csv(path, sep=";" if lang == "ru" else ",", dtype=str, keep_default_na=False)
+    for column, fmt in (("first_purchase", day), ("last_seen", moment), ("sent", moment), ("edge", moment)):
+        expected = frame[column].dt.strftime(fmt).fillna("")
+        assert back[column].tolist() == expected.tolist(), column

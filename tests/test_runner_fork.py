@@ -129,3 +129,70 @@ def test_a_kernel_starts_from_scratch_when_the_fork_server_is_gone(tmp_path: Pat
     assert crash is None
     nb = nbformat.read(tmp_path / "out.ipynb", as_version=4)
     assert nb.cells[-1].outputs[0]["text"] == "False\n"  # a kernel of its own, nothing preloaded
+
+
+# A page that holds the GIL for minutes in one C call, so ipykernel's own parent check (a Python thread)
+# cannot run; it says its pid first.
+BUSY = """import os
+with open(os.path.join(os.environ["SEGKIT_TEST_PIDS"], str(os.getpid())), "w"):
+    pass
+sum(range(10**13))
+"""
+
+# The runner under a subreaper, as under a service manager or a container's init: processes orphaned by the
+# runner's death are handed to this one (and reaped here) instead of to the system's init.
+SUPERVISOR = """import ctypes, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+code = "import sys, segkit; segkit.run_report(sys.argv[1], notebooks=sys.argv[2], output=sys.argv[3], jobs=2)"
+runner = subprocess.Popen([sys.executable, "-c", code, *sys.argv[1:]], stdout=subprocess.DEVNULL)
+print(runner.pid, flush=True)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        time.sleep(0.1)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            return file.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_forked_kernels_end_when_the_runner_is_killed(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import time
+
+    ws = runner_workspace(tmp_path, ["a", "a", "b"], ["2024-01-05", "2024-02-01", "2024-02-03"])
+    for name in ("p1", "p2"):
+        write_notebook(ws["notebooks"] / f"{name}.ipynb", BUSY, parameters=PARAMETERS)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    env = {**os.environ, "SEGKIT_TEST_PIDS": str(pids), _forkserver.FORK_ENV: "1"}
+    argv = [sys.executable, "-c", SUPERVISOR, str(ws["data"]), str(ws["notebooks"]), str(ws["out"])]
+    supervisor = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    kernels: list[int] = []
+    try:
+        assert supervisor.stdout is not None
+        runner = int(supervisor.stdout.readline())
+        deadline = time.monotonic() + 120
+        while len(kernels) < 2 and time.monotonic() < deadline and _alive(runner):
+            time.sleep(0.2)
+            kernels = [int(p.name) for p in pids.iterdir()]
+        assert len(kernels) == 2, "the two pages did not start"
+        time.sleep(1)  # both kernels are inside the long call
+        os.kill(runner, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in kernels) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in kernels if _alive(pid)], "kernels outlived their killed runner"
+    finally:
+        for pid in kernels:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        supervisor.kill()
+        supervisor.wait()

@@ -214,3 +214,34 @@ def test_a_saved_notebook_joins_printed_text_split_by_the_kernel(tmp_path: Path)
         ("stream", "stdout", "c\n"),
     ]
     assert nbformat.read(path, as_version=4).cells[-1].outputs == saved.cells[-1].outputs
+
+
+def test_fewer_notebooks_run_at_once_when_the_base_would_not_fit_in_memory() -> None:
+    gib = 2**30
+    # A million customers: two kernels of about 1.1 GB each fit in 16 GB.
+    assert _runner._jobs_for_base(2, 1_000_000, free=16 * gib) == (2, "")
+    # Ten million: about 11 GB per kernel, so one at a time, and the log says why.
+    jobs, reason = _runner._jobs_for_base(2, 10_000_000, free=16 * gib)
+    assert jobs == 1
+    assert reason == (
+        "1 notebook at a time instead of 2: 10,000,000 customers need about 11.2 GB per kernel and 16.0 GB "
+        "of memory is free"
+    )
+    # Never fewer than one, however little memory is free; never more than asked.
+    assert _runner._jobs_for_base(4, 10**8, free=gib)[0] == 1
+    assert _runner._jobs_for_base(3, 10, free=gib) == (3, "")
+    assert _runner._jobs_for_base(8, 1_000_000, free=4 * gib)[0] == 2
+
+
+def test_a_run_on_a_base_too_large_for_two_kernels_runs_one_at_a_time_and_says_why(
+    ws: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(MEMORY_ENV, raising=False)
+    monkeypatch.setattr(_runner, "_free_memory", lambda: 3_000)  # two customers: room for one kernel only
+    result, lines = _run(ws, "small", jobs=2)
+    assert result.ok
+    reason = "segkit report: 1 notebook at a time instead of 2: 2 customers need about 0.0 GB per kernel"
+    assert any(line.startswith(reason) for line in lines), lines
+    # One at a time, each kernel gets the whole default memory limit instead of half of it.
+    text = json.dumps(_outputs(result.folder))
+    assert f"memory: {default_memory_limit()}" in text

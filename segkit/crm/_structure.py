@@ -32,6 +32,7 @@ __all__ = ["BASE_STATES", "base_movement", "base_states", "base_structure", "lea
 
 BASE_STATES = ("lead", "active", "former", "refused")
 _DIMENSIONS = ("customer_kind", "state", "readiness", "channel")
+_STATE_COLUMNS = ("state", "readiness", "customer_kind", "channel", "last_purchase", "revenue_12m")
 
 
 def base_states(crm: CRM, *, as_of: Any = None, inactivity_days: int = 365) -> pd.DataFrame:
@@ -88,8 +89,29 @@ def base_states(crm: CRM, *, as_of: Any = None, inactivity_days: int = 365) -> p
     entities["readiness"] = entities["readiness"].where(entities["state"] == "lead")
     entities["last_purchase"] = last
     entities["revenue_12m"] = purchases["revenue_12m"].reindex(entities.index).fillna(0.0)
-    cols = ["state", "readiness", "customer_kind", "channel", "last_purchase", "revenue_12m"]
-    return entities[cols].sort_index()
+    out = entities[list(_STATE_COLUMNS)].sort_index()
+    out.attrs = {"as_of": as_of, "inactivity_days": inactivity_days}
+    return out
+
+
+def _states_at(
+    crm: CRM, states: pd.DataFrame | None, as_of: pd.Timestamp, inactivity_days: int
+) -> pd.DataFrame:
+    """``states`` when it is :func:`base_states` of this date and threshold, else computed here."""
+    if states is None:
+        return base_states(crm, as_of=as_of, inactivity_days=inactivity_days)
+    if not isinstance(states, pd.DataFrame) or not set(_STATE_COLUMNS) <= set(states.columns):
+        raise ParameterError(
+            f"states must be the table segkit.base_states returns; got {type(states).__name__}."
+        )
+    made = (states.attrs.get("as_of"), states.attrs.get("inactivity_days"))
+    if made != (as_of, inactivity_days):
+        raise ParameterError(
+            f"states were computed as of {made[0]} with inactivity_days={made[1]}, but this call is as of "
+            f"{as_of} with inactivity_days={inactivity_days}; pass the base_states of the same date and "
+            "threshold, or states=None."
+        )
+    return states
 
 
 def base_structure(
@@ -98,8 +120,28 @@ def base_structure(
     as_of: Any = None,
     by: str | tuple[str, ...] | list[str] = ("customer_kind", "state"),
     inactivity_days: int = 365,
+    states: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Counts, shares and revenue of the base at ``as_of`` by state, readiness, B2B/B2C or channel.
+
+    Parameters
+    ----------
+    crm : CRM
+        As for :func:`base_states`.
+    as_of : date-like, optional
+        The date; default the day after the last transaction.
+    by : str or sequence of str, default ("customer_kind", "state")
+        One or more of ``customer_kind``, ``state``, ``readiness``, ``channel``.
+    inactivity_days : int, default 365
+        A customer who bought within this many days before ``as_of`` is active, else former.
+    states : DataFrame, optional
+        :func:`base_states` of the same ``crm``, ``as_of`` and ``inactivity_days``, computed once for
+        several breakdowns (each of which would otherwise compute it again); other dates are an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``entities``, ``share`` (of all entities), ``revenue_12m``, ``revenue_share``.
 
     Examples
     --------
@@ -115,7 +157,10 @@ def base_structure(
     keys = [by] if isinstance(by, str) else list(by)
     for key in keys:
         check_choice("by", key, _DIMENSIONS)
-    states = base_states(crm, as_of=as_of, inactivity_days=inactivity_days)
+    if states is None:
+        states = base_states(crm, as_of=as_of, inactivity_days=inactivity_days)
+    else:
+        states = _states_at(crm, states, crm_as_of(crm, as_of), inactivity_days)
     filled = {k: states[k].astype("object").fillna("(unknown)") for k in keys}
     if "readiness" in filled:
         not_lead = np.where(states["state"] == "lead", "(unknown)", "(not a lead)")
@@ -132,10 +177,18 @@ def base_structure(
     return out
 
 
-def base_movement(crm: CRM, *, start: Any, as_of: Any = None, inactivity_days: int = 365) -> pd.DataFrame:
+def base_movement(
+    crm: CRM,
+    *,
+    start: Any,
+    as_of: Any = None,
+    inactivity_days: int = 365,
+    states: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """How the base moved between two dates: state at ``start`` (rows) by state at ``as_of`` (columns).
 
-    Entities that joined the base in between are in the row ``new in the base``.
+    Entities that joined the base in between are in the row ``new in the base``. ``states`` may be
+    :func:`base_states` at ``as_of`` (with the same ``inactivity_days``), computed once for the page.
 
     Examples
     --------
@@ -154,7 +207,7 @@ def base_movement(crm: CRM, *, start: Any, as_of: Any = None, inactivity_days: i
     if begin >= as_of:
         raise ParameterError(f"start must be before the as-of date {as_of.date()}; got {start!r}.")
     before = base_states(crm, as_of=begin, inactivity_days=inactivity_days)["state"]
-    now = base_states(crm, as_of=as_of, inactivity_days=inactivity_days)["state"]
+    now = _states_at(crm, states, as_of, inactivity_days)["state"]
     joined = before.reindex(now.index).fillna("new in the base")
     table = pd.crosstab(joined.rename("state_before"), now.rename("state_now"))
     rows = [s for s in (*BASE_STATES, "new in the base") if s in table.index]
@@ -294,15 +347,17 @@ def _entities(crm: CRM, as_of: pd.Timestamp) -> pd.DataFrame:
         latest["channel"] = lead_rows.groupby("entity_id")["channel"].first()
         parts.append(latest)
     known = pd.Index([], dtype=object)
-    ever = pd.Index([], dtype=object)  # customers some dated table mentions
     if crm.has("transactions"):
         known = known.union(known_customers(crm.transactions, before=as_of))
-        ever = ever.union(known_customers(crm.transactions))
     if leads is not None and "customer_id" in leads:
-        every = crm["leads"]["customer_id"].dropna()
-        ever = ever.union(pd.Index(every.unique()))
         known = known.union(pd.Index(leads["customer_id"].dropna().unique()))
     if crm.has("customers"):
+        # Customers some dated table mentions (only the customers table asks: a full pass over the ids).
+        ever = pd.Index([], dtype=object)
+        if crm.has("transactions"):
+            ever = ever.union(known_customers(crm.transactions))
+        if leads is not None and "customer_id" in leads:
+            ever = ever.union(pd.Index(crm["leads"]["customer_id"].dropna().unique()))
         customers = crm["customers"].set_index("customer_id")
         # A customer record joins the base with its first lead or order; one no dated table mentions
         # is taken as always known.

@@ -7,13 +7,16 @@ for each page: the kernel starts with the modules in memory, and is still a proc
 interpreter state, DuckDB connection, working folder and environment), exactly as a freshly started one.
 
 The server imports modules only: no DuckDB connection, no matplotlib figure, no notebook setting is made
-before a fork, so a forked kernel runs a page the same way a new one does. Linux only (``fork`` elsewhere is
+before a fork, so a forked kernel runs a page the same way a new one does. The server ends when the runner
+does and each kernel when the server does (a parent-death signal), so a killed runner leaves nothing
+running. Linux only (``fork`` elsewhere is
 unsafe with some system libraries); set ``SEGKIT_REPORT_FORK=0`` to start every kernel from scratch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import json
 import os
@@ -52,6 +55,10 @@ PRELOAD = (
 #: How matplotlib draws in a kernel; set before matplotlib is imported, as ipykernel does in a new kernel.
 _INLINE = "module://matplotlib_inline.backend_inline"
 _READY = "segkit-fork-server-ready"
+#: The runner's pid, for the server to end with it (set by :class:`ForkServer`, read once by :func:`serve`).
+_PARENT_ENV = "SEGKIT_FORK_SERVER_PARENT"
+#: ``prctl`` option: the signal the kernel sends this process when the thread that made it ends.
+_PR_SET_PDEATHSIG = 1
 
 
 def fork_available() -> bool:
@@ -121,6 +128,7 @@ class ForkServer:
     ) -> None:
         env = {**os.environ, **dict(environment or {})}
         env.setdefault("MPLBACKEND", _INLINE)
+        env[_PARENT_ENV] = str(os.getpid())
         code = "from segkit.report._forkserver import serve; serve()"
         self._process = subprocess.Popen(
             [sys.executable, "-c", code, *preload],
@@ -180,8 +188,36 @@ class ForkServer:
                 self._process.stdout.close()
 
 
+def end_with_parent(parent: int) -> None:
+    """Have the system send this process SIGTERM when its parent ends (Linux; nothing elsewhere).
+
+    A runner killed with SIGKILL cannot stop its kernels, and a kernel busy in a long C call (a pandas or
+    numpy step that holds the GIL) does not notice for minutes that its parent is gone: ipykernel's own
+    check is a Python thread that needs the GIL. The system's signal ends it at once. ``parent`` is the pid
+    this process was started by: if that one already ended before the signal was asked for, the process
+    ends now (the parent's death would otherwise go unnoticed).
+
+    Parameters
+    ----------
+    parent : int
+        The pid of the process that started this one.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        asked = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # no C library with prctl: ipykernel's own check is all there is
+        return
+    if asked and os.getppid() != parent:
+        os._exit(1)
+
+
 def serve() -> None:
     """The fork server's main loop: import ``sys.argv[1:]``, then fork a kernel per request line on stdin."""
+    parent = os.environ.pop(_PARENT_ENV, "")
+    if parent.isdigit():
+        end_with_parent(int(parent))
     # Like ipykernel_launcher: the folder the server started in is not a place to import from.
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
@@ -194,19 +230,21 @@ def serve() -> None:
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     replies.write(_READY.encode() + b"\n")
     replies.flush()
+    server = os.getpid()
     for line in requests:
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
-            _run_kernel(request, requests, replies)  # never returns
+            _run_kernel(request, requests, replies, server)  # never returns
         replies.write(json.dumps({"pid": pid}).encode() + b"\n")
         replies.flush()
 
 
-def _run_kernel(request: dict[str, Any], requests: IO[bytes], replies: IO[bytes]) -> None:
+def _run_kernel(request: dict[str, Any], requests: IO[bytes], replies: IO[bytes], server: int) -> None:
     """In the forked child: become the kernel the request describes (what ``launch_kernel`` would start)."""
     code = 1
     try:
+        end_with_parent(server)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.setsid()  # its own session and process group, as jupyter_client starts kernels

@@ -234,6 +234,9 @@ def run_report(
         if key is not None:
             tx = mask_transactions(tx, key, safe=mask_safe)
         tx.quality = replace(tx.quality, source=_source_label(data, tx.quality.source))
+        jobs, reason = _jobs_for_base(jobs, tx.quality.n_customers)
+        if reason:
+            say(f"segkit report: {reason}")
         as_of_ts = as_of_date(tx, as_of)
         output = Path(output).resolve()
         target = output / as_of_ts.date().isoformat()
@@ -321,6 +324,68 @@ def run_report(
                 raise
         _log_summary(say, result, time.perf_counter() - started, recomputed=summary.computed)
         return result
+
+
+#: Peak memory of one report kernel per customer of the base: a page holds a few per-customer frames in
+#: pandas at once (about 11.7 GB for the heaviest page on 10M customers). The runner's estimate, not a limit.
+KERNEL_BYTES_PER_CUSTOMER = 1_200
+#: Share of the machine's free memory the kernels running side by side may take together.
+_KERNEL_MEMORY_SHARE = 0.8
+
+
+def _free_memory() -> int:
+    """Bytes of memory free for new processes now (``MemAvailable``), else the machine's physical memory."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return min(total, int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    return total
+
+
+def _jobs_for_base(jobs: int, customers: int, free: int | None = None) -> tuple[int, str]:
+    """How many notebooks may run side by side on a base of ``customers``, and why fewer than ``jobs``.
+
+    Each kernel holds its own per-customer frames, so on a large base two kernels at once can need more
+    memory than the machine has (10M customers: about 12 GB each). Fewer run at once when the estimate
+    (:data:`KERNEL_BYTES_PER_CUSTOMER` per customer and kernel) of ``jobs`` kernels exceeds 80 % of the
+    free memory; never fewer than one.
+
+    Parameters
+    ----------
+    jobs : int
+        The notebooks asked to run at once.
+    customers : int
+        Customers in the base.
+    free : int, optional
+        Free memory in bytes (default: what the system reports now).
+
+    Returns
+    -------
+    tuple of (int, str)
+        The notebooks to run at once, and the reason when that is fewer than ``jobs`` (else ``""``).
+
+    Examples
+    --------
+    >>> _jobs_for_base(2, 1_000_000, free=16 * 2**30)
+    (2, '')
+    >>> _jobs_for_base(2, 10_000_000, free=16 * 2**30)[0]
+    1
+    """
+    per_kernel = max(int(customers), 1) * KERNEL_BYTES_PER_CUSTOMER
+    free = _free_memory() if free is None else free
+    fits = max(1, int(free * _KERNEL_MEMORY_SHARE // per_kernel))
+    if fits >= jobs:
+        return jobs, ""
+    gib = 2**30
+    reason = (
+        f"{fits} notebook{'s' if fits > 1 else ''} at a time instead of {jobs}: {int(customers):,} customers "
+        f"need about {per_kernel / gib:.1f} GB per kernel and {free / gib:.1f} GB of memory is free"
+    )
+    return fits, reason
 
 
 @contextlib.contextmanager
