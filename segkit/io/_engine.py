@@ -565,7 +565,8 @@ class _EngineReader:
 
         Writing ten million rows costs several times more than reading them, so the file stays where it is:
         one pass computes each row's customer key (``ckey``, one join to the dictionary), order key, kept
-        and return flags and writes only those, in file order; the view reads them back beside the file's
+        and return flags and writes only those, in file order, with what the checks count packed into one
+        integer (``segkit_bits``, see :meth:`check_counts`); the view reads them back beside the file's
         rows by position. A scan of the view then costs about a scan of the columns it reads: the cleaning
         runs only on columns that need it and nothing is joined.
         """
@@ -896,10 +897,12 @@ class _EngineReader:
         frame["segkit_n"] = groups["n"].to_numpy(dtype="int64")
         import ibis
 
+        from .._backend import connection
+
         stand_in = ibis.memtable(frame)
         weight = stand_in.segkit_n
         aggs = {k: (v.cast("int64") * weight).sum() for k, v in self.count_flags(stand_in).items()}
-        got = stand_in.aggregate(staged=weight.sum(), **aggs).execute().iloc[0]
+        got = connection().execute(stand_in.aggregate(staged=weight.sum(), **aggs)).iloc[0]
         return {k: int(v or 0) for k, v in got.items()}
 
     def distinct_rows(self) -> int:
