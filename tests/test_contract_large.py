@@ -107,6 +107,17 @@ def test_every_count_of_a_large_file_is_the_count_of_a_small_one(tmp_path, monke
     pd.testing.assert_frame_equal(large.data, small.data)
 
 
+def test_flags_beyond_one_integer_are_counted_over_the_view(messy_file, monkeypatch):
+    from segkit.io import _engine
+
+    small = _read(messy_file)
+    monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 3)
+    monkeypatch.setattr(_engine, "_MAX_BITS", 2)
+    large = _read(messy_file)
+    assert large.quality.to_dict() == small.quality.to_dict()
+    pd.testing.assert_frame_equal(large.data, small.data)
+
+
 def test_invalid_values_of_a_large_file_raise_as_for_a_small_one(tmp_path, monkeypatch):
     from segkit.io import _engine
 

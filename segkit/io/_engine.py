@@ -301,6 +301,8 @@ class _EngineReader:
         self.owned: list[Any] = []  # drops the canonical table's storage: handed to the Transactions
         self.stored_keys: StoredKeys | None = None
         self.order_keys = False
+        self.bits_table: Any = None  # a large file's keys beside its rows, once written
+        self.bit_names: list[str] | None = None  # what ``segkit_bits`` there holds, lowest bit first
 
     # -- helpers
     def name(self, role: str) -> str:
@@ -592,11 +594,12 @@ class _EngineReader:
         schema.update(ckey="int64", segkit_krow="int64", segkit_dup="boolean")
         rows = ibis.table(schema, name=f"segkit_rows_c{next(_names)}")
         computed = self.keyed_sql(con, self.staged(keyed=rows, dedupe=False), bits=True)
+        bits = ", segkit_bits" if self.bit_names is not None else ""
         keys = table_folder() / f"segkit_rowkeys_c{next(_names)}.parquet"
         con.raw_sql(
             f'COPY (WITH "{rows.get_name()}" AS (SELECT s.*, k.ckey, s."{_ROW}" AS segkit_krow, {dup} AS '
             f'segkit_dup FROM ({source}) AS s LEFT JOIN "{lookup}" AS k ON {on}) SELECT segkit_krow, '
-            f"segkit_dup, ckey, okey, f_keep, f_ret, segkit_bits FROM ({computed}) ORDER BY segkit_krow) "
+            f"segkit_dup, ckey, okey, f_keep, f_ret{bits} FROM ({computed}) ORDER BY segkit_krow) "
             f"TO {_quote(str(keys))} (FORMAT parquet)"
         )
         self.step()
@@ -647,12 +650,13 @@ class _EngineReader:
             f'WITH "{clean}" AS ({con.compile(staged)}), "{inner.get_name()}" AS (SELECT "{clean}".*, '
             f'{", ".join(extra)} FROM "{clean}") {con.compile(self.flags(inner))}'
         )
-        if not bits:
+        inputs = _count_inputs(self.flags(inner))
+        if not bits or len(inputs) > _MAX_BITS:  # more than an integer holds: the checks scan the view
             return sql
         # The bits read the flags by name from a subquery: over the flags' expressions Ibis would write
         # each flag out again in every bit that uses it.
         flags = ibis.table(self.flags(inner).schema(), name=f"segkit_flags_c{next(_names)}")
-        self.bit_names = _count_inputs(flags)
+        self.bit_names = inputs
         packed = [
             _bit_test(flags, name).fill_null(False).cast("int64") * ibis.literal(1 << i, "int64")
             for i, name in enumerate(self.bit_names)
@@ -880,18 +884,18 @@ class _EngineReader:
 
     def check_counts(self, s: Any) -> dict[str, int]:
         """The number of staged rows (``staged``) and of rows with each flag of :meth:`count_flags`."""
-        names = getattr(self, "bit_names", None)
+        names, t = self.bit_names, self.bits_table
         if names is None:
+            if t is not None:
+                self.check_aligned(int(self.execute(t.filter(t.segkit_krow != t[_ROW]).count())))
             aggs = {"staged": s.count(), **{k: v.sum() for k, v in self.count_flags(s).items()}}
             return {k: int(v or 0) for k, v in self.execute(s.aggregate(**aggs)).iloc[0].items()}
         # The keys file holds the flags as bits: a grouping over one narrow integer column. The same scan
         # checks that the keys line up with the file's rows.
-        t = self.bits_table
         groups = self.execute(
             t.group_by("segkit_bits").aggregate(n=t.count(), off=(t.segkit_krow != t[_ROW]).sum())
         )
-        if groups["off"].sum():  # never expected: the keys were written in file order
-            raise RuntimeError(f"{self.src.label}: the stored keys do not line up with the file's rows.")
+        self.check_aligned(int(groups["off"].sum()))
         # One stand-in row per distinct combination, weighted by its rows, is counted by the same flags.
         frame = _stand_ins(names, groups["segkit_bits"].to_numpy(dtype="int64"))
         frame["segkit_n"] = groups["n"].to_numpy(dtype="int64")
@@ -904,6 +908,10 @@ class _EngineReader:
         aggs = {k: (v.cast("int64") * weight).sum() for k, v in self.count_flags(stand_in).items()}
         got = connection().execute(stand_in.aggregate(staged=weight.sum(), **aggs)).iloc[0]
         return {k: int(v or 0) for k, v in got.items()}
+
+    def check_aligned(self, misaligned: int) -> None:
+        if misaligned:  # never expected: the keys were written in file order
+            raise RuntimeError(f"{self.src.label}: the stored keys do not line up with the file's rows.")
 
     def distinct_rows(self) -> int:
         cols = [c for c in self.t.columns if c != _ROW]
@@ -1232,6 +1240,8 @@ class _EngineReader:
         return quality
 
 
+#: The flags a large file's keys file packs into one 64-bit integer, at most.
+_MAX_BITS = 62
 #: Columns :meth:`_EngineReader.count_flags` reads as values, not flags: only their being missing (and,
 #: for the amount, zero) matters to the counts.
 _COUNTED_VALUES = ("amount", "customer_id", "order_id", *_TEXT_ROLES)
@@ -1243,7 +1253,8 @@ def _count_inputs(flags: Any) -> list[str]:
     A value column gives ``<column>=null`` (and the amount ``amount=0``); the counts depend on nothing
     else, so rows with the same bits are counted alike.
     """
-    names = [c for c in flags.columns if c.startswith(("f_", "b_", "m_", "nonfinite_"))]
+    flagged = ("f_", "b_", "m_", "nonfinite_")
+    names = [c for c in flags.columns if c.startswith(flagged) and flags[c].type().is_boolean()]
     for column in _COUNTED_VALUES:
         if column in flags.columns:
             names.append(f"{column}=null")
