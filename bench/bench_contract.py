@@ -7,8 +7,10 @@ each reader runs in its own fresh process so that its time and peak memory are i
 * ``segkit``: ``read_transactions`` with every check (duplicates, ids, decimal detection over all values,
   date layouts, policies, the quality report), ending with the canonical Arrow table.
 
-Prints wall time, peak resident memory and the ratio segkit / DuckDB; writes the table to
-``bench/results/contract.txt``. Not a test: ratios are what to compare between runs and machines.
+Prints wall time, CPU time (user + system of the reader's process, all its threads), peak resident memory
+and the ratio segkit / DuckDB; writes the table to ``bench/results/contract.txt``. Not a test: ratios are
+what to compare between runs and machines; on a shared machine the CPU seconds vary much less than the
+wall time.
 
 ``--engine FILE.parquet ...`` times the engine path instead: ``read_transactions(path)`` on a typed Parquet
 file (checked in DuckDB, never pulled into Python) against the floor query (per-customer SUM / COUNT / MAX
@@ -68,6 +70,14 @@ def ensure_files(n: int) -> dict[str, Path]:
     return paths
 
 
+def _cpu_seconds() -> float:
+    """User plus system time of this process so far, every thread included."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _peak_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -82,18 +92,18 @@ def run_one(reader: str, path: str) -> None:
 
         con = duckdb.connect(config={"threads": 2})
         func = "read_parquet" if path.endswith(".parquet") else "read_csv"
-        started = time.perf_counter()
+        cpu, started = _cpu_seconds(), time.perf_counter()
         con.execute(f"CREATE TABLE t AS SELECT * FROM {func}('{path}')")
         rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
     else:
         import segkit
 
         segkit._backend.connection()  # connection start-up is not reading
-        started = time.perf_counter()
+        cpu, started = _cpu_seconds(), time.perf_counter()
         tx = segkit.read_transactions(path, order="order_id", quantity="quantity")
         rows = tx.quality.rows_read
-    elapsed = time.perf_counter() - started
-    print(json.dumps({"seconds": elapsed, "peak_mib": _peak_mib(), "rows": rows}))
+    elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    print(json.dumps({"seconds": elapsed, "cpu": cpu, "peak_mib": _peak_mib(), "rows": rows}))
 
 
 FLOOR = "SELECT customer_id, SUM(amount), COUNT(*), MAX(order_date) FROM read_parquet('{path}') GROUP BY 1"
@@ -109,9 +119,10 @@ def run_engine(path: str, with_floor: bool) -> None:
         started = time.perf_counter()
         con.con.execute(FLOOR.format(path=path)).df()
         out["floor"] = time.perf_counter() - started
-    started = time.perf_counter()
+    cpu, started = _cpu_seconds(), time.perf_counter()
     tx = segkit.read_transactions(path)
     out["contract"] = time.perf_counter() - started
+    out["cpu"] = _cpu_seconds() - cpu
     out["rows"] = tx.quality.rows_read
     out["engine"] = bool(tx._from_engine)
     out["peak_mib"] = _peak_mib()
@@ -119,7 +130,9 @@ def run_engine(path: str, with_floor: bool) -> None:
 
 
 def engine_main(paths: list[str]) -> None:
-    lines = [f"{'rows':>11} {'floor s':>8} {'contract s':>10} {'ratio':>6} {'peak MiB':>9} {'goal':>5}"]
+    lines = [
+        f"{'rows':>11} {'floor s':>8} {'contract s':>10} {'cpu s':>6} {'ratio':>6} {'peak MiB':>9} {'goal':>5}"
+    ]
     print(lines[0], flush=True)
     for path in paths:
         timed = _child(["--engine-child", path, "floor"])
@@ -127,7 +140,8 @@ def engine_main(paths: list[str]) -> None:
         assert timed["engine"] and alone["engine"], "the file was not read by the engine path"
         ratio = timed["contract"] / timed["floor"]
         line = (
-            f"{timed['rows']:>11,} {timed['floor']:>8.2f} {timed['contract']:>10.2f} {ratio:>5.1f}x "
+            f"{timed['rows']:>11,} {timed['floor']:>8.2f} {timed['contract']:>10.2f} {timed['cpu']:>6.1f} "
+            f"{ratio:>5.1f}x "
             f"{alone['peak_mib']:>9.0f} {4:>4}x"
         )
         lines.append(line)
@@ -159,8 +173,8 @@ def main() -> None:
         engine_main(args.engine)
         return
     lines = [
-        f"{'rows':>11} {'format':>8} {'duckdb s':>9} {'segkit s':>9} {'ratio':>6} "
-        f"{'duckdb MiB':>11} {'segkit MiB':>11} {'goal':>5}"
+        f"{'rows':>11} {'format':>8} {'duckdb s':>9} {'segkit s':>9} {'ratio':>6} {'duckdb cpu':>10} "
+        f"{'segkit cpu':>10} {'duckdb MiB':>11} {'segkit MiB':>11} {'goal':>5}"
     ]
     print(lines[0], flush=True)
     for n in args.sizes:
@@ -172,7 +186,8 @@ def main() -> None:
             ratio = ours["seconds"] / base["seconds"]
             line = (
                 f"{n:>11,} {fmt:>8} {base['seconds']:>9.2f} {ours['seconds']:>9.2f} {ratio:>5.1f}x "
-                f"{base['peak_mib']:>11.0f} {ours['peak_mib']:>11.0f} {goal:>4}x"
+                f"{base['cpu']:>10.1f} {ours['cpu']:>10.1f} {base['peak_mib']:>11.0f} {ours['peak_mib']:>11.0f} "
+                f"{goal:>4}x"
             )
             lines.append(line)
             print(line, flush=True)

@@ -80,6 +80,59 @@ def test_a_large_file_gives_what_a_small_one_gives(messy_file, monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"returns": "drop", "zero_amount": "drop"},
+        {"duplicates": "keep", "placeholders": "keep"},
+        {"outlier_dates": "drop", "quantity": "quantity"},
+        {"returns": "net", "cancel_prefix": None, "placeholder_customers": ()},
+    ],
+)
+def test_every_count_of_a_large_file_is_the_count_of_a_small_one(tmp_path, monkeypatch, kwargs):
+    """The counts of a large file come from its keys file; each policy counts the same rows either way."""
+    from segkit.io import _engine
+
+    frame = _messy()
+    frame["quantity"] = [1.0, 1.0, float("inf"), None, 2.0, 1.0, float("inf"), 3.0, 1.0, 1.0]
+    frame.loc[4, "amount"] = float("nan")
+    frame.loc[7, "order_date"] = pd.Timestamp("2031-01-01")  # an outlier date
+    path = tmp_path / "counts.parquet"
+    frame.to_parquet(path)
+    small = _read(path, **kwargs)
+    monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 3)
+    large = _read(path, **kwargs)
+    assert large.quality.to_dict() == small.quality.to_dict()
+    assert large.quality.accounted
+    pd.testing.assert_frame_equal(large.data, small.data)
+
+
+def test_flags_beyond_one_integer_are_counted_over_the_view(messy_file, monkeypatch):
+    from segkit.io import _engine
+
+    small = _read(messy_file)
+    monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 3)
+    monkeypatch.setattr(_engine, "_MAX_BITS", 2)
+    large = _read(messy_file)
+    assert large.quality.to_dict() == small.quality.to_dict()
+    pd.testing.assert_frame_equal(large.data, small.data)
+
+
+def test_invalid_values_of_a_large_file_raise_as_for_a_small_one(tmp_path, monkeypatch):
+    from segkit.io import _engine
+
+    frame = _messy()
+    frame.loc[2, "amount"] = float("inf")
+    path = tmp_path / "bad.parquet"
+    frame.to_parquet(path)
+    with pytest.raises(segkit.DataContractError) as small:
+        _read(path, invalid="raise")
+    monkeypatch.setattr(_engine, "IN_MEMORY_ROWS", 3)
+    with pytest.raises(segkit.DataContractError) as large:
+        _read(path, invalid="raise")
+    assert str(large.value) == str(small.value)
+
+
 def test_a_large_file_is_not_copied_only_its_row_keys_are_written(messy_file, monkeypatch):
     from segkit._backend import table_folder
     from segkit.io import _engine
@@ -90,8 +143,10 @@ def test_a_large_file_is_not_copied_only_its_row_keys_are_written(messy_file, mo
     written = set(table_folder().iterdir()) - before
     assert len(written) == 1
     (keys,) = written
-    # One narrow row per source row: keys and flags, no text column of the source.
-    assert pq.read_schema(keys).names == ["segkit_krow", "segkit_dup", "ckey", "okey", "f_keep", "f_ret"]
+    # One narrow row per source row: keys and flags (those the checks count packed into one integer),
+    # no text column of the source.
+    names = ["segkit_krow", "segkit_dup", "ckey", "okey", "f_keep", "f_ret", "segkit_bits"]
+    assert pq.read_schema(keys).names == names
     assert pq.read_metadata(keys).num_rows == len(_messy())
     assert len(tx.data) == tx.quality.rows_kept
     del tx

@@ -1244,8 +1244,9 @@ def _clean_text(column: pa.ChunkedArray) -> pa.Array:
 def _duplicate_rows(table: pa.Table) -> np.ndarray:
     """Rows equal in every source column to an earlier row (exact duplicates), found by DuckDB.
 
-    DuckDB hashes the rows and returns only those whose hash repeats; those few are then compared value by
-    value, so a hash collision can never mark a distinct row as a duplicate.
+    DuckDB hashes the rows and returns only those whose hash repeats (one sort of the hashes with each
+    row's number: each repeat sits beside an equal hash, and no row is hashed twice); those few are then
+    compared value by value, so a hash collision can never mark a distinct row as a duplicate.
     """
     n = table.num_rows
     out = np.zeros(n, dtype=bool)
@@ -1254,8 +1255,9 @@ def _duplicate_rows(table: pa.Table) -> np.ndarray:
     try:
         con.register("segkit_source", table.append_column("segkit_row", pa.array(np.arange(n))))
         candidates = con.execute(
-            f"SELECT segkit_row FROM segkit_source WHERE hash({columns}) IN "
-            f"(SELECT hash({columns}) AS h FROM segkit_source GROUP BY h HAVING count(*) > 1)"
+            "SELECT segkit_row FROM (SELECT segkit_row, h, lag(h) OVER (ORDER BY h) AS p, lead(h) OVER "
+            f"(ORDER BY h) AS nx FROM (SELECT segkit_row, hash({columns}) AS h FROM segkit_source)) "
+            "WHERE h = p OR h = nx"
         ).fetchnumpy()["segkit_row"]
     finally:
         con.close()

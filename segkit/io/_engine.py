@@ -301,6 +301,8 @@ class _EngineReader:
         self.owned: list[Any] = []  # drops the canonical table's storage: handed to the Transactions
         self.stored_keys: StoredKeys | None = None
         self.order_keys = False
+        self.bits_table: Any = None  # a large file's keys beside its rows, once written
+        self.bit_names: list[str] | None = None  # what ``segkit_bits`` there holds, lowest bit first
 
     # -- helpers
     def name(self, role: str) -> str:
@@ -421,9 +423,9 @@ class _EngineReader:
         """The rows that exactly repeat an earlier row (in source order), or None when no row repeats.
 
         First the cheap exact test: equal rows have equal hashes, so when no row hash repeats (one sort of
-        8-byte hashes, not of every column) there is no duplicate. Only the rows whose hash repeats are
-        then compared column by column (a window over those few), so a hash collision never drops a distinct
-        row.
+        8-byte hashes with each row's number, not of every column) there is no duplicate. Only the rows
+        whose hash repeats, which that sort names, are then compared column by column (a window over those
+        few), so a hash collision never drops a distinct row.
         """
         from .._backend import connection
 
@@ -431,11 +433,13 @@ class _EngineReader:
         cols = ", ".join(f'"{c}"' for c in source_cols)
         source = con.compile(t)
         hashes = f"segkit_hashes_c{next(_names)}"
-        # A sort of the 8-byte hashes finds the repeats (each equal to its predecessor) about twice as fast
-        # as a hash aggregate with one group per row.
+        # A sort of the 8-byte hashes finds the repeats (each equal to a neighbour) about twice as fast as
+        # a hash aggregate with one group per row; carrying the row numbers through it names the rows, so
+        # the comparison below need not hash every row again.
         con.raw_sql(
-            f'CREATE TEMP TABLE "{hashes}" AS SELECT DISTINCT h FROM (SELECT h, lag(h) OVER (ORDER BY h) AS p '
-            f"FROM (SELECT hash({cols}) AS h FROM ({source}))) WHERE h = p"
+            f'CREATE TEMP TABLE "{hashes}" AS SELECT "{_ROW}" FROM (SELECT "{_ROW}", h, lag(h) OVER (ORDER BY h) '
+            f'AS p, lead(h) OVER (ORDER BY h) AS nx FROM (SELECT hash({cols}) AS h, "{_ROW}" FROM ({source}))) '
+            "WHERE h = p OR h = nx"
         )
         self.src.cleanup.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{hashes}"'))
         self.step()
@@ -445,7 +449,7 @@ class _EngineReader:
         con.raw_sql(
             f'CREATE TEMP TABLE "{name}" AS SELECT "{_ROW}" FROM (SELECT "{_ROW}", row_number() OVER '
             f'(PARTITION BY {cols} ORDER BY "{_ROW}") AS k FROM ({source}) '
-            f'WHERE hash({cols}) IN (SELECT h FROM "{hashes}")) WHERE k > 1'
+            f'WHERE "{_ROW}" IN (SELECT "{_ROW}" FROM "{hashes}")) WHERE k > 1'
         )
         self.src.cleanup.append(lambda: con.raw_sql(f'DROP TABLE IF EXISTS "{name}"'))
         return con.table(name)
@@ -565,7 +569,8 @@ class _EngineReader:
 
         Writing ten million rows costs several times more than reading them, so the file stays where it is:
         one pass computes each row's customer key (``ckey``, one join to the dictionary), order key, kept
-        and return flags and writes only those, in file order; the view reads them back beside the file's
+        and return flags and writes only those, in file order, with what the checks count packed into one
+        integer (``segkit_bits``, see :meth:`check_counts`); the view reads them back beside the file's
         rows by position. A scan of the view then costs about a scan of the columns it reads: the cleaning
         runs only on columns that need it and nothing is joined.
         """
@@ -585,16 +590,19 @@ class _EngineReader:
             if self.n_repeats
             else "false"
         )
+        raw_id = f's."{self.raw("customer_id")}"'
+        on = f"hash({raw_id}) = k.rh" if self.join_on_hash else f"{raw_id} = k.raw"
         schema = dict(self.t.schema().items())
         schema.update(ckey="int64", segkit_krow="int64", segkit_dup="boolean")
         rows = ibis.table(schema, name=f"segkit_rows_c{next(_names)}")
-        computed = self.keyed_sql(con, self.staged(keyed=rows, dedupe=False))
+        computed = self.keyed_sql(con, self.staged(keyed=rows, dedupe=False), bits=True)
+        bits = ", segkit_bits" if self.bit_names is not None else ""
         keys = table_folder() / f"segkit_rowkeys_c{next(_names)}.parquet"
         con.raw_sql(
             f'COPY (WITH "{rows.get_name()}" AS (SELECT s.*, k.ckey, s."{_ROW}" AS segkit_krow, {dup} AS '
-            f'segkit_dup FROM ({source}) AS s LEFT JOIN "{lookup}" AS k ON s."{self.raw("customer_id")}" = '
-            f"k.raw) SELECT segkit_krow, segkit_dup, ckey, okey, f_keep, f_ret FROM ({computed}) "
-            f"ORDER BY segkit_krow) TO {_quote(str(keys))} (FORMAT parquet)"
+            f'segkit_dup FROM ({source}) AS s LEFT JOIN "{lookup}" AS k ON {on}) SELECT segkit_krow, '
+            f"segkit_dup, ckey, okey, f_keep, f_ret{bits} FROM ({computed}) ORDER BY segkit_krow) "
+            f"TO {_quote(str(keys))} (FORMAT parquet)"
         )
         self.step()
         keyed = f"segkit_keyedsrc_c{next(_names)}"
@@ -605,9 +613,9 @@ class _EngineReader:
         # What the view reads must live as long as the table: the source, the keys, the repeated rows.
         self.owned.append(lambda: (_drop_view(con, keyed), keys.unlink(missing_ok=True)))
         table = con.table(keyed)
-        misaligned = int(self.execute(table.filter(table.segkit_krow != table[_ROW]).count()))
-        if misaligned:  # never expected: the keys were written in file order
-            raise RuntimeError(f"{self.src.label}: the stored keys do not line up with the file's rows.")
+        # The checks' counts come from the bits; the repeated rows are no staged rows when dropped.
+        drop = self.policy["duplicates"] == "drop" and self.n_repeats
+        self.bits_table = table.filter(~table.segkit_dup) if drop else table
         name = f"segkit_stage_c{next(_names)}"
         con.raw_sql(f'CREATE TEMP VIEW "{name}" AS {self.keyed_sql(con, self.staged(keyed=table))}')
         self.owned.insert(0, lambda: _drop_view(con, name))
@@ -616,10 +624,12 @@ class _EngineReader:
         self.reads_source = self.src.path
         return self.flags(con.table(name))
 
-    def keyed_sql(self, con: Any, staged: Any) -> str:
+    def keyed_sql(self, con: Any, staged: Any, bits: bool = False) -> str:
         """SQL of ``staged`` (rows with ``ckey``) with the order key, the placeholder flag and every flag.
 
         The order key is computed unless ``staged`` carries it; placeholder customers are a few keys.
+        With ``bits``, also ``segkit_bits``: the flags of :meth:`count_flags` as the bits of one integer
+        (their names, lowest bit first, in ``bit_names``).
         """
         import ibis
 
@@ -638,10 +648,23 @@ class _EngineReader:
         extra.append((f'coalesce("{clean}"."ckey" IN ({ph}), false)' if ph else "false") + " AS f_ph")
         schema["f_ph"] = "boolean"
         inner = ibis.table(schema, name=f"segkit_keyed_c{next(_names)}")
-        return (
+        sql = (
             f'WITH "{clean}" AS ({con.compile(staged)}), "{inner.get_name()}" AS (SELECT "{clean}".*, '
             f'{", ".join(extra)} FROM "{clean}") {con.compile(self.flags(inner))}'
         )
+        inputs = _count_inputs(self.flags(inner))
+        if not bits or len(inputs) > _MAX_BITS:  # more than an integer holds: the checks scan the view
+            return sql
+        # The bits read the flags by name from a subquery: over the flags' expressions Ibis would write
+        # each flag out again in every bit that uses it.
+        flags = ibis.table(self.flags(inner).schema(), name=f"segkit_flags_c{next(_names)}")
+        self.bit_names = inputs
+        packed = [
+            _bit_test(flags, name).fill_null(False).cast("int64") * ibis.literal(1 << i, "int64")
+            for i, name in enumerate(self.bit_names)
+        ]
+        with_bits = flags.mutate(segkit_bits=sum(packed[1:], packed[0]))
+        return f'WITH "{flags.get_name()}" AS ({sql}) {con.compile(with_bits)}'
 
     def make_keys(self, con: Any) -> tuple[str, str]:
         """The customer dictionary: each cleaned id once, keyed ``ckey`` 0, 1, ... in sorted id order.
@@ -660,9 +683,14 @@ class _EngineReader:
         # Missing ids sort last and get no key; they stay in the lookup, which so tells whether every id is
         # clean as it is in the source.
         con.raw_sql(
-            f'CREATE TEMP TABLE "{lookup}" AS SELECT raw, customer_id, f_ph, CASE WHEN customer_id IS NOT NULL '
-            "THEN (dense_rank() OVER (ORDER BY customer_id NULLS LAST) - 1)::BIGINT END AS ckey "
-            f"FROM ({con.compile(cleaned)})"
+            f'CREATE TEMP TABLE "{lookup}" AS SELECT raw, hash(raw) AS rh, customer_id, f_ph, CASE WHEN '
+            "customer_id IS NOT NULL THEN (dense_rank() OVER (ORDER BY customer_id NULLS LAST) - 1)::BIGINT END "
+            f"AS ckey FROM ({con.compile(cleaned)})"
+        )
+        # A large file looks its rows' ids up by their hash, an integer (cheaper to join on than text),
+        # when no two of its distinct ids share one: checked here, on one row per id.
+        self.join_on_hash = bool(
+            con.raw_sql(f'SELECT count(DISTINCT rh) = count(*) FROM "{lookup}"').fetchone()[0]
         )
         con.raw_sql(
             f'CREATE TEMP TABLE "{name}" AS SELECT DISTINCT customer_id, ckey FROM "{lookup}" '
@@ -704,14 +732,24 @@ class _EngineReader:
         t = self.t
         self.as_is: set[str] = set()
         tests: dict[str, Any] = {}
+        changed: dict[str, Any] = {}
         if self.src.kind == "duckdb":
             for role in ("order_id", *_TEXT_ROLES):
                 if role in self.mapping and t[self.raw(role)].type().is_string():
                     text = t[self.raw(role)]
-                    suspect = _id_suspect(text) if role == "order_id" else _suspect(text)
-                    tests[role] = suspect.fill_null(False).any()
+                    if role == "order_id":
+                        tests[role] = _id_suspect(text).fill_null(False).any()
+                        continue
+                    # Products, categories and channels repeat a few values: test each distinct one once
+                    # (DuckDB groups a text column much faster than it runs string tests on every row).
+                    values = t.select(v=text).distinct()
+                    changed[role] = values.aggregate(x=_suspect(values.v).fill_null(False).any())
         got = self.execute(t.aggregate(n=t.count(), **tests)).iloc[0]
-        self.as_is = {role for role in tests if _is_na(got[role]) or not bool(got[role])}
+        found = {role: got[role] for role in tests}
+        found.update({role: self.execute(test).iloc[0]["x"] for role, test in changed.items()})
+        self.as_is = {
+            role for role, any_suspect in found.items() if _is_na(any_suspect) or not bool(any_suspect)
+        }
         return int(got["n"])
 
     def checked(self, n: int) -> tuple[Any, Any]:
@@ -723,28 +761,7 @@ class _EngineReader:
         m = self.mapping
         drop_ph = p["placeholders"] == "drop"
         pre_inv = s.f_pre
-        aggs: dict[str, Any] = {
-            "staged": s.count(),
-            "miss": s.f_miss.sum(),
-            "ph": (s.f_ph).sum(),
-            "bad": (s.f_bad & pre_inv).sum(),
-            "ret": (s.f_ret & pre_inv & ~s.f_bad).sum(),
-            "zero": ((s.amount == 0) & pre_inv & ~s.f_bad & ~(s.f_ret & (p["returns"] == "drop"))).sum(),
-            "nn_customer_id": s.customer_id.count(),
-        }
-        for role in ("order_date", *_NUMBER_ROLES):
-            if f"b_{role}" in s.columns:
-                aggs[f"bad_{role}"] = (s[f"b_{role}"] & pre_inv).sum()
-                aggs[f"nn_{role}"] = (~s[f"m_{role}"]).sum()
-                if role != "order_date":
-                    aggs[f"nonfinite_{role}"] = (s[f"nonfinite_{role}"] & pre_inv).sum()
-        if "order_id" in s.columns:
-            aggs["bad_order_id"] = (s.b_order_id & pre_inv).sum()
-            aggs["nn_order_id"] = s.order_id.count()
-        for role in _TEXT_ROLES:
-            if role in s.columns:
-                aggs[f"nn_{role}"] = s[role].count()
-        c = {k: int(v or 0) for k, v in self.execute(s.aggregate(**aggs)).iloc[0].items()}
+        c = self.check_counts(s)
         dropped: dict[str, int] = {}
         if self.n_repeats is not None:
             n_dups = self.n_repeats
@@ -834,6 +851,69 @@ class _EngineReader:
         for message in self.warnings:
             warnings.warn(message, _warning_class(), stacklevel=4)
         return table, quality
+
+    def count_flags(self, s: Any) -> dict[str, Any]:
+        """What the checks count, one true-or-false value per row of the staged table ``s``.
+
+        One definition for both ways of counting: summed over ``s`` in one scan, or (a large Parquet
+        file) packed into one integer per row of the narrow keys file, whose few distinct values are
+        counted instead.
+        """
+        p = self.policy
+        pre = s.f_pre
+        flags: dict[str, Any] = {
+            "miss": s.f_miss,
+            "ph": s.f_ph,
+            "bad": s.f_bad & pre,
+            "ret": s.f_ret & pre & ~s.f_bad,
+            "zero": (s.amount == 0) & pre & ~s.f_bad & ~(s.f_ret & (p["returns"] == "drop")),
+            "nn_customer_id": s.customer_id.notnull(),
+        }
+        for role in ("order_date", *_NUMBER_ROLES):
+            if f"b_{role}" in s.columns:
+                flags[f"bad_{role}"] = s[f"b_{role}"] & pre
+                flags[f"nn_{role}"] = ~s[f"m_{role}"]
+                if role != "order_date":
+                    flags[f"nonfinite_{role}"] = s[f"nonfinite_{role}"] & pre
+        if "order_id" in s.columns:
+            flags["bad_order_id"] = s.b_order_id & pre
+            flags["nn_order_id"] = s.order_id.notnull()
+        for role in _TEXT_ROLES:
+            if role in s.columns:
+                flags[f"nn_{role}"] = s[role].notnull()
+        # A comparison with a missing value is unknown, which a sum skips: the same as false.
+        return {name: flag.fill_null(False) for name, flag in flags.items()}
+
+    def check_counts(self, s: Any) -> dict[str, int]:
+        """The number of staged rows (``staged``) and of rows with each flag of :meth:`count_flags`."""
+        names, t = self.bit_names, self.bits_table
+        if names is None:
+            if t is not None:
+                self.check_aligned(int(self.execute(t.filter(t.segkit_krow != t[_ROW]).count())))
+            aggs = {"staged": s.count(), **{k: v.sum() for k, v in self.count_flags(s).items()}}
+            return {k: int(v or 0) for k, v in self.execute(s.aggregate(**aggs)).iloc[0].items()}
+        # The keys file holds the flags as bits: a grouping over one narrow integer column. The same scan
+        # checks that the keys line up with the file's rows.
+        groups = self.execute(
+            t.group_by("segkit_bits").aggregate(n=t.count(), off=(t.segkit_krow != t[_ROW]).sum())
+        )
+        self.check_aligned(int(groups["off"].sum()))
+        # One stand-in row per distinct combination, weighted by its rows, is counted by the same flags.
+        frame = _stand_ins(names, groups["segkit_bits"].to_numpy(dtype="int64"))
+        frame["segkit_n"] = groups["n"].to_numpy(dtype="int64")
+        import ibis
+
+        from .._backend import connection
+
+        stand_in = ibis.memtable(frame)
+        weight = stand_in.segkit_n
+        aggs = {k: (v.cast("int64") * weight).sum() for k, v in self.count_flags(stand_in).items()}
+        got = connection().execute(stand_in.aggregate(staged=weight.sum(), **aggs)).iloc[0]
+        return {k: int(v or 0) for k, v in got.items()}
+
+    def check_aligned(self, misaligned: int) -> None:
+        if misaligned:  # never expected: the keys were written in file order
+            raise RuntimeError(f"{self.src.label}: the stored keys do not line up with the file's rows.")
 
     def distinct_rows(self) -> int:
         cols = [c for c in self.t.columns if c != _ROW]
@@ -1160,6 +1240,54 @@ class _EngineReader:
             warnings=tuple(self.warnings),
         )
         return quality
+
+
+#: The flags a large file's keys file packs into one 64-bit integer, at most.
+_MAX_BITS = 62
+#: Columns :meth:`_EngineReader.count_flags` reads as values, not flags: only their being missing (and,
+#: for the amount, zero) matters to the counts.
+_COUNTED_VALUES = ("amount", "customer_id", "order_id", *_TEXT_ROLES)
+
+
+def _count_inputs(flags: Any) -> list[str]:
+    """The bits that decide every count of a staged table: its flags, and tests of the values counted.
+
+    A value column gives ``<column>=null`` (and the amount ``amount=0``); the counts depend on nothing
+    else, so rows with the same bits are counted alike.
+    """
+    flagged = ("f_", "b_", "m_", "nonfinite_")
+    names = [c for c in flags.columns if c.startswith(flagged) and flags[c].type().is_boolean()]
+    for column in _COUNTED_VALUES:
+        if column in flags.columns:
+            names.append(f"{column}=null")
+            if column == "amount":
+                names.append("amount=0")
+    return names
+
+
+def _bit_test(flags: Any, name: str) -> Any:
+    column, _, test = name.partition("=")
+    if test == "null":
+        return flags[column].isnull()
+    if test == "0":
+        return flags[column] == 0
+    return flags[column]
+
+
+def _stand_ins(names: list[str], bits: np.ndarray) -> pd.DataFrame:
+    """One row per value of ``bits`` with the flags and values its bits say (see :func:`_count_inputs`)."""
+    got = {name: (bits >> i) & 1 == 1 for i, name in enumerate(names)}
+    frame: dict[str, Any] = {}
+    for name, bit in got.items():
+        column, _, test = name.partition("=")
+        if not test:
+            frame[column] = bit
+        elif column == "amount" and test == "null":
+            value = np.where(got.get("amount=0", False), 0.0, 1.0)
+            frame[column] = pd.array(np.where(bit, np.nan, value), dtype="Float64")  # NaN reads as NA
+        elif test == "null":
+            frame[column] = pd.array(np.where(bit, None, "x"), dtype="string")
+    return pd.DataFrame(frame)
 
 
 def _order_key(column: str) -> str:
