@@ -74,6 +74,22 @@ PLACEHOLDER_CUSTOMERS = (
     "-",
 )
 
+#: Labels of a totals line (a kit convention; compared case-insensitively after trimming spaces, ``:`` and
+#: ``.``). 1C, Bitrix24 and Excel exports end with "Итого" / "Total" in the first column, which is often the
+#: customer column: read as a customer, that line doubles the revenue and tops every ranking.
+TOTALS_LABELS = (
+    "итого",
+    "итог",
+    "всего",
+    "общий итог",
+    "промежуточный итог",
+    "итого по документу",
+    "total",
+    "totals",
+    "grand total",
+    "subtotal",
+)
+
 # pandas' own "str" dtype; astype("str") from the nullable "string" dtype turns <NA> into the text "<NA>".
 _STR = pd.StringDtype(na_value=np.nan)
 _MISSING_TEXT = ["", "nan", "none", "null", "na", "n/a", "<na>", "nat"]
@@ -825,6 +841,12 @@ class _Reader:
             )
         dropped["missing customer_id"] = int(missing_cust.sum())
         self.keep &= ~missing_cust
+        totals = customers.rows(_is_totals_label(customers.uniq)) & self.keep
+        if totals.any():
+            # Counted only when present, so a clean file's report keeps the same reasons as before.
+            dropped["totals row"] = int(totals.sum())
+            self.keep &= ~totals
+            self.totals_warning(customers, totals)
         placeholder &= self.keep
         n_placeholder = int(placeholder.sum())
         dropped["placeholder customer"] = n_placeholder if policy["placeholders"] == "drop" else 0
@@ -941,6 +963,19 @@ class _Reader:
             f"Column {self.name('customer_id')!r}: {rows_text(int(rows.sum()))} belong to placeholder customer ids "
             f"for anonymous buyers: {shown}; {what} (placeholders={policy!r}). Pass placeholder_customers=[...] "
             "to change the list, or placeholders='keep' to keep them."
+        )
+
+    def totals_warning(self, customers: _Ids, rows: np.ndarray) -> None:
+        idx = np.flatnonzero(rows)
+        shown = ", ".join(
+            f"row {line}: {value!r}"
+            for line, value in zip(self.line(idx[:5]), customers.values(idx[:5]).to_pylist(), strict=True)
+        )
+        self.warnings.append(
+            f"Column {self.name('customer_id')!r}: {rows_text(len(idx))} "
+            f"{'is a totals line' if len(idx) == 1 else 'are totals lines'} of the export, not "
+            f"customers ({shown}); dropped and counted as 'totals row'. If a real customer has such a name, "
+            "rename it in the export."
         )
 
     # -- dates
@@ -1186,6 +1221,14 @@ class _Ids:
 
     def values(self, rows: np.ndarray) -> pa.Array:
         return self.uniq.take(pa.array(self.codes[rows]))
+
+
+def _is_totals_label(ids: pa.Array) -> pa.Array:
+    """One boolean per distinct cleaned id: is it a totals line's label (:data:`TOTALS_LABELS`)?"""
+    if len(ids) == 0:
+        return pa.array([], pa.bool_())
+    text = pc.utf8_rtrim(pc.utf8_lower(ids), characters=" :.")
+    return pc.is_in(text, value_set=pa.array(TOTALS_LABELS, pa.string()))
 
 
 def _dictionary(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray] | None:
