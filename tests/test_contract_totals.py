@@ -58,3 +58,30 @@ def test_a_clean_file_reports_the_same_reasons_as_before(tmp_path):
 
 def test_the_russian_report_names_the_reason():
     assert segkit.label("term", "totals row", "ru") == "строка итогов"
+
+
+def _engine_frame(last_date):
+    return pd.DataFrame(
+        {
+            "Клиент": ["a", "b", "Итого"],
+            "Дата": pd.to_datetime(["2024-01-01", "2024-01-02", last_date]),
+            "Сумма": [1.0, 2.0, 3.0],
+        }
+    )
+
+
+def test_a_parquet_file_with_a_totals_line_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "base.parquet"
+    _engine_frame("2024-01-02").to_parquet(path)
+    with pytest.raises(
+        segkit.DataContractError, match=r"Column 'Клиент': totals lines .*1 row; e.g. 'Итого'"
+    ):
+        _read(path)
+
+
+def test_a_totals_line_the_policies_already_dropped_is_no_error(tmp_path):
+    path = tmp_path / "base.parquet"
+    _engine_frame(None).to_parquet(path)
+    tx, _ = _read(path, invalid="drop")
+    assert tx.quality.dropped["invalid value"] == 1
+    assert tx.quality.n_customers == 2

@@ -3,6 +3,7 @@
 from ._contract import (
     CANONICAL_COLUMNS,
     PLACEHOLDER_CUSTOMERS,
+    TOTALS_LABELS,
     DataQualityWarning,
     QualityReport,
     Transactions,
@@ -13,6 +14,7 @@ from ._dates import parse_date_param
 __all__ = [
     "CANONICAL_COLUMNS",
     "PLACEHOLDER_CUSTOMERS",
+    "TOTALS_LABELS",
     "DataQualityWarning",
     "QualityReport",
     "Transactions",

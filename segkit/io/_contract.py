@@ -627,7 +627,37 @@ def _engine_read(
         for step in found.cleanup:
             step()
         raise
-    return _engine.run_engine_contract(found, mapping, policy)
+    tx = _engine.run_engine_contract(found, mapping, policy)
+    _refuse_totals_lines(tx, mapping["names"]["customer_id"])
+    return tx
+
+
+def _refuse_totals_lines(tx: Transactions, column: str) -> None:
+    """Stop when an engine table holds totals lines as customers (a file read in memory drops them)."""
+    import ibis
+
+    # The ids are already trimmed; a totals label may end in ":" or "." as in the exports.
+    labels = [f"{label}{end}" for label in TOTALS_LABELS for end in ("", ":", ".")]
+    keys = tx.stored_keys
+    if keys is not None:  # one row per distinct id first: a clean base is not scanned again
+        ids = keys.ids
+        if not int(ids.filter(ids.customer_id.lower().isin(labels)).count().execute()):
+            return
+    t = tx.to_ibis()
+    found = t.filter(t.customer_id.lower().isin(labels))
+    counts = found.group_by("customer_id").agg(n=found.count()).order_by(ibis.desc("n")).limit(5)
+    rows = counts.to_pyarrow().to_pydict()
+    if not rows["customer_id"]:
+        return
+    total = int(found.count().execute())
+    raise data_error(
+        column,
+        "totals lines of the export read as customers",
+        total,
+        rows["customer_id"],
+        "Leave them out of the table (for a database, query= with a WHERE on the customer column), "
+        "or rename a real customer of that name.",
+    )
 
 
 def _check_date_format(fmt: str | None) -> None:
