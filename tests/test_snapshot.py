@@ -316,3 +316,25 @@ def test_earlier_snapshots_on_online_retail_match_a_rebuild(online_retail_path):
     _assert_same_results(got, want)
     segkit.customer_status(rebuilt, as_of=as_of)
     pd.testing.assert_frame_equal(moves, segkit.status_transitions(rebuilt, previous=earlier, as_of=as_of))
+
+
+def test_dropped_per_customer_results_do_not_stay_in_the_snapshot(tx):
+    import weakref
+
+    from segkit.value._abc import ABCResult
+    from segkit.value._xyz import XYZResult
+
+    snap = segkit.snapshot(tx)
+    kept = segkit.abc(snap)
+    # A comparison that keeps only the summaries: their per-customer tables are freed with the results.
+    summary = segkit.abc(snap, method="average_multiple").summary_
+    segkit.xyz(snap, method="cv")
+    gc.collect()
+    alive = [v() if isinstance(v, weakref.ref) else v for v in snap._cache.values.values()]
+    results = [v for v in alive if isinstance(v, ABCResult | XYZResult)]
+    assert [r.method for r in results] == ["cumulative"]
+    assert len(summary) > 0
+    # The kept result's original is still the one the next call is handed a copy of.
+    again = segkit.abc(snap)
+    assert again._rows.keys is kept._rows.keys and again.table_ is not kept.table_
+    pd.testing.assert_frame_equal(again.table_, kept.table_)

@@ -9,6 +9,7 @@ instead of dozens, and every analysis uses the same definition of a gap, a perio
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -250,6 +251,22 @@ class Snapshot:
         if key not in values:
             values[key] = build()
         return values[key]
+
+    def shared(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` once while its result is alive, then the same object (a weak reference).
+
+        For per-customer results the size of the customer base (an ABC or XYZ result): the snapshot keeps
+        no such result alive itself, so one that every caller has dropped -- a comparison keeping only its
+        summary -- frees its frames at once instead of living as long as the snapshot. Anything that wants
+        the result to stay found holds it (a copy handed out keeps a reference to its original).
+        """
+        values = self._cache.values
+        ref = values.get(key)
+        found = ref() if ref is not None else None
+        if found is None:
+            found = build()
+            values[key] = weakref.ref(found)
+        return found
 
     def materialize(self, key: Any, build: Callable[[], ir.Table]) -> ir.Table:
         """An Ibis expression computed once into a temporary table, dropped with the snapshot's cache."""

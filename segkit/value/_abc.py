@@ -99,6 +99,9 @@ class ABCResult:
     # The compact customer keys of ``table_``'s rows (rank order) and their class codes (index into
     # ABC_CLASSES): ABC-XYZ joins and groups on these integers instead of the ids and labels.
     _rows: Rows | None = field(default=None, repr=False, compare=False)
+    # The cached result a copy was made from: the snapshot only references it weakly, so it stays found
+    # exactly as long as some copy of it is alive.
+    _origin: ABCResult | None = field(default=None, repr=False, compare=False)
 
     @property
     def rules_(self) -> pd.DataFrame:
@@ -139,6 +142,7 @@ class ABCResult:
             health_=copy.deepcopy(self.health_),
             cutoffs_=dict(self.cutoffs_),
             _rows=None if self._rows is None else self._rows.detached(),
+            _origin=self,
         )
 
 
@@ -305,9 +309,12 @@ class Params(NamedTuple):
 def cached_abc(
     snap: Snapshot, params: Params, *, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
 ) -> ABCResult:
-    """The ABC of a snapshot over ``[start, end)``, computed once per snapshot (the same object after)."""
+    """The ABC of a snapshot over ``[start, end)``, computed once per snapshot while it is in use.
+
+    The same object while it (or a copy of it) is alive; one every caller dropped is computed again.
+    """
     key = ("abc", params, start, end)
-    return snap.cached(
+    return snap.shared(
         key, lambda: _abc(keyed_values(snap, value=params.value, start=start, end=end), params)
     )
 
