@@ -338,3 +338,17 @@ def test_dropped_per_customer_results_do_not_stay_in_the_snapshot(tx):
     again = segkit.abc(snap)
     assert again._rows.keys is kept._rows.keys and again.table_ is not kept.table_
     pd.testing.assert_frame_equal(again.table_, kept.table_)
+
+
+def test_results_over_the_same_customers_share_their_ids(tx):
+    snap = segkit.snapshot(tx)
+    a = segkit.abc(snap)
+    b = segkit.abc(snap, method="average_multiple")
+    # One text copy of the ids per order of the customers, not one per result; indexes stay separate.
+    assert np.shares_memory(
+        np.asarray(a.table_.index.array._pa_array.chunk(0).buffers()[2]),
+        np.asarray(b.table_.index.array._pa_array.chunk(0).buffers()[2]),
+    )
+    b.table_.index.name = "client"
+    assert a.table_.index.name == "customer_id"
+    pd.testing.assert_index_equal(a.table_.index, b.table_.index.rename("customer_id"))

@@ -43,6 +43,8 @@ __all__ = ["Snapshot", "customer_keys", "snapshot"]
 _DAY = pd.Timedelta(days=1)
 #: Snapshots kept per transactions object (a churn model visits a few dates; more would only hold memory).
 _MAX_CACHED = 6
+#: Id orders remembered per transactions object (a window's ascending ids and its ABC rank order).
+_MAX_ID_TAKES = 2
 
 
 class _Cache:
@@ -287,8 +289,29 @@ class Snapshot:
             expr = expr.join(keys, "customer_id")
         columns = [c for c in expr.columns if c not in ("customer_id", "ckey")]
         out = to_frame(expr.select("ckey", *columns).order_by("ckey"))
-        out.index = ids.take(out.pop("ckey").to_numpy(dtype=np.int64))
+        out.index = self.ids_of(out.pop("ckey").to_numpy(dtype=np.int64))
         return out
+
+    def ids_of(self, keys: np.ndarray) -> pd.Index:
+        """The customer ids of compact keys (any order), sharing their data with earlier calls.
+
+        Every per-customer result of the transactions is indexed by ids taken from the one dictionary of
+        :func:`customer_keys`; results over the same customers in the same order (the ABC methods of one
+        window, its XYZ) get views of one Index instead of a text copy each. Each call returns a view of its
+        own, so renaming one result's index leaves the others alone.
+        """
+        _, ids = customer_keys(self.transactions)
+        keys = np.asarray(keys, dtype=np.int64)
+        if len(keys) == len(ids) and np.array_equal(keys, np.arange(len(ids))):
+            return ids.view()
+        recent: list = _state(self.transactions).caches.setdefault("id_takes", [])
+        for seen, index in recent:
+            if np.array_equal(seen, keys):
+                return index.view()
+        index = ids.take(keys)
+        recent.insert(0, (keys, index))
+        del recent[_MAX_ID_TAKES:]
+        return index.view()
 
     def with_ids(self, expr: ir.Table) -> ir.Table:
         """A ``ckey``-keyed engine table with the user's ``customer_id`` joined back (for id-level output)."""

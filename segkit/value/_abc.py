@@ -10,6 +10,7 @@ unprofitable tail, follows the methodology's rule (see :func:`abc`).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -315,15 +316,21 @@ def cached_abc(
     """
     key = ("abc", params, start, end)
     return snap.shared(
-        key, lambda: _abc(keyed_values(snap, value=params.value, start=start, end=end), params)
+        key,
+        lambda: _abc(keyed_values(snap, value=params.value, start=start, end=end), params, ids=snap.ids_of),
     )
 
 
-def _abc(values: pd.DataFrame, params: Params) -> ABCResult:
-    """Classes, shares and health figures of per-customer values (numpy over the ranked columns)."""
+def _abc(
+    values: pd.DataFrame, params: Params, ids: Callable[[np.ndarray], pd.Index] | None = None
+) -> ABCResult:
+    """Classes, shares and health figures of per-customer values (numpy over the ranked columns).
+
+    ``ids`` maps engine keys to the ranked index (see :func:`ranked`).
+    """
     value, method = params.value, params.method
     (low, high), (m_a, m_c) = params.thresholds, params.multipliers
-    frame = ranked(values)
+    frame = ranked(values, ids)
     cents = to_cents(frame["value"].to_numpy())
     cutoffs: dict[str, float] = {}
     if method == "cumulative":
