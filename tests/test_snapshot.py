@@ -316,3 +316,39 @@ def test_earlier_snapshots_on_online_retail_match_a_rebuild(online_retail_path):
     _assert_same_results(got, want)
     segkit.customer_status(rebuilt, as_of=as_of)
     pd.testing.assert_frame_equal(moves, segkit.status_transitions(rebuilt, previous=earlier, as_of=as_of))
+
+
+def test_dropped_per_customer_results_do_not_stay_in_the_snapshot(tx):
+    import weakref
+
+    from segkit.value._abc import ABCResult
+    from segkit.value._xyz import XYZResult
+
+    snap = segkit.snapshot(tx)
+    kept = segkit.abc(snap)
+    # A comparison that keeps only the summaries: their per-customer tables are freed with the results.
+    summary = segkit.abc(snap, method="average_multiple").summary_
+    segkit.xyz(snap, method="cv")
+    gc.collect()
+    alive = [v() if isinstance(v, weakref.ref) else v for v in snap._cache.values.values()]
+    results = [v for v in alive if isinstance(v, ABCResult | XYZResult)]
+    assert [r.method for r in results] == ["cumulative"]
+    assert len(summary) > 0
+    # The kept result's original is still the one the next call is handed a copy of.
+    again = segkit.abc(snap)
+    assert again._rows.keys is kept._rows.keys and again.table_ is not kept.table_
+    pd.testing.assert_frame_equal(again.table_, kept.table_)
+
+
+def test_results_over_the_same_customers_share_their_ids(tx):
+    snap = segkit.snapshot(tx)
+    a = segkit.abc(snap)
+    b = segkit.abc(snap, method="average_multiple")
+    # One text copy of the ids per order of the customers, not one per result; indexes stay separate.
+    assert np.shares_memory(
+        np.asarray(a.table_.index.array._pa_array.chunk(0).buffers()[2]),
+        np.asarray(b.table_.index.array._pa_array.chunk(0).buffers()[2]),
+    )
+    b.table_.index.name = "client"
+    assert a.table_.index.name == "customer_id"
+    pd.testing.assert_index_equal(a.table_.index, b.table_.index.rename("customer_id"))

@@ -9,6 +9,7 @@ instead of dozens, and every analysis uses the same definition of a gap, a perio
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,8 @@ __all__ = ["Snapshot", "customer_keys", "snapshot"]
 _DAY = pd.Timedelta(days=1)
 #: Snapshots kept per transactions object (a churn model visits a few dates; more would only hold memory).
 _MAX_CACHED = 6
+#: Id orders remembered per transactions object (a window's ascending ids and its ABC rank order).
+_MAX_ID_TAKES = 2
 
 
 class _Cache:
@@ -251,6 +254,22 @@ class Snapshot:
             values[key] = build()
         return values[key]
 
+    def shared(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` once while its result is alive, then the same object (a weak reference).
+
+        For per-customer results the size of the customer base (an ABC or XYZ result): the snapshot keeps
+        no such result alive itself, so one that every caller has dropped -- a comparison keeping only its
+        summary -- frees its frames at once instead of living as long as the snapshot. Anything that wants
+        the result to stay found holds it (a copy handed out keeps a reference to its original).
+        """
+        values = self._cache.values
+        ref = values.get(key)
+        found = ref() if ref is not None else None
+        if found is None:
+            found = build()
+            values[key] = weakref.ref(found)
+        return found
+
     def materialize(self, key: Any, build: Callable[[], ir.Table]) -> ir.Table:
         """An Ibis expression computed once into a temporary table, dropped with the snapshot's cache."""
         return self.cached(("table", key), lambda: temp_table(self._cache, build(), "agg"))
@@ -270,8 +289,29 @@ class Snapshot:
             expr = expr.join(keys, "customer_id")
         columns = [c for c in expr.columns if c not in ("customer_id", "ckey")]
         out = to_frame(expr.select("ckey", *columns).order_by("ckey"))
-        out.index = ids.take(out.pop("ckey").to_numpy(dtype=np.int64))
+        out.index = self.ids_of(out.pop("ckey").to_numpy(dtype=np.int64))
         return out
+
+    def ids_of(self, keys: np.ndarray) -> pd.Index:
+        """The customer ids of compact keys (any order), sharing their data with earlier calls.
+
+        Every per-customer result of the transactions is indexed by ids taken from the one dictionary of
+        :func:`customer_keys`; results over the same customers in the same order (the ABC methods of one
+        window, its XYZ) get views of one Index instead of a text copy each. Each call returns a view of its
+        own, so renaming one result's index leaves the others alone.
+        """
+        _, ids = customer_keys(self.transactions)
+        keys = np.asarray(keys, dtype=np.int64)
+        if len(keys) == len(ids) and np.array_equal(keys, np.arange(len(ids))):
+            return ids.view()
+        recent: list = _state(self.transactions).caches.setdefault("id_takes", [])
+        for seen, index in recent:
+            if np.array_equal(seen, keys):
+                return index.view()
+        index = ids.take(keys)
+        recent.insert(0, (keys, index))
+        del recent[_MAX_ID_TAKES:]
+        return index.view()
 
     def with_ids(self, expr: ir.Table) -> ir.Table:
         """A ``ckey``-keyed engine table with the user's ``customer_id`` joined back (for id-level output)."""

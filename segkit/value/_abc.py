@@ -10,6 +10,7 @@ unprofitable tail, follows the methodology's rule (see :func:`abc`).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -99,6 +100,9 @@ class ABCResult:
     # The compact customer keys of ``table_``'s rows (rank order) and their class codes (index into
     # ABC_CLASSES): ABC-XYZ joins and groups on these integers instead of the ids and labels.
     _rows: Rows | None = field(default=None, repr=False, compare=False)
+    # The cached result a copy was made from: the snapshot only references it weakly, so it stays found
+    # exactly as long as some copy of it is alive.
+    _origin: ABCResult | None = field(default=None, repr=False, compare=False)
 
     @property
     def rules_(self) -> pd.DataFrame:
@@ -139,6 +143,7 @@ class ABCResult:
             health_=copy.deepcopy(self.health_),
             cutoffs_=dict(self.cutoffs_),
             _rows=None if self._rows is None else self._rows.detached(),
+            _origin=self,
         )
 
 
@@ -305,18 +310,27 @@ class Params(NamedTuple):
 def cached_abc(
     snap: Snapshot, params: Params, *, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
 ) -> ABCResult:
-    """The ABC of a snapshot over ``[start, end)``, computed once per snapshot (the same object after)."""
+    """The ABC of a snapshot over ``[start, end)``, computed once per snapshot while it is in use.
+
+    The same object while it (or a copy of it) is alive; one every caller dropped is computed again.
+    """
     key = ("abc", params, start, end)
-    return snap.cached(
-        key, lambda: _abc(keyed_values(snap, value=params.value, start=start, end=end), params)
+    return snap.shared(
+        key,
+        lambda: _abc(keyed_values(snap, value=params.value, start=start, end=end), params, ids=snap.ids_of),
     )
 
 
-def _abc(values: pd.DataFrame, params: Params) -> ABCResult:
-    """Classes, shares and health figures of per-customer values (numpy over the ranked columns)."""
+def _abc(
+    values: pd.DataFrame, params: Params, ids: Callable[[np.ndarray], pd.Index] | None = None
+) -> ABCResult:
+    """Classes, shares and health figures of per-customer values (numpy over the ranked columns).
+
+    ``ids`` maps engine keys to the ranked index (see :func:`ranked`).
+    """
     value, method = params.value, params.method
     (low, high), (m_a, m_c) = params.thresholds, params.multipliers
-    frame = ranked(values)
+    frame = ranked(values, ids)
     cents = to_cents(frame["value"].to_numpy())
     cutoffs: dict[str, float] = {}
     if method == "cumulative":

@@ -15,6 +15,7 @@ Conventions shared with :func:`segkit.abc`:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,8 +220,13 @@ def to_cents(values: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(values, dtype=float) * 100.0)
 
 
-def ranked(values: pd.DataFrame) -> pd.DataFrame:
-    """Sort by value (largest first) then customer id, and add rank, shares and customer share."""
+def ranked(values: pd.DataFrame, ids: Callable[[np.ndarray], pd.Index] | None = None) -> pd.DataFrame:
+    """Sort by value (largest first) then customer id, and add rank, shares and customer share.
+
+    ``ids`` maps the engine keys (column ``ckey``) in rank order to the ranked index
+    (:meth:`Snapshot.ids_of`, which shares the ids of one order among results); default: the values'
+    own index, taken in rank order.
+    """
     if "ckey" not in values.columns and not values.index.is_monotonic_increasing:
         values = values.sort_index(kind="mergesort")
     # Engine values arrive sorted by key, which is id order. A stable sort on the value alone keeps the id
@@ -246,7 +252,11 @@ def ranked(values: pd.DataFrame) -> pd.DataFrame:
     columns["cumulative_share"] = np.cumsum(positive) / total
     columns["customer_share"] = rank / n
     # One new frame built from the sorted columns: no copy of the input, no per-column inserts.
-    frame = pd.DataFrame(columns, index=values.index.take(order))
+    if ids is not None and "ckey" in columns:
+        index = ids(columns["ckey"])
+    else:
+        index = values.index.take(order)
+    frame = pd.DataFrame(columns, index=index)
     frame.index.name = "customer_id"
     frame.attrs.update(values.attrs)
     return frame

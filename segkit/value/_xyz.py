@@ -101,6 +101,8 @@ class XYZResult:
     # The compact customer keys of ``table_``'s rows (ascending, as the ids are) and their class codes
     # (index into XYZ_CLASSES), for ABC-XYZ; it also builds ``periods_`` on first use.
     _rows: Rows | None = field(default=None, repr=False, compare=False)
+    # The cached result a copy was made from (the snapshot references it weakly; see ABCResult).
+    _origin: XYZResult | None = field(default=None, repr=False, compare=False)
 
     @property
     def periods_(self) -> pd.DataFrame | None:
@@ -119,6 +121,7 @@ class XYZResult:
             table_=self.table_.copy(),
             summary_=self.summary_.copy(),
             _rows=None if self._rows is None else self._rows.detached(),
+            _origin=self,
         )
 
     @property
@@ -363,10 +366,13 @@ def cached_xyz(
     min_periods: int,
     ddof: int,
 ) -> XYZResult:
-    """The XYZ of a snapshot with checked parameters, computed once per snapshot (the same object after)."""
+    """The XYZ of a snapshot with checked parameters, computed once per snapshot while it is in use.
+
+    The same object while it (or a copy of it) is alive; one every caller dropped is computed again.
+    """
     key = ("xyz", method, period, n_periods, measure, bands, count_from, min_periods, ddof)
     args = (method, period, n_periods, measure, *bands, count_from, min_periods, ddof)
-    return snap.cached(key, lambda: _xyz(snap, *args))
+    return snap.shared(key, lambda: _xyz(snap, *args))
 
 
 def _xyz(
