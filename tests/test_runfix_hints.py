@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import shlex
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def _hint_options(path: Path) -> list[str]:
             text = None if id(node) in parts else _text(node)
             if text is not None and text.startswith("--"):
                 # One hint may list alternatives: "--crm leads=FILE, --data FILE".
-                options.extend(part.strip() for part in text.split(","))
+                options.extend(part.strip() for part in re.split(r",\s*(?=--)", text))
     return options
 
 
