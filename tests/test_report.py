@@ -297,7 +297,7 @@ def test_runner_parameters_reach_the_notebooks_that_declare_them(
     )
     assert cli.main([*args, "--force", "--window-months", "-1"]) == 2
     assert (
-        "window_months must be a whole number of months from 0 (all history) to 120; got -1"
+        "--window-months must be a whole number of months from 0 (all history) to 120; got -1"
         in capsys.readouterr().err
     )
 
