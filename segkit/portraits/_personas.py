@@ -105,6 +105,10 @@ class Personas(ClusterMixin, BaseEstimator):
         Per candidate k: ``silhouette``, ``davies_bouldin``, ``calinski_harabasz``, ``inertia``,
         ``natural_level`` (both criteria at a local optimum) and ``chosen``; ``attrs`` holds the ``rule``
         and the ``reason`` (also in ``k_reason_``).
+    n_sampled_ : int
+        How many customers k was chosen and the personas' centres were fitted on: all of them, or the
+        seeded sample of ``sample_size`` on a larger base (every customer is then assigned to the nearest
+        centre).
     k_ : int
         The number of personas.
     k_reason_ : str
@@ -241,6 +245,7 @@ class Personas(ClusterMixin, BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         sample = _sample_rows(len(Z), self.sample_size, rng)
         Zs = Z[sample]
+        self.n_sampled_ = len(sample)
         ks = self._candidate_ks(Zs, k_min, k_max)
         models, scores = self._score_ks(Zs, ks, rng)
         self.k_scores_ = scores

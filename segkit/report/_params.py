@@ -2,8 +2,9 @@
 
 papermill writes each parameter into the notebook as ``NAME = VALUE``, so a name is code. Every name must
 therefore be one a notebook declares in its ``parameters`` cell (read with papermill's own inspection), and
-every value a plain JSON-like value of the type of the declared default. The standard parameters that say
-where the data and the report are belong to the runner alone.
+every value a plain JSON-like value of the type of the declared default, within the range the analysis
+that receives it accepts. The standard parameters that say where the data and the report are belong to the
+runner alone.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ParameterError
+from .._validation import Interval, Options, check_param
 
-__all__ = ["RUNNER_PARAMETERS", "check_parameters", "declared_parameters"]
+__all__ = ["RUNNER_PARAMETERS", "VALUE_RULES", "check_parameters", "declared_parameters"]
 
 #: Parameters only the runner sets, and the flag or config key that sets each.
 RUNNER_PARAMETERS = {
@@ -32,6 +34,30 @@ RUNNER_PARAMETERS = {
     "crm_paths": "--crm TABLE=PATH (config key crm)",
     "lang": "--lang (config key lang)",
     "currency": "--currency (config key currency)",
+}
+
+
+_DAYS = [Interval(int, 1, None)]
+_COUNT = [Interval(int, 1, None)]
+
+#: The values the analyses accept for the report pages' parameters, checked before any notebook runs so that
+#: a bad value stops the run up front instead of failing (or silently running) one page.
+VALUE_RULES: dict[str, list[Any]] = {
+    "period": [Options(("week", "month", "quarter"))],
+    "top_n": _COUNT,
+    "bins": [Interval(int, 2, 9)],
+    "migration_lookback_days": _DAYS,
+    "k_min": [Interval(int, 2, None)],
+    "k_max": [Interval(int, 2, None)],
+    "seed": [Interval(int, 0, None)],
+    "inactivity_days": [None, *_DAYS],
+    "horizon_days": _DAYS,
+    "survival_min_customers": _COUNT,
+    "min_answers": _COUNT,
+    "holdout_days": _DAYS,
+    "discount_rate": [Interval(float, 0, None)],
+    "penalizer": [Interval(float, 0, None)],
+    "low_p_alive": [Interval(float, 0, 1)],
 }
 
 
@@ -67,8 +93,10 @@ def check_parameters(
     Raises
     ------
     ParameterError
-        For a name that is not an identifier, a runner parameter, a name no notebook declares, or a value
-        whose type differs from the declared default's. Nothing runs before this check passes.
+        For a name that is not an identifier, a runner parameter, a name no notebook declares, a value
+        whose type differs from the declared default's, or a value outside the range of
+        :data:`VALUE_RULES` (``k_min`` above ``k_max`` too). The message names the flag
+        (``--param bins=0: bins must be ...``). Nothing runs before this check passes.
 
     Examples
     --------
@@ -87,8 +115,32 @@ def check_parameters(
         _check_data(name, value)
         for notebook, params in declared.items():
             if name in params:
-                per_notebook[notebook][name] = _check_type(name, value, params[name], notebook)
+                per_notebook[notebook][name] = value = _check_type(name, value, params[name], notebook)
+        if name in VALUE_RULES:
+            try:
+                check_param(name, value, VALUE_RULES[name])
+            except ParameterError as exc:
+                raise ParameterError(f"{_flag(name, value)}: {exc}") from None
+    for notebook, params in declared.items():
+        _check_k_range({**params, **per_notebook[notebook]}, given)
     return per_notebook
+
+
+def _flag(name: str, value: Any) -> str:
+    import json
+
+    return f"--param {name}={value if isinstance(value, str) else json.dumps(value)}"
+
+
+def _check_k_range(params: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """The persona counts tried run from ``k_min`` to ``k_max``: an empty range is a bad value too."""
+    k_min, k_max = params.get("k_min"), params.get("k_max")
+    if not (isinstance(k_min, int) and isinstance(k_max, int)) or k_min <= k_max:
+        return
+    name = "k_min" if "k_min" in given else "k_max"
+    raise ParameterError(
+        f"{_flag(name, params[name])}: k_min must be <= k_max; got k_min={k_min}, k_max={k_max}."
+    )
 
 
 def _check_name(name: Any, valid: Sequence[str]) -> None:

@@ -11,6 +11,7 @@ write the same one.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import os
 import shutil
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from .._progress import ENV as PROGRESS_ENV
 from .._progress import progress as runner_progress
 from .._progress import progress_enabled
 from .._resources import notebooks_dir
+from ..crm import CRM_TABLES
 from ..engine._aggregates import as_of_date
 from ..i18n import LANGUAGES, check_currency
 from ._config import CONFIG_KEYS, load_report_config
@@ -78,6 +80,8 @@ JOBS_ENV = "SEGKIT_REPORT_JOBS"
 _DEFAULT_JOBS = 2
 #: The private part of the staging folder (the canonical table); removed before publishing.
 _TABLE_DIR = ".segkit-table"
+#: The kit's CRM page: it reads its tables with segkit.read_crm, which knows the tables of CRM_TABLES only.
+_CRM_PAGE = "05_crm_loyalty"
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,7 @@ def run_report(
     window_months = _check_window(window_months)
     jobs = _check_jobs(jobs)
     lang, currency = _check_lang(lang), _check_currency(currency)
-    crm_files = _check_crm(crm)
+    crm_files = _check_crm(crm, known=CRM_TABLES if any(p.stem == _CRM_PAGE for p in paths) else None)
     key = mask_key(mask_key_text) if mask_ids else None
     if key is not None and crm_files:
         # The CRM notebook reads its tables itself; masking only the transactions would leak the CRM's ids.
@@ -454,11 +458,19 @@ def _check_window(window_months: Any) -> int:
     return window_months
 
 
-def _check_crm(crm: Mapping[str, Any] | None) -> dict[str, Path]:
+def _check_crm(crm: Mapping[str, Any] | None, known: Iterable[str] | None = None) -> dict[str, Path]:
+    """The CRM files by table name; ``known`` is the table names the notebooks can read (None: any name)."""
     files = {}
     for table, path in dict(crm or {}).items():
         if not isinstance(table, str) or not table.isidentifier():
             raise ParameterError(f"CRM table name {table!r} must be a plain name such as 'bonus_cards'.")
+        if known is not None and table not in known:
+            close = difflib.get_close_matches(table, list(known), n=1)
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ParameterError(
+                f"--crm {table}={path}: unknown CRM table {table!r}{guess}; the CRM page reads "
+                f"{', '.join(known)}."
+            )
         file = Path(path).resolve()
         if not file.is_file():
             raise ParameterError(f"CRM table {table!r}: no such file {str(path)!r}.")
