@@ -13,7 +13,8 @@ rest of a large aggregation, join or sort into ``temp_directory``, so a base lar
 - ``SEGKIT_TEMP``: the folder for spilled data; by default ``segkit-duckdb-<process id>`` in the system's
   temporary folder (never the working directory, which in a report run is the report itself). The canonical
   table of a large base is written once as Parquet to ``segkit-tables-<process id>`` in ``SEGKIT_TEMP`` (or
-  the system's temporary folder) (:func:`table_folder`), so that it costs disk rather than memory.
+  the system's temporary folder) (:func:`table_folder`), so that it costs disk rather than memory. Opening
+  the connection removes such folders left by segkit processes that were killed (:func:`remove_stale_folders`).
 
 ``preserve_insertion_order`` stays on (DuckDB's default). Turning it off lets DuckDB return any result
 without an ``ORDER BY`` in any order, and the kit's outputs (tables compared exactly between runs and in
@@ -107,6 +108,52 @@ def _temp_directory() -> str:
     return folder or str(Path(tempfile.gettempdir()) / f"segkit-duckdb-{os.getpid()}")
 
 
+_PER_PROCESS = re.compile(r"segkit-(?:duckdb|tables)-(\d+)")
+
+
+def remove_stale_folders(base: str | Path | None = None) -> list[Path]:
+    """Remove the spill and table folders of segkit processes that no longer run; return what was removed.
+
+    A process that ends normally removes its own folders, but one that was killed (the kernel's
+    out-of-memory killer, ``kill -9``, a crashed notebook kernel) leaves them behind, and on a large base
+    each can hold gigabytes: the next runs would then fail for want of disk. Only the default per-process
+    folders (``segkit-duckdb-<pid>``, ``segkit-tables-<pid>`` in the system's temporary folder) are
+    touched, and only when no process with that id exists.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> base = pathlib.Path(tempfile.mkdtemp())
+    >>> (base / "segkit-duckdb-999999999").mkdir()
+    >>> (base / f"segkit-duckdb-{os.getpid()}").mkdir()
+    >>> [p.name for p in remove_stale_folders(base)]
+    ['segkit-duckdb-999999999']
+    """
+    base = Path(base or tempfile.gettempdir())
+    removed: list[Path] = []
+    try:
+        entries = list(base.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _PER_PROCESS.fullmatch(entry.name)
+        if match is None or not entry.is_dir() or _running(int(match.group(1))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or an id the system cannot check: leave it alone
+    return True
+
+
 def table_folder() -> Path:
     """The folder for tables the kit writes itself (a large canonical table), removed when the process ends.
 
@@ -149,6 +196,8 @@ def connection() -> Any:
     global _connection
     with _lock:
         if _connection is None:
+            if not os.environ.get(TEMP_ENV, "").strip():
+                remove_stale_folders()
             _connection = ibis.duckdb.connect(threads=2, **engine_settings())
             engine_progress(_connection)  # DuckDB's own bar for long queries, shown only to a watcher
         return _connection
