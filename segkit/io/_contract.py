@@ -481,6 +481,9 @@ def read_transactions(
     DataContractError
         When a column is missing or values cannot be used; the message names the column, the number of
         rows, examples, and what to do.
+    ParameterError
+        When an option has a value segkit cannot use, or one source column is given for two roles (say
+        ``customer=`` and ``date=``); raised before anything is read.
 
     Examples
     --------
@@ -526,6 +529,7 @@ def read_transactions(
         "channel": channel,
         "attributes": attributes,
     }
+    _check_distinct_columns(given)
     policy = dict(
         date_format=date_format,
         timezone=timezone,
@@ -658,6 +662,37 @@ def _refuse_totals_lines(tx: Transactions, column: str) -> None:
         "Leave them out of the table (for a database, query= with a WHERE on the customer column), "
         "or rename a real customer of that name.",
     )
+
+
+def _check_distinct_columns(given: dict[str, Any]) -> None:
+    """Refuse one source column given for two roles, before anything is read.
+
+    Read twice, the column would fail later as the wrong kind of value (customer ids "unparseable" as
+    dates), which hides the real mistake: the mapping.
+    """
+    attributes = given["attributes"]
+    if isinstance(attributes, str):
+        raise ParameterError(
+            f"attributes must be a list of column names, got the string {attributes!r}; write [{attributes!r}]."
+        )
+    roles = [
+        (f"{param}=", name) for param, name in given.items() if param != "attributes" and name is not None
+    ]
+    roles += [("attributes=", name) for name in attributes or ()]
+    first: dict[Any, str] = {}
+    for param, name in roles:
+        if name not in first:
+            first[name] = param
+            continue
+        both = (
+            f"attributes= names {name!r} twice"
+            if param == first[name] == "attributes="
+            else (f"{first[name]} and {param} both name the column {name!r}")
+        )
+        raise ParameterError(
+            f"{both}: one source column cannot fill two roles. Give each role its own column "
+            f"(e.g. customer='Client', date='Date', amount='Sum'), or leave the role out."
+        )
 
 
 def _check_date_format(fmt: str | None) -> None:
