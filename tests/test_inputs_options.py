@@ -56,3 +56,55 @@ def test_attributes_as_one_string_is_refused() -> None:
 def test_distinct_roles_still_read() -> None:
     tx = segkit.read_transactions(FRAME, **MAP, attributes=["Region"])
     assert tx.data["Region"].tolist() == ["N", "S", "N"]
+
+
+@pytest.mark.parametrize("sep", ["xx", "", ";;", "\n", 5])
+def test_unusable_separator_is_a_parameter_error(export: Path, sep: object) -> None:
+    with pytest.raises(ParameterError, match=r"sep must be one character.*got") as info:
+        segkit.read_transactions(export, **MAP, sep=sep)
+    assert repr(sep) in str(info.value)
+
+
+@pytest.mark.parametrize("sep", [",", r"\s+"])
+def test_usable_separators_still_read(tmp_path: Path, sep: str) -> None:
+    path = tmp_path / "export.txt"
+    path.write_text("Client Date Sum\na 2024-01-01 10\nb 2024-01-02 20\n")
+    source = path if sep == r"\s+" else tmp_path / "export.csv"
+    if sep == ",":
+        FRAME.to_csv(source, index=False)
+    tx = segkit.read_transactions(source, **MAP, sep=sep)
+    assert tx.quality.rows_kept >= 2
+
+
+@pytest.mark.parametrize("dated", ["2024-01-01T10:00:00+03:00", "2024-01-01 10:00"])
+def test_unknown_timezone_is_refused_whatever_the_data(tmp_path: Path, dated: str) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(f"Client,Date,Sum\na,{dated},10\n")
+    with pytest.raises(ParameterError, match=r"timezone must be an IANA zone name.*'Mars/Base'"):
+        segkit.read_transactions(path, **MAP, timezone="Mars/Base")
+
+
+def test_misspelt_timezone_suggests_the_zone() -> None:
+    with pytest.raises(ParameterError, match=r"Did you mean 'Europe/Moscow'"):
+        segkit.read_transactions(FRAME, **MAP, timezone="Europe/Moskow")
+
+
+def test_known_timezone_still_converts(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("Client,Date,Sum\na,2024-01-01T10:00:00+00:00,10\n")
+    tx = segkit.read_transactions(path, **MAP, timezone="Europe/Moscow")
+    assert str(tx.data["order_date"].iloc[0]) == "2024-01-01 13:00:00"
+
+
+@pytest.mark.parametrize("fmt", ["%Q", "%d.%m.%", "dd.mm.yyyy", 2024])
+def test_bad_date_format_is_a_parameter_error(export: Path, fmt: object) -> None:
+    with pytest.raises(ParameterError, match=r"date_format must be a strptime format") as info:
+        segkit.read_transactions(export, **MAP, date_format=fmt)
+    assert repr(fmt) in str(info.value)
+
+
+def test_bad_date_format_is_refused_for_a_typed_source(tmp_path: Path) -> None:
+    path = tmp_path / "export.parquet"
+    FRAME.assign(Date=pd.to_datetime(FRAME["Date"]), Sum=[10.0, 20.0, 30.0]).to_parquet(path)
+    with pytest.raises(ParameterError, match=r"date_format must be a strptime format.*'%Q'"):
+        segkit.read_transactions(path, **MAP, date_format="%Q")

@@ -435,9 +435,9 @@ def read_transactions(
         it and values without one are taken as already in it. Without it, values that all carry the same
         offset keep their wall-clock time and several offsets are converted to UTC.
     sep, encoding : str, optional
-        CSV options. By default the separator is found among ``; , TAB |`` (whitespace otherwise) from the
-        header row, and the encoding from the byte-order mark (UTF-8, UTF-16) or else UTF-8 with a cp1251
-        fallback (1C/Bitrix exports).
+        CSV options. ``sep`` is one character, or ``r"\\s+"`` for runs of spaces. By default the separator
+        is found among ``; , TAB |`` (whitespace otherwise) from the header row, and the encoding from the
+        byte-order mark (UTF-8, UTF-16) or else UTF-8 with a cp1251 fallback (1C/Bitrix exports).
     decimal, thousands : str, optional
         The decimal mark (``"."`` or ``","``) and thousands separator (``""``, ``" "``, ``","``, ``"."``,
         ``"'"``) of every number column. By default each column decides from all its values; a column that
@@ -510,6 +510,8 @@ def read_transactions(
     check_choice("outlier_dates", outlier_dates, ("warn", "drop", "raise"))
     if decimal is not None:
         check_choice("decimal", decimal, (".", ","))
+    _check_date_format(date_format)
+    _check_timezone(timezone)
     if isinstance(placeholder_customers, str):
         raise ParameterError(
             f"placeholder_customers must be a list of ids, got the string {placeholder_customers!r}; "
@@ -626,7 +628,6 @@ def _engine_read(
                 step()
             found.cleanup = []
             return None
-        _check_date_format(policy["date_format"])
     except BaseException:
         for step in found.cleanup:
             step()
@@ -695,12 +696,38 @@ def _check_distinct_columns(given: dict[str, Any]) -> None:
         )
 
 
-def _check_date_format(fmt: str | None) -> None:
-    if fmt is not None and fmt not in NUMERIC_FORMATS and "%" not in fmt:
+def _check_date_format(fmt: Any) -> None:
+    """Refuse a date_format that is neither a numeric layout nor a strptime format of known directives."""
+    if fmt is None or fmt in NUMERIC_FORMATS:
+        return
+    allowed = (
+        f"date_format must be a strptime format such as '%d.%m.%Y %H:%M' (directives %Y %y %m %d %H %M %S "
+        f"%f %z %b %B ...) or one of {', '.join(repr(f) for f in NUMERIC_FORMATS)}; got {fmt!r}"
+    )
+    if not isinstance(fmt, str) or "%" not in fmt:
+        raise ParameterError(f"{allowed}.")
+    try:
+        # The parser that reads the values judges the format, so exactly what it accepts passes.
+        pd.to_datetime(pd.Series(["", "x"]), format=fmt, errors="coerce")
+    except ValueError as exc:
+        raise ParameterError(f"{allowed}: {exc}.") from exc
+
+
+def _check_timezone(zone: Any) -> None:
+    """Refuse an unknown zone name up front: otherwise only data with UTC offsets would ever notice it."""
+    if zone is None:
+        return
+    try:
+        pd.Timestamp(0, tz="UTC").tz_convert(zone)
+    except Exception as exc:  # pytz, zoneinfo and dateutil each raise their own class
+        import zoneinfo
+
+        close = difflib.get_close_matches(str(zone), sorted(zoneinfo.available_timezones()), n=3)
+        hint = f" Did you mean {' or '.join(repr(z) for z in close)}?" if close else ""
         raise ParameterError(
-            f"date_format must be a strptime format such as '%d.%m.%Y' or one of "
-            f"{', '.join(repr(f) for f in NUMERIC_FORMATS)}; got {fmt!r}."
-        )
+            f"timezone must be an IANA zone name such as 'Europe/Moscow', 'Asia/Almaty' or 'UTC'; got "
+            f"{zone!r}, which is not a known zone.{hint}"
+        ) from exc
 
 
 def as_transactions(data: Transactions | pd.DataFrame) -> Transactions:

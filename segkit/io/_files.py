@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .._errors import DataContractError, format_examples
+from .._errors import DataContractError, ParameterError, format_examples
 
 __all__ = ["Loaded", "load_source"]
 
@@ -66,11 +66,10 @@ def load_source(
 ) -> Loaded:
     """Read ``source`` (a path, a pandas/polars frame, a polars LazyFrame or an Arrow table)."""
     if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
-        from .._errors import ParameterError
-
         raise ParameterError(
             f"header_row must be the 1-based line number of the header (1 = first line); got {header_row!r}."
         )
+    _check_sep(sep)
     if isinstance(source, pd.DataFrame):
         names = [str(c).strip() for c in source.columns]
         return Loaded(_frame_to_arrow(source), names, f"pandas DataFrame ({len(source):,} rows)", "frame")
@@ -112,6 +111,16 @@ def load_source(
             "file, or read it yourself and pass the DataFrame."
         )
     return _read_csv(path, wanted, sep, encoding, header_row)
+
+
+def _check_sep(sep: Any) -> None:
+    """Refuse a separator the CSV readers cannot split on (they take one character, or whitespace runs)."""
+    if sep is None or sep == _WHITESPACE or (isinstance(sep, str) and len(sep) == 1 and sep not in '\r\n"'):
+        return
+    raise ParameterError(
+        f"sep must be one character such as ';', ',', '\\t' (TAB) or '|', or r'\\s+' for columns separated "
+        f"by runs of spaces; got {sep!r}. Leave it out to have the separator found from the header row."
+    )
 
 
 # --------------------------------------------------------------------------------------------------
