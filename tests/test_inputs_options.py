@@ -108,3 +108,32 @@ def test_bad_date_format_is_refused_for_a_typed_source(tmp_path: Path) -> None:
     FRAME.assign(Date=pd.to_datetime(FRAME["Date"]), Sum=[10.0, 20.0, 30.0]).to_parquet(path)
     with pytest.raises(ParameterError, match=r"date_format must be a strptime format.*'%Q'"):
         segkit.read_transactions(path, **MAP, date_format="%Q")
+
+
+def _workbook(tmp_path: Path, sums: list[object]) -> Path:
+    path = tmp_path / "export.xlsx"
+    dates = [f"2024-01-{i + 1:02d}" for i in range(len(sums))]
+    pd.DataFrame({"Client": [f"c{i}" for i in range(len(sums))], "Date": dates, "Sum": sums}).to_excel(
+        path, index=False
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sums", "amounts"),
+    [
+        (["1 234,50", 500.25, 1734.75], [1234.5, 500.25, 1734.75]),
+        (["12,50", 1500, 0.5], [12.5, 1500.0, 0.5]),
+        (["1,234.50", 500.25], [1234.5, 500.25]),
+    ],
+)
+def test_excel_number_cells_do_not_vote_on_the_decimal_mark(
+    tmp_path: Path, sums: list[object], amounts: list[float]
+) -> None:
+    tx = segkit.read_transactions(_workbook(tmp_path, sums), **MAP)
+    assert sorted(tx.data["amount"].tolist()) == sorted(amounts)
+
+
+def test_excel_text_cells_still_decide_and_may_conflict(tmp_path: Path) -> None:
+    with pytest.raises(segkit.DataContractError, match="mixed decimal marks"):
+        segkit.read_transactions(_workbook(tmp_path, ["1 234,50", "12.50", 7.25]), **MAP)

@@ -27,7 +27,7 @@ from .._spark import is_spark_frame
 from . import _engine
 from ._dates import NUMERIC_FORMATS, date_outliers, outlier_dates_message, parse_dates
 from ._files import HEADER_SEARCH_ROWS, Loaded, load_source
-from ._numbers import parse_numbers, rows_text
+from ._numbers import NumberColumn, parse_numbers, rows_text
 from ._sql import is_sql_url, load_sql
 
 __all__ = [
@@ -1137,6 +1137,32 @@ class _Reader:
         return flags
 
     # -- numbers
+    def parse_number_column(self, role: str, policy: dict) -> NumberColumn:
+        """Parse one number column; number cells of an Excel text column are taken as the numbers they are.
+
+        Only the text cells say how the export writes numbers: a number cell's value is exact, and its text
+        (``500.25``) would otherwise count as a decimal point against text cells written ``1 234,50``.
+        """
+        column = self.col(role)
+        cells = self.loaded.cell_numbers.get(self.mapping[role])
+        if cells is None:
+            return parse_numbers(
+                column, self.name(role), decimal=policy["decimal"], thousands=policy["thousands"]
+            )
+        is_cell = ~np.isnan(cells)
+        text = pc.if_else(pa.array(is_cell), pa.scalar(None, pa.string()), column)
+        result = parse_numbers(
+            text, self.name(role), decimal=policy["decimal"], thousands=policy["thousands"]
+        )
+        if not (result.missing | is_cell).all():
+            result.convention += "; number cells as they are"
+        else:
+            result = NumberColumn(result.values, result.missing, result.invalid, "native numbers")
+        result.values = np.where(is_cell, cells, result.values)
+        result.missing = result.missing & ~is_cell
+        result.invalid = result.invalid & ~is_cell
+        return result
+
     def numbers(self, policy: dict) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray]:
         parsed: dict[str, np.ndarray] = {}
         bad_any = np.zeros(self.n, dtype=bool)
@@ -1145,9 +1171,7 @@ class _Reader:
         for role in ("amount", "quantity", "price", "margin", "cost"):
             if role not in self.mapping:
                 continue
-            result = parse_numbers(
-                self.col(role), self.name(role), decimal=policy["decimal"], thousands=policy["thousands"]
-            )
+            result = self.parse_number_column(role, policy)
             self.empty_column(role, result.missing)
             conventions[self.name(role)] = result.convention
             if result.decimal is not None:
