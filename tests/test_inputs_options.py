@@ -137,3 +137,14 @@ def test_excel_number_cells_do_not_vote_on_the_decimal_mark(
 def test_excel_text_cells_still_decide_and_may_conflict(tmp_path: Path) -> None:
     with pytest.raises(segkit.DataContractError, match="mixed decimal marks"):
         segkit.read_transactions(_workbook(tmp_path, ["1 234,50", "12.50", 7.25]), **MAP)
+
+
+def test_a_folder_is_named_as_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(segkit.DataContractError, match="it is a folder, not a file"):
+        segkit.read_transactions(tmp_path, **MAP)
+
+
+@pytest.mark.parametrize("header_row", [True, False])
+def test_header_row_refuses_bools(export: Path, header_row: bool) -> None:
+    with pytest.raises(ParameterError, match="header_row must be the 1-based line number"):
+        segkit.read_transactions(export, **MAP, header_row=header_row)

@@ -69,7 +69,9 @@ def load_source(
     header_row: int | None = None,
 ) -> Loaded:
     """Read ``source`` (a path, a pandas/polars frame, a polars LazyFrame or an Arrow table)."""
-    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+    # A bool is an int to Python, but header_row=True means nothing; refused rather than read as line 1.
+    bad_type = isinstance(header_row, bool) or not isinstance(header_row, int)
+    if header_row is not None and (bad_type or header_row < 1):
         raise ParameterError(
             f"header_row must be the 1-based line number of the header (1 = first line); got {header_row!r}."
         )
@@ -95,6 +97,10 @@ def load_source(
             f"source must be a file path or a pandas/polars DataFrame, got {type(source).__name__}."
         )
     path = Path(source)
+    if path.is_dir():
+        raise DataContractError(
+            f"Cannot read {str(path)!r}: it is a folder, not a file. Pass the path of the export file in it."
+        )
     if not path.is_file():
         raise DataContractError(
             f"Cannot read {str(path)!r}: no such file. Check the path (relative to {Path.cwd()})."
