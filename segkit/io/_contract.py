@@ -27,7 +27,7 @@ from .._spark import is_spark_frame
 from . import _engine
 from ._dates import NUMERIC_FORMATS, date_outliers, outlier_dates_message, parse_dates
 from ._files import HEADER_SEARCH_ROWS, Loaded, load_source
-from ._numbers import parse_numbers, rows_text
+from ._numbers import NumberColumn, parse_numbers, rows_text
 from ._sql import is_sql_url, load_sql
 
 __all__ = [
@@ -435,9 +435,9 @@ def read_transactions(
         it and values without one are taken as already in it. Without it, values that all carry the same
         offset keep their wall-clock time and several offsets are converted to UTC.
     sep, encoding : str, optional
-        CSV options. By default the separator is found among ``; , TAB |`` (whitespace otherwise) from the
-        header row, and the encoding from the byte-order mark (UTF-8, UTF-16) or else UTF-8 with a cp1251
-        fallback (1C/Bitrix exports).
+        CSV options. ``sep`` is one character, or ``r"\\s+"`` for runs of spaces. By default the separator
+        is found among ``; , TAB |`` (whitespace otherwise) from the header row, and the encoding from the
+        byte-order mark (UTF-8, UTF-16) or else UTF-8 with a cp1251 fallback (1C/Bitrix exports).
     decimal, thousands : str, optional
         The decimal mark (``"."`` or ``","``) and thousands separator (``""``, ``" "``, ``","``, ``"."``,
         ``"'"``) of every number column. By default each column decides from all its values; a column that
@@ -481,6 +481,9 @@ def read_transactions(
     DataContractError
         When a column is missing or values cannot be used; the message names the column, the number of
         rows, examples, and what to do.
+    ParameterError
+        When an option has a value segkit cannot use, or one source column is given for two roles (say
+        ``customer=`` and ``date=``); raised before anything is read.
 
     Examples
     --------
@@ -507,6 +510,8 @@ def read_transactions(
     check_choice("outlier_dates", outlier_dates, ("warn", "drop", "raise"))
     if decimal is not None:
         check_choice("decimal", decimal, (".", ","))
+    _check_date_format(date_format)
+    _check_timezone(timezone)
     if isinstance(placeholder_customers, str):
         raise ParameterError(
             f"placeholder_customers must be a list of ids, got the string {placeholder_customers!r}; "
@@ -526,6 +531,7 @@ def read_transactions(
         "channel": channel,
         "attributes": attributes,
     }
+    _check_distinct_columns(given)
     policy = dict(
         date_format=date_format,
         timezone=timezone,
@@ -622,7 +628,6 @@ def _engine_read(
                 step()
             found.cleanup = []
             return None
-        _check_date_format(policy["date_format"])
     except BaseException:
         for step in found.cleanup:
             step()
@@ -660,12 +665,69 @@ def _refuse_totals_lines(tx: Transactions, column: str) -> None:
     )
 
 
-def _check_date_format(fmt: str | None) -> None:
-    if fmt is not None and fmt not in NUMERIC_FORMATS and "%" not in fmt:
+def _check_distinct_columns(given: dict[str, Any]) -> None:
+    """Refuse one source column given for two roles, before anything is read.
+
+    Read twice, the column would fail later as the wrong kind of value (customer ids "unparseable" as
+    dates), which hides the real mistake: the mapping.
+    """
+    attributes = given["attributes"]
+    if isinstance(attributes, str):
         raise ParameterError(
-            f"date_format must be a strptime format such as '%d.%m.%Y' or one of "
-            f"{', '.join(repr(f) for f in NUMERIC_FORMATS)}; got {fmt!r}."
+            f"attributes must be a list of column names, got the string {attributes!r}; write [{attributes!r}]."
         )
+    roles = [
+        (f"{param}=", name) for param, name in given.items() if param != "attributes" and name is not None
+    ]
+    roles += [("attributes=", name) for name in attributes or ()]
+    first: dict[Any, str] = {}
+    for param, name in roles:
+        if name not in first:
+            first[name] = param
+            continue
+        both = (
+            f"attributes= names {name!r} twice"
+            if param == first[name] == "attributes="
+            else (f"{first[name]} and {param} both name the column {name!r}")
+        )
+        raise ParameterError(
+            f"{both}: one source column cannot fill two roles. Give each role its own column "
+            f"(e.g. customer='Client', date='Date', amount='Sum'), or leave the role out."
+        )
+
+
+def _check_date_format(fmt: Any) -> None:
+    """Refuse a date_format that is neither a numeric layout nor a strptime format of known directives."""
+    if fmt is None or fmt in NUMERIC_FORMATS:
+        return
+    allowed = (
+        f"date_format must be a strptime format such as '%d.%m.%Y %H:%M' (directives %Y %y %m %d %H %M %S "
+        f"%f %z %b %B ...) or one of {', '.join(repr(f) for f in NUMERIC_FORMATS)}; got {fmt!r}"
+    )
+    if not isinstance(fmt, str) or "%" not in fmt:
+        raise ParameterError(f"{allowed}.")
+    try:
+        # The parser that reads the values judges the format, so exactly what it accepts passes.
+        pd.to_datetime(pd.Series(["", "x"]), format=fmt, errors="coerce")
+    except ValueError as exc:
+        raise ParameterError(f"{allowed}: {exc}.") from exc
+
+
+def _check_timezone(zone: Any) -> None:
+    """Refuse an unknown zone name up front: otherwise only data with UTC offsets would ever notice it."""
+    if zone is None:
+        return
+    try:
+        pd.Timestamp(0, tz="UTC").tz_convert(zone)
+    except Exception as exc:  # pytz, zoneinfo and dateutil each raise their own class
+        import zoneinfo
+
+        close = difflib.get_close_matches(str(zone), sorted(zoneinfo.available_timezones()), n=3)
+        hint = f" Did you mean {' or '.join(repr(z) for z in close)}?" if close else ""
+        raise ParameterError(
+            f"timezone must be an IANA zone name such as 'Europe/Moscow', 'Asia/Almaty' or 'UTC'; got "
+            f"{zone!r}, which is not a known zone.{hint}"
+        ) from exc
 
 
 def as_transactions(data: Transactions | pd.DataFrame) -> Transactions:
@@ -1075,6 +1137,32 @@ class _Reader:
         return flags
 
     # -- numbers
+    def parse_number_column(self, role: str, policy: dict) -> NumberColumn:
+        """Parse one number column; number cells of an Excel text column are taken as the numbers they are.
+
+        Only the text cells say how the export writes numbers: a number cell's value is exact, and its text
+        (``500.25``) would otherwise count as a decimal point against text cells written ``1 234,50``.
+        """
+        column = self.col(role)
+        cells = self.loaded.cell_numbers.get(self.mapping[role])
+        if cells is None:
+            return parse_numbers(
+                column, self.name(role), decimal=policy["decimal"], thousands=policy["thousands"]
+            )
+        is_cell = ~np.isnan(cells)
+        text = pc.if_else(pa.array(is_cell), pa.scalar(None, pa.string()), column)
+        result = parse_numbers(
+            text, self.name(role), decimal=policy["decimal"], thousands=policy["thousands"]
+        )
+        if not (result.missing | is_cell).all():
+            result.convention += "; number cells as they are"
+        else:
+            result = NumberColumn(result.values, result.missing, result.invalid, "native numbers")
+        result.values = np.where(is_cell, cells, result.values)
+        result.missing = result.missing & ~is_cell
+        result.invalid = result.invalid & ~is_cell
+        return result
+
     def numbers(self, policy: dict) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray]:
         parsed: dict[str, np.ndarray] = {}
         bad_any = np.zeros(self.n, dtype=bool)
@@ -1083,9 +1171,7 @@ class _Reader:
         for role in ("amount", "quantity", "price", "margin", "cost"):
             if role not in self.mapping:
                 continue
-            result = parse_numbers(
-                self.col(role), self.name(role), decimal=policy["decimal"], thousands=policy["thousands"]
-            )
+            result = self.parse_number_column(role, policy)
             self.empty_column(role, result.missing)
             conventions[self.name(role)] = result.convention
             if result.decimal is not None:

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .._errors import DataContractError, format_examples
+from .._errors import DataContractError, ParameterError, format_examples
 
 __all__ = ["Loaded", "load_source"]
 
@@ -53,6 +53,10 @@ class Loaded:
     header_found: bool = True
     first_line: str = ""  # the source's first non-empty line, for messages about title rows
     title_like: bool = False  # the first line has fewer fields than the lines below it (a title block)
+    # Excel columns mixing text and number cells: position -> each number cell's value (NaN elsewhere).
+    # The table holds such a column as text; the numbers are kept so that they are read as the numbers they
+    # are instead of as text that would vote on the column's decimal mark.
+    cell_numbers: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def load_source(
@@ -65,12 +69,13 @@ def load_source(
     header_row: int | None = None,
 ) -> Loaded:
     """Read ``source`` (a path, a pandas/polars frame, a polars LazyFrame or an Arrow table)."""
-    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
-        from .._errors import ParameterError
-
+    # A bool is an int to Python, but header_row=True means nothing; refused rather than read as line 1.
+    bad_type = isinstance(header_row, bool) or not isinstance(header_row, int)
+    if header_row is not None and (bad_type or header_row < 1):
         raise ParameterError(
             f"header_row must be the 1-based line number of the header (1 = first line); got {header_row!r}."
         )
+    _check_sep(sep)
     if isinstance(source, pd.DataFrame):
         names = [str(c).strip() for c in source.columns]
         return Loaded(_frame_to_arrow(source), names, f"pandas DataFrame ({len(source):,} rows)", "frame")
@@ -92,6 +97,10 @@ def load_source(
             f"source must be a file path or a pandas/polars DataFrame, got {type(source).__name__}."
         )
     path = Path(source)
+    if path.is_dir():
+        raise DataContractError(
+            f"Cannot read {str(path)!r}: it is a folder, not a file. Pass the path of the export file in it."
+        )
     if not path.is_file():
         raise DataContractError(
             f"Cannot read {str(path)!r}: no such file. Check the path (relative to {Path.cwd()})."
@@ -112,6 +121,16 @@ def load_source(
             "file, or read it yourself and pass the DataFrame."
         )
     return _read_csv(path, wanted, sep, encoding, header_row)
+
+
+def _check_sep(sep: Any) -> None:
+    """Refuse a separator the CSV readers cannot split on (they take one character, or whitespace runs)."""
+    if sep is None or sep == _WHITESPACE or (isinstance(sep, str) and len(sep) == 1 and sep not in '\r\n"'):
+        return
+    raise ParameterError(
+        f"sep must be one character such as ';', ',', '\\t' (TAB) or '|', or r'\\s+' for columns separated "
+        f"by runs of spaces; got {sep!r}. Leave it out to have the separator found from the header row."
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -136,18 +155,25 @@ def _plain_strings(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
 
 
-def _frame_to_arrow(frame: pd.DataFrame, excel: bool = False) -> pa.Table:
+def _frame_to_arrow(
+    frame: pd.DataFrame, excel: bool = False, cell_numbers: dict[int, np.ndarray] | None = None
+) -> pa.Table:
+    """``frame`` as Arrow; for Excel, the number cells of text columns are recorded in ``cell_numbers``."""
     arrays = []
     for i in range(frame.shape[1]):
         series = frame.iloc[:, i]
-        arrays.append(_series_to_arrow(series, excel))
+        array, numbers = _series_to_arrow(series, excel)
+        if numbers is not None and cell_numbers is not None:
+            cell_numbers[i] = numbers
+        arrays.append(array)
     return pa.table(arrays, names=[f"c{i}" for i in range(len(arrays))])
 
 
-def _series_to_arrow(series: pd.Series, excel: bool) -> pa.Array:
+def _series_to_arrow(series: pd.Series, excel: bool) -> tuple[pa.Array, np.ndarray | None]:
+    """The column as Arrow, plus the values of its number cells when it is text mixed with numbers."""
     if not (excel and series.dtype == object):
         try:
-            return pa.array(series, from_pandas=True)
+            return pa.array(series, from_pandas=True), None
         except (pa.ArrowException, TypeError, ValueError):
             pass
     # Mixed Python objects (Excel cells, hand-made frames): per-value type checks are unavoidable here, and
@@ -161,20 +187,24 @@ def _series_to_arrow(series: pd.Series, excel: bool) -> pa.Array:
     )
     is_number &= present
     if not present.any() or (is_text | ~present).all():
-        return pa.array([v if ok else None for v, ok in zip(values, present, strict=True)], pa.string())
+        return pa.array([v if ok else None for v, ok in zip(values, present, strict=True)], pa.string()), None
     if (is_number | ~present).all():
-        return pa.array(np.where(present, values, np.nan).astype(float), from_pandas=True)
+        return pa.array(np.where(present, values, np.nan).astype(float), from_pandas=True), None
     if (is_time | ~present).all():
-        return pa.array(pd.to_datetime(pd.Series(values)), from_pandas=True)
+        return pa.array(pd.to_datetime(pd.Series(values)), from_pandas=True), None
     if excel and is_time.any() and (is_time | is_number | ~present).all():
         # A date column where some cells are Excel serial numbers instead of formatted dates.
         out = pd.Series(pd.NaT, index=range(len(values)), dtype="datetime64[ns]")
         out[is_time] = pd.to_datetime(pd.Series(values[is_time])).to_numpy()
         serial = np.asarray(values[is_number], dtype=float)
         out[is_number] = (pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D")).to_numpy()
-        return pa.array(out, from_pandas=True)
+        return pa.array(out, from_pandas=True), None
     text = [_cell_text(v) if ok else None for v, ok in zip(values, present, strict=True)]
-    return pa.array(text, pa.string())
+    numbers = None
+    if excel and is_number.any():
+        numbers = np.full(len(values), np.nan)
+        numbers[is_number] = np.asarray(values[is_number], dtype=float)
+    return pa.array(text, pa.string()), numbers
 
 
 def _cell_text(value: Any) -> str:
@@ -227,8 +257,9 @@ def _read_excel(path: Path, wanted: list[str], sheet: str | int, header_row: int
         options["header row"] = h + 1
     first = next((" ".join(c for c in row if c) for row in head if any(row)), "")
     title = _title_like([sum(1 for c in row if c) for row in head])
-    table = _frame_to_arrow(body, excel=True)
-    return Loaded(table, names, str(path), "excel", h + 1, options, found, first, title)
+    cell_numbers: dict[int, np.ndarray] = {}
+    table = _frame_to_arrow(body, excel=True, cell_numbers=cell_numbers)
+    return Loaded(table, names, str(path), "excel", h + 1, options, found, first, title, cell_numbers)
 
 
 def _title_like(widths: list[int]) -> bool:

@@ -10,7 +10,8 @@ The rules (documented in the README's data-contract section):
 * The column's decimal mark is the one its deciding values agree on. When some values decide for ``,`` and
   others for ``.``, the column mixes conventions: that is an error with counts and examples, never a guess.
   When no value decides but some are ambiguous, that is an error too (pass ``decimal=``). The separator of
-  the file never decides.
+  the file never decides, nor do the number cells of an Excel column that mixes them with text: the reader
+  takes those as the numbers they are and passes only the text cells here.
 * Thousands groups are accepted only where the grouping is valid (1-3 digits, then groups of exactly 3).
   Spaces, no-break spaces and apostrophes are thousands separators.
 * Currency signs and words (``₽``, ``руб.``, ``р.``, ``$``, ``€``, ISO codes) are stripped; ``(123.45)`` and a
