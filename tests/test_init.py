@@ -98,6 +98,22 @@ def test_read_header_decodes_cp1251_and_skips_title_rows(tmp_path: Path) -> None
     assert _read_header(tmp_path / "tab.txt") == ["a", "b", "c"]
 
 
+def test_title_rows_padded_with_separators_are_not_the_header(tmp_path: Path) -> None:
+    # Excel saves a title above the table with as many separators as the table has columns.
+    text = (
+        "Отчёт о продажах;;;\nПериод: 01.01.2024 - 31.01.2024;;;\nКлиент;Дата;Сумма;Номер заказа\n"
+        "ООО Ромашка;01.02.2024;1 000,50;1\nИП Иванов;02.02.2024;200,00;2\n"
+    )
+    path = tmp_path / "export.csv"
+    path.write_bytes(text.encode("cp1251"))
+    assert _read_header(path) == ["Клиент", "Дата", "Сумма", "Номер заказа"]
+    result = init_folder(tmp_path / "work", source=path)
+    assert result.columns == {"customer": "Клиент", "date": "Дата", "order": "Номер заказа", "amount": "Сумма"}
+    # A header with one unnamed column is still the header, not the first data row below it.
+    (tmp_path / "gap.csv").write_text("a;b;;d\nx;1;2;3\ny;4;5;6\n")
+    assert _read_header(tmp_path / "gap.csv") == ["a", "b", "", "d"]
+
+
 def test_init_for_the_bundled_sample(tmp_path: Path) -> None:
     result = init_folder(tmp_path / "work")
     folder = tmp_path / "work"

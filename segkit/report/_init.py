@@ -244,13 +244,21 @@ def _read_header(path: Path) -> list[str]:
         if width > 1 and (rows, width) > best[:2]:
             best = (rows, width, sep)  # the separator that splits most lines into the same number of fields
     _, width, sep = best
-    # Title rows (a report name, a period) above the header have fewer fields than the table; skip them.
-    header = next((ln for ln in lines if _fields(ln, sep) == width), lines[0])
+    # Title rows (a report name, a period) above the header have fewer fields than the table, or as many
+    # but mostly empty (Excel pads them with separators): the header is the first full-width line with a
+    # name in more than half of its fields.
+    full = [ln for ln in lines if _fields(ln, sep) == width]
+    named = [ln for ln in full if 2 * _named(ln, sep) > width]
+    header = (named or full or lines)[0]
     return [c.strip() for c in next(csv.reader([header], delimiter=sep))]
 
 
 def _fields(line: str, sep: str) -> int:
     return len(next(csv.reader([line], delimiter=sep)))
+
+
+def _named(line: str, sep: str) -> int:
+    return sum(1 for cell in next(csv.reader([line], delimiter=sep)) if cell.strip())
 
 
 def _yaml_scalar(value: Any) -> str:
