@@ -108,7 +108,12 @@ def test_title_rows_padded_with_separators_are_not_the_header(tmp_path: Path) ->
     path.write_bytes(text.encode("cp1251"))
     assert _read_header(path) == ["Клиент", "Дата", "Сумма", "Номер заказа"]
     result = init_folder(tmp_path / "work", source=path)
-    assert result.columns == {"customer": "Клиент", "date": "Дата", "order": "Номер заказа", "amount": "Сумма"}
+    assert result.columns == {
+        "customer": "Клиент",
+        "date": "Дата",
+        "order": "Номер заказа",
+        "amount": "Сумма",
+    }
     # A header with one unnamed column is still the header, not the first data row below it.
     (tmp_path / "gap.csv").write_text("a;b;;d\nx;1;2;3\ny;4;5;6\n")
     assert _read_header(tmp_path / "gap.csv") == ["a", "b", "", "d"]
