@@ -137,14 +137,15 @@ def remove_stale_folders(base: str | Path | None = None) -> list[Path]:
         return removed
     for entry in entries:
         match = _PER_PROCESS.fullmatch(entry.name)
-        if match is None or not entry.is_dir() or _running(int(match.group(1))):
+        if match is None or not entry.is_dir() or process_running(int(match.group(1))):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)
     return removed
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (one of another user counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .._backend import process_running
 from .._errors import SegkitError
 
 __all__ = ["ReportBusyError", "ReportExistsError", "publish", "remove_stale", "report_lock", "staging_folder"]
@@ -91,16 +92,6 @@ def staging_folder(output: Path, name: str) -> Path:
     return folder
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale(output: Path, *, locked_name: str, say: Callable[[str], None]) -> list[Path]:
     """Remove staging folders left by killed runs; return them.
 
@@ -115,7 +106,7 @@ def remove_stale(output: Path, *, locked_name: str, say: Callable[[str], None]) 
         pid = int(match["pid"])
         if pid == os.getpid():
             continue
-        if _alive(pid) and match["name"] != locked_name:
+        if process_running(pid) and match["name"] != locked_name:
             continue
         original = output / match["name"]
         if ".replaced-" in folder.name and not original.exists():
