@@ -472,3 +472,40 @@ def test_model_trains_on_a_bounded_seeded_sample(sample):
     assert small.evaluate(sample).n_customers == full.evaluate(sample).n_customers
     with pytest.raises(segkit.ParameterError, match="max_customers"):
         segkit.ChurnModel(max_customers=5).fit(sample)
+
+
+def test_model_keeps_no_base_sized_frames_in_the_snapshot(sample):
+    """Features and labels of each cut-off are freed once the model has used them (memory of large bases)."""
+    import gc
+
+    snap = segkit.snapshot(sample)
+    model = segkit.ChurnModel(horizon_days=90, random_state=0).fit(snap)
+    model.evaluate(snap)
+    scores = model.score(snap)
+    gc.collect()
+    held = [
+        key
+        for cache in segkit.engine._snapshot._state(sample).caches["snapshots"].values()
+        for key, value in cache.values.items()
+        if isinstance(key, tuple)
+        and key[0] in ("churn_features", "churn_labels")
+        and isinstance(value, pd.DataFrame | pd.Series)
+    ]
+    assert held == []
+    assert len(scores) > 300
+
+
+def test_current_customers_filtered_in_the_engine_equal_the_filtered_features(sample):
+    cutoff = pd.Timestamp("2024-03-01")
+    features = segkit.churn_features(sample, cutoff=cutoff, window_days=90)
+    model = segkit.ChurnModel(horizon_days=90)
+    current = model._current(segkit.snapshot(sample), cutoff, 60)
+    pd.testing.assert_frame_equal(current, features.loc[features["recency_days"] <= 60], check_like=False)
+    assert 0 < len(current) < len(features)
+
+
+def test_scores_predicted_in_blocks_equal_one_prediction(fitted, sample, monkeypatch):
+    model, _ = fitted
+    whole = model.score(sample)
+    monkeypatch.setattr(segkit.lifecycle._churn, "_PREDICT_BLOCK", 7)
+    pd.testing.assert_frame_equal(model.score(sample), whole)

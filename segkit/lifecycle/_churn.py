@@ -350,12 +350,25 @@ def _covering(snap: Snapshot, date: pd.Timestamp) -> Snapshot:
     return snap if date <= snap.as_of else snap.at(date)
 
 
-def _cutoff_features(snap: Snapshot, cutoff: pd.Timestamp, window: int) -> pd.DataFrame:
-    return snap.cached(("churn_features", cutoff, window), lambda: _features(snap, cutoff, window))
+def _cutoff_features(
+    snap: Snapshot, cutoff: pd.Timestamp, window: int, within: int | None = None
+) -> pd.DataFrame:
+    """The features at ``cutoff``, shared while a caller holds them (not kept by the snapshot).
+
+    A model visits three cut-offs (training, evaluation, scoring) and needs each one once; kept for the
+    snapshot's life they would hold three frames the size of the base, gigabytes for millions of
+    customers, long after the model has used them.
+    """
+    key = ("churn_features", cutoff, window, within)
+    return snap.shared(key, lambda: _features(snap, cutoff, window, within))
 
 
-def _features(snap: Snapshot, cutoff: pd.Timestamp, window: int) -> pd.DataFrame:
-    """The features at ``cutoff`` from the purchase and order days before it, in one engine query."""
+def _features(snap: Snapshot, cutoff: pd.Timestamp, window: int, within: int | None = None) -> pd.DataFrame:
+    """The features at ``cutoff`` from the purchase and order days before it, in one engine query.
+
+    ``within``: only the customers whose last purchase day is at most that many days before the cut-off
+    (the current customers), filtered in the engine so that the lapsed ones never reach pandas.
+    """
     day0 = period_ordinal(cutoff, "day")
     days = snap.purchase_days()
     days = days.filter(days.day_number < day0)
@@ -377,6 +390,8 @@ def _features(snap: Snapshot, cutoff: pd.Timestamp, window: int) -> pd.DataFrame
         spend_basket=spend.sum(where=basket),
         spend_12m=spend.sum(where=age <= 365),
     )
+    if within is not None:
+        per_days = per_days.filter(day0 - per_days.last_day <= within)
     per_orders, mixes = _order_totals(snap, cutoff)
     # Every customer with a purchase day has a purchase order: the inner join keeps exactly them.
     expr = per_days.join(per_orders, "ckey")
@@ -524,7 +539,8 @@ def _labels(snap: Snapshot, cutoff: pd.Timestamp, horizon: int) -> pd.Series:
         churned = pd.to_numeric(frame["n_after"], errors="coerce").fillna(0).to_numpy() == 0
         return pd.Series(churned.astype("int64"), index=frame.index, name="churned")
 
-    return snap.cached(("churn_labels", cutoff, horizon), build)
+    # Shared, not kept: like the features, labels are needed once per cut-off (see _cutoff_features).
+    return snap.shared(("churn_labels", cutoff, horizon), build)
 
 
 def _check_positive_int(name: str, value: Any) -> int:
@@ -763,8 +779,7 @@ class ChurnModel:
         ``snap`` sees at least everything before ``cutoff``; the features are its tables filtered to the
         days before the cut-off, so training, evaluation and scoring share one set of tables.
         """
-        features = _cutoff_features(snap, cutoff, self._window())
-        return features.loc[features["recency_days"] <= threshold]
+        return _cutoff_features(snap, cutoff, self._window(), within=threshold)
 
     def _labelled(
         self, snap: Snapshot, cutoff: pd.Timestamp, threshold: int
@@ -781,6 +796,19 @@ class ChurnModel:
                 "training data had (margin, category, channel). Score data with the same columns, or refit."
             )
         return features[self.feature_names_]
+
+    def _risk(self, features: pd.DataFrame) -> np.ndarray:
+        """Predicted churn risk of each row, in blocks: the feature matrix of the whole base is never copied.
+
+        Each customer's prediction depends on its own row only, so the blocks give exactly the result of
+        one call.
+        """
+        self._matrix(features.iloc[:0])  # the missing-feature error, even for no rows
+        risk = np.empty(len(features), dtype=float)
+        for start in range(0, len(features), _PREDICT_BLOCK):
+            block = self._matrix(features.iloc[start : start + _PREDICT_BLOCK])
+            risk[start : start + len(block)] = self.estimator_.predict_proba(block)[:, 1]
+        return risk
 
     # -- fitting --------------------------------------------------------------------------------------
 
@@ -904,7 +932,7 @@ class ChurnModel:
         features, labels = self._labelled(snap, cutoff, self.inactivity_days_)
         _check_labels(labels, cutoff)
         y = labels.to_numpy()
-        risk = self.estimator_.predict_proba(self._matrix(features))[:, 1]
+        risk = self._risk(features)
         recency = features["recency_days"].to_numpy(dtype=float)
         recency_risk = _recency_proba(self.recency_curve_, recency)
         metrics = pd.DataFrame(
@@ -946,7 +974,7 @@ class ChurnModel:
                 f"No customer bought within the {self.inactivity_days_} days before {as_of.date()}, so there is "
                 "no current customer to score. Check as_of."
             )
-        risk = self.estimator_.predict_proba(self._matrix(features))[:, 1]
+        risk = self._risk(features)
         out = features[["recency_days", "purchase_days", "revenue", "revenue_12m", "avg_order_value"]].copy()
         out.insert(0, "churn_risk", risk)
         out["value_at_risk"] = (out["churn_risk"] * out["revenue_12m"]).round(2)
@@ -966,6 +994,9 @@ class ChurnModel:
 #: the ranking of a handful of features is stable on far fewer, and each of its many predictions costs
 #: a pass over them.
 _MAX_IMPORTANCE = 20_000
+
+#: Rows predicted at once when scoring (a memory bound, not a result: predictions are row by row).
+_PREDICT_BLOCK = 250_000
 
 
 def _sample(n: int, limit: int | None, rng: np.random.Generator) -> np.ndarray:
