@@ -715,6 +715,7 @@ class _EngineReader:
         self.owned = []
 
     def run(self) -> tuple[Any, Any]:
+        self.zone = self.time_zone()
         n = self.count_rows()
         if n == 0:
             raise DataContractError(f"{self.src.label}: no data rows below the header.")
@@ -722,6 +723,28 @@ class _EngineReader:
             self.src.label = f"{self.src.label} ({n:,} rows)"
         with progress(desc=f"Checking {self.src.label}", total=_STEPS, unit=" steps") as self.bar:
             return self.checked(n)
+
+    def time_zone(self) -> str:
+        """How the dates' zone is read, for the quality report; refuses ``timezone=`` where it cannot apply.
+
+        A column with a zone reaches the engine contract only outside the shared DuckDB connection (there
+        the Arrow contract converts it); such a backend keeps the stored instants in its own zone, and
+        converting them to another zone is not written portably, so ``timezone=`` is refused rather than
+        silently ignored. Naive timestamps are taken as already in the zone, as in the Arrow contract.
+        """
+        kind = self.raw_type("order_date")
+        stored = kind.timezone if kind.is_timestamp() else None
+        wanted = self.policy.get("timezone")
+        if stored is None:
+            return "as stored (no zone)"
+        if wanted is not None:
+            raise ParameterError(
+                f"timezone={wanted!r} cannot be applied to column {self.name('order_date')!r} of "
+                f"{self.src.label}: its timestamps carry the zone {stored!r} and this backend reads them "
+                "as stored. Convert them in the source (in SQL: AT TIME ZONE, in Spark: "
+                "from_utc_timestamp), or leave timezone= out to keep the stored times."
+            )
+        return f"{stored} (as stored)"
 
     def count_rows(self) -> int:
         """The number of rows; on DuckDB also which text columns are clean as they are.
@@ -843,7 +866,7 @@ class _EngineReader:
             if role in s.columns:
                 self.empty_column(role, c, n)
         self.options["date format"] = self.date_label
-        self.options["time zone"] = "as stored (no zone)"
+        self.options["time zone"] = self.zone
         self.options["decimal mark"] = "native numbers"
         table = self.materialise(self.canonical(kept))
         self.step()
