@@ -808,7 +808,9 @@ class _EngineReader:
         """The number of rows; on DuckDB also which text columns are clean as they are.
 
         A clean column (no value that trimming or the missing tokens would change, the usual export) is
-        then read as it is: the per-row cleaning tests cost more than this one scan over the column.
+        then read as it is: the per-row cleaning tests cost more than this one scan over the column. The
+        order ids of a large Parquet file are tested in its keys pass instead (``deferred``, decided by
+        :meth:`settle_deferred`).
         """
         t = self.t
         self.as_is: set[str] = set()
