@@ -43,6 +43,7 @@ _DAY_NS = 86_400 * 10**9
 # counter with the same prefixes, and the two must never name the same table.
 _names = itertools.count(1)
 _RAW_ID = "segkit_raw_id"
+_SUSPECT_ORDER = "suspect_order_id"  # the keys pass's flag: cleaning might change this row's order id
 _KEYS = ("ckey", "okey")  # the integer customer and order keys the staged rows carry (DuckDB)
 _STEPS = 8  # queries of a typical pass (row hashes, staging, counts, days, the two bounds, the report)
 #: Up to this many rows the staged (and canonical) table is kept in DuckDB's memory, uncompressed (about
@@ -125,6 +126,10 @@ def _clean_id(col: Any) -> Any:
     """Ids as trimmed text; ``17850.0`` becomes ``17850``; empty and NA-like texts are missing."""
     import ibis
 
+    if col.type().is_integer():
+        # An integer written as text has no edge spaces, no point and is no missing-value token: its type
+        # rules out every change cleaning makes, so no row is tested.
+        return col.cast("string")
     text = _id_text(col)
     # Most ids need no cleaning: the full expression runs only where a cheap test says it might change.
     return ibis.ifelse(_id_suspect(text).fill_null(False), _full_clean(text), text)
@@ -150,7 +155,8 @@ def _id_text(col: Any) -> Any:
 
 def _id_suspect(text: Any) -> Any:
     """True where cleaning might change an id (a trailing ".0" needs a final "0" and a point somewhere)."""
-    return _suspect(text) | ((text.right(1) == "0") & text.contains("."))
+    # A suffix test rather than comparing the last character: DuckDB makes no substring for it.
+    return _suspect(text) | (text.endswith("0") & text.contains("."))
 
 
 def _suspect(text: Any) -> Any:
@@ -160,9 +166,20 @@ def _suspect(text: Any) -> Any:
     Every character ``strip`` removes is at most code 32; without one at either end the value is its own
     trimmed text, which cleaning changes only when it is a missing-value token (the length test first,
     so that only short values are lowered).
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.memtable({"v": [" a", "b\t", "NaN", "n/a ", "nancy", "17850", None]})
+    >>> t.select(s=_suspect(t.v).fill_null(False)).to_pandas()["s"].tolist()
+    [True, True, True, True, False, False, False]
     """
+    import ibis
+
     edge = (text.ascii_str() <= 32) | (text.right(1).ascii_str() <= 32)
-    return edge | ((text.length() <= _MISSING_LENGTH) & text.lower().isin(_MISSING_TEXT))
+    # A CASE, not an AND: DuckDB then lowers only the short values, not every one.
+    token = ibis.ifelse(text.length() <= _MISSING_LENGTH, text.lower().isin(_MISSING_TEXT), False)
+    return edge | token
 
 
 def _full_clean(text: Any) -> Any:
@@ -338,14 +355,17 @@ class _EngineReader:
         return []
 
     # -- staged: one row per input row (duplicates dropped when asked) with the cleaned values
-    def staged(self, raw_ids: bool = False, keyed: Any = None, dedupe: bool = True) -> Any:
+    def staged(
+        self, raw_ids: bool = False, keyed: Any = None, dedupe: bool = True, suspects: bool = False
+    ) -> Any:
         """Cleaned ids, dates and numbers of every row, before any policy (made once: later steps read it).
 
         With ``raw_ids`` the customer id is left as it is in the source (``segkit_raw_id``): the customer
         dictionary cleans each distinct id once and the staged pass looks the cleaned id up there. ``keyed``
         is the source with each row's customer key beside it (``ckey``, ``segkit_krow``, ``segkit_dup``, and
         what else was computed for it): the rows are read from there, with those columns (all of them,
-        repeated ones too, unless ``dedupe``).
+        repeated ones too, unless ``dedupe``). With ``suspects``, a flag says where the tests that
+        :meth:`count_rows` left to this pass (``deferred``) find a value cleaning might change.
         """
 
         t = self.t
@@ -411,6 +431,8 @@ class _EngineReader:
         if "order_id" in m:
             raw_order = base[self.raw("order_id")]
             cols["order_id"] = raw_order if "order_id" in as_is else _clean_id(raw_order)
+            if suspects and "order_id" in getattr(self, "deferred", ()):
+                cols[_SUSPECT_ORDER] = _id_suspect(raw_order).fill_null(False)
         for role in _TEXT_ROLES:
             if role in m:
                 raw_text = base[self.raw(role)]
@@ -595,14 +617,16 @@ class _EngineReader:
         schema = dict(self.t.schema().items())
         schema.update(ckey="int64", segkit_krow="int64", segkit_dup="boolean")
         rows = ibis.table(schema, name=f"segkit_rows_c{next(_names)}")
-        computed = self.keyed_sql(con, self.staged(keyed=rows, dedupe=False), bits=True)
+        computed = self.keyed_sql(con, self.staged(keyed=rows, dedupe=False, suspects=True), bits=True)
         bits = ", segkit_bits" if self.bit_names is not None else ""
         keys = table_folder() / f"segkit_rowkeys_c{next(_names)}.parquet"
         con.raw_sql(
             f'COPY (WITH "{rows.get_name()}" AS (SELECT s.*, k.ckey, s."{_ROW}" AS segkit_krow, {dup} AS '
             f'segkit_dup FROM ({source}) AS s LEFT JOIN "{lookup}" AS k ON {on}) SELECT segkit_krow, '
             f"segkit_dup, ckey, okey, f_keep, f_ret{bits} FROM ({computed}) ORDER BY segkit_krow) "
-            f"TO {_quote(str(keys))} (FORMAT parquet)"
+            # Version 2 pages store the row numbers as deltas: the file is about half the size, so every
+            # later scan of the canonical view reads less.
+            f"TO {_quote(str(keys))} (FORMAT parquet, PARQUET_VERSION V2)"
         )
         self.step()
         keyed = f"segkit_keyedsrc_c{next(_names)}"
@@ -616,6 +640,7 @@ class _EngineReader:
         # The checks' counts come from the bits; the repeated rows are no staged rows when dropped.
         drop = self.policy["duplicates"] == "drop" and self.n_repeats
         self.bits_table = table.filter(~table.segkit_dup) if drop else table
+        self.settle_deferred(table)
         name = f"segkit_stage_c{next(_names)}"
         con.raw_sql(f'CREATE TEMP VIEW "{name}" AS {self.keyed_sql(con, self.staged(keyed=table))}')
         self.owned.insert(0, lambda: _drop_view(con, name))
@@ -623,6 +648,34 @@ class _EngineReader:
         self.src.cleanup.clear()
         self.reads_source = self.src.path
         return self.flags(con.table(name))
+
+    def settle_deferred(self, table: Any) -> None:
+        """Decide the tests :meth:`count_rows` left to the keys pass: a clean column is read as it is.
+
+        From the bits when the keys file has them (the counts' grouping, kept for :meth:`check_counts`),
+        else in a scan of their own.
+        """
+        if not self.deferred:
+            return
+        if self.bit_names is not None and _SUSPECT_ORDER in self.bit_names:
+            groups = self.bit_groups()
+            bit = np.int64(1) << self.bit_names.index(_SUSPECT_ORDER)
+            suspect = bool(((groups["segkit_bits"].to_numpy(dtype="int64") & bit) != 0).any())
+        else:
+            text = self.t[self.raw("order_id")]
+            suspect = bool(self.execute(_id_suspect(text).fill_null(False).any()))
+        if not suspect:
+            self.as_is.add("order_id")
+        self.deferred.clear()
+
+    def bit_groups(self) -> pd.DataFrame:
+        """The keys file's distinct ``segkit_bits`` with their rows, and rows out of line (made once)."""
+        if getattr(self, "_bit_groups", None) is None:
+            t = self.bits_table
+            self._bit_groups = self.execute(
+                t.group_by("segkit_bits").aggregate(n=t.count(), off=(t.segkit_krow != t[_ROW]).sum())
+            )
+        return self._bit_groups
 
     def keyed_sql(self, con: Any, staged: Any, bits: bool = False) -> str:
         """SQL of ``staged`` (rows with ``ckey``) with the order key, the placeholder flag and every flag.
@@ -653,14 +706,19 @@ class _EngineReader:
             f'{", ".join(extra)} FROM "{clean}") {con.compile(self.flags(inner))}'
         )
         inputs = _count_inputs(self.flags(inner))
+        if _SUSPECT_ORDER in schema:
+            inputs.append(_SUSPECT_ORDER)
         if not bits or len(inputs) > _MAX_BITS:  # more than an integer holds: the checks scan the view
             return sql
         # The bits read the flags by name from a subquery: over the flags' expressions Ibis would write
         # each flag out again in every bit that uses it.
         flags = ibis.table(self.flags(inner).schema(), name=f"segkit_flags_c{next(_names)}")
         self.bit_names = inputs
+        # One CASE per bit (a missing flag takes the ELSE branch, so it counts as false): about three times
+        # cheaper in DuckDB than casting each flag to an integer and multiplying.
+        zero = ibis.literal(0, "int64")
         packed = [
-            _bit_test(flags, name).fill_null(False).cast("int64") * ibis.literal(1 << i, "int64")
+            ibis.ifelse(_bit_test(flags, name), ibis.literal(1 << i, "int64"), zero)
             for i, name in enumerate(self.bit_names)
         ]
         with_bits = flags.mutate(segkit_bits=sum(packed[1:], packed[0]))
@@ -715,6 +773,7 @@ class _EngineReader:
         self.owned = []
 
     def run(self) -> tuple[Any, Any]:
+        self.zone = self.time_zone()
         n = self.count_rows()
         if n == 0:
             raise DataContractError(f"{self.src.label}: no data rows below the header.")
@@ -723,20 +782,53 @@ class _EngineReader:
         with progress(desc=f"Checking {self.src.label}", total=_STEPS, unit=" steps") as self.bar:
             return self.checked(n)
 
+    def time_zone(self) -> str:
+        """How the dates' zone is read, for the quality report; refuses ``timezone=`` where it cannot apply.
+
+        A column with a zone reaches the engine contract only outside the shared DuckDB connection (there
+        the Arrow contract converts it); such a backend keeps the stored instants in its own zone, and
+        converting them to another zone is not written portably, so ``timezone=`` is refused rather than
+        silently ignored. Naive timestamps are taken as already in the zone, as in the Arrow contract.
+        """
+        kind = self.raw_type("order_date")
+        stored = kind.timezone if kind.is_timestamp() else None
+        wanted = self.policy.get("timezone")
+        if stored is None:
+            return "as stored (no zone)"
+        if wanted is not None:
+            raise ParameterError(
+                f"timezone={wanted!r} cannot be applied to column {self.name('order_date')!r} of "
+                f"{self.src.label}: its timestamps carry the zone {stored!r} and this backend reads them "
+                "as stored. Convert them in the source (in SQL: AT TIME ZONE, in Spark: "
+                "from_utc_timestamp), or leave timezone= out to keep the stored times."
+            )
+        return f"{stored} (as stored)"
+
     def count_rows(self) -> int:
         """The number of rows; on DuckDB also which text columns are clean as they are.
 
         A clean column (no value that trimming or the missing tokens would change, the usual export) is
-        then read as it is: the per-row cleaning tests cost more than this one scan over the column.
+        then read as it is: the per-row cleaning tests cost more than this one scan over the column. The
+        order ids of a large Parquet file are tested in its keys pass instead (``deferred``, decided by
+        :meth:`settle_deferred`).
         """
         t = self.t
         self.as_is: set[str] = set()
+        self.deferred: set[str] = set()
+        n: int | None = None
         tests: dict[str, Any] = {}
         changed: dict[str, Any] = {}
         if self.src.kind == "duckdb":
+            # A Parquet file knows its row count; above the in-memory size the keys pass reads every order id
+            # anyway, so it tests them there (one bit of its flags) instead of in a scan of its own.
+            n = int(self.execute(t.count())) if self.src.rereadable else None
+            large = n is not None and n > IN_MEMORY_ROWS
             for role in ("order_id", *_TEXT_ROLES):
                 if role in self.mapping and t[self.raw(role)].type().is_string():
                     text = t[self.raw(role)]
+                    if role == "order_id" and large:
+                        self.deferred.add(role)
+                        continue
                     if role == "order_id":
                         tests[role] = _id_suspect(text).fill_null(False).any()
                         continue
@@ -744,7 +836,11 @@ class _EngineReader:
                     # (DuckDB groups a text column much faster than it runs string tests on every row).
                     values = t.select(v=text).distinct()
                     changed[role] = values.aggregate(x=_suspect(values.v).fill_null(False).any())
-        got = self.execute(t.aggregate(n=t.count(), **tests)).iloc[0]
+        got = (
+            {"n": n}
+            if n is not None and not tests
+            else self.execute(t.aggregate(n=t.count(), **tests)).iloc[0]
+        )
         found = {role: got[role] for role in tests}
         found.update({role: self.execute(test).iloc[0]["x"] for role, test in changed.items()})
         self.as_is = {
@@ -843,7 +939,7 @@ class _EngineReader:
             if role in s.columns:
                 self.empty_column(role, c, n)
         self.options["date format"] = self.date_label
-        self.options["time zone"] = "as stored (no zone)"
+        self.options["time zone"] = self.zone
         self.options["decimal mark"] = "native numbers"
         table = self.materialise(self.canonical(kept))
         self.step()
@@ -894,9 +990,7 @@ class _EngineReader:
             return {k: int(v or 0) for k, v in self.execute(s.aggregate(**aggs)).iloc[0].items()}
         # The keys file holds the flags as bits: a grouping over one narrow integer column. The same scan
         # checks that the keys line up with the file's rows.
-        groups = self.execute(
-            t.group_by("segkit_bits").aggregate(n=t.count(), off=(t.segkit_krow != t[_ROW]).sum())
-        )
+        groups = self.bit_groups()
         self.check_aligned(int(groups["off"].sum()))
         # One stand-in row per distinct combination, weighted by its rows, is counted by the same flags.
         frame = _stand_ins(names, groups["segkit_bits"].to_numpy(dtype="int64"))
@@ -1079,6 +1173,9 @@ class _EngineReader:
             self.order_keys = keyed  # the day number of an order without an id is exact
         return got
 
+    def count_text_orders(self, lines: Any) -> int:
+        return int(self.execute(lines.order_id.nunique(where=~lines.f_ret)))
+
     def count_orders(self, lines: Any) -> int:
         """The distinct purchase order ids of ``lines``, and whether the order key tells orders apart.
 
@@ -1095,7 +1192,7 @@ class _EngineReader:
         self.order_keys = int(got["clash"] or 0) == 0
         if self.order_keys:
             return int(got["buys"] or 0)
-        return int(self.execute(lines.order_id.nunique(where=~lines.f_ret)))
+        return self.count_text_orders(lines)
 
     def outliers(self, kept: Any, flagged: Any, summary: dict[str, Any]) -> int:
         from ._dates import outlier_dates_message
