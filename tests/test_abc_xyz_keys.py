@@ -127,3 +127,31 @@ def test_abc_window_all_and_public_copies(base) -> None:
     first = segkit.abc(snap, d_rule="none")
     first.table_["abc_class"] = "changed"  # a caller's edits never reach the snapshot's cache
     assert (segkit.abc(snap, d_rule="none").table_["abc_class"] != "changed").all()
+
+
+def test_one_window_is_aggregated_once_for_every_method_value_and_the_matrix(base, monkeypatch) -> None:
+    from segkit.value import _concentration
+
+    built = []
+    original = _concentration.customer_totals
+
+    def counted(snap, **window):
+        built.append(window)
+        return original(snap, **window)
+
+    monkeypatch.setattr(_concentration, "customer_totals", counted)
+    tx = segkit.read_transactions(base)
+    m = segkit.abc_xyz(tx, as_of="2024-07-01")  # as the ABC-XYZ page runs it: at the window's end
+    start, end = m.xyz_.window_
+    results = [segkit.abc(tx, method=k, start=start, as_of=end) for k in abc_methods()]
+    health = segkit.concentration(tx, start=start, as_of=end)
+    assert len(built) == 1  # the ABC-XYZ page's window: one aggregate for every ranking over it
+    # The methods over the matrix's window: the matrix's own ABC, and the same figures as before.
+    pd.testing.assert_frame_equal(results[0].table_, m.abc_.table_)
+    assert health.to_frame().equals(
+        segkit.concentration(segkit.read_transactions(base), start=start, as_of=end).to_frame()
+    )
+
+
+def abc_methods() -> tuple[str, ...]:
+    return ("cumulative", "average_multiple", "volume_frequency")

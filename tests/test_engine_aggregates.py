@@ -77,6 +77,39 @@ def test_customer_mix_and_main_value_match_pandas(tx, column):
     assert main.to_dict() == expected["top"].to_dict()
 
 
+def test_customer_mix_counts_orders_on_the_order_day_table_without_reading_the_lines(tx, monkeypatch):
+    expected = _expected_mix(_purchases(tx), "channel")
+    snap = segkit.snapshot(tx, as_of=AS_OF)
+    segkit.customer_summary(snap)  # builds the order-day table the mix reads
+
+    def lines(self):
+        raise AssertionError("the transaction lines were read again")
+
+    monkeypatch.setattr(segkit.Snapshot, "table", lines)
+    monkeypatch.setattr(segkit.Snapshot, "keyed_table", lines)
+    mix = customer_mix(snap, "channel")
+    assert mix["top"].tolist() == expected["top"].tolist()
+    np.testing.assert_allclose(mix["top_share"], expected["top_share"])
+    assert customer_main_value(snap, "channel").to_dict() == expected["top"].to_dict()
+
+
+def test_customer_mix_of_an_order_spanning_days_counts_each_value_once():
+    df = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a"],
+            # o1 holds books on one day and toys the next: one order of each value, not two of books.
+            "order_id": ["o1", "o1", "o2", "o3"],
+            "order_date": ["2024-01-31", "2024-02-01", "2024-02-10", "2024-02-12"],
+            "amount": [10.0, 5.0, 7.0, 3.0],
+            "category": ["books", "toys", "toys", "books"],
+        }
+    )
+    snap = segkit.snapshot(segkit.read_transactions(df, order="order_id"), as_of="2024-03-01")
+    assert not snap.single_day_orders()
+    mix = customer_mix(snap, "category")
+    assert mix.loc["a"].tolist() == ["books", 2 / 3, 2]
+
+
 def test_customer_days_and_gaps_match_pandas(tx):
     purchases = _purchases(tx).assign(day=lambda f: f["order_date"].dt.normalize())
     per_day = purchases.groupby(["customer_id", "day"]).agg(

@@ -25,6 +25,7 @@ from ._table import (
     _PANDAS_FREQ,  # noqa: F401 - still imported from here by segkit.value; segkit.period_end replaces it
     _STR,
     PERIODS,
+    _state,
     _table,
     calendar,
     check_period,
@@ -676,9 +677,13 @@ def customer_main_value(data: Data, column: str, *, as_of: DateLike | None = Non
     snap = snapshot(data, as_of=as_of)
     if not snap.has(column):
         raise ParameterError(f"The data has no {column!r} column, so customers have no main {column}.")
-    counts, _ = _value_orders(snap, column)
-    top = _top_value(counts, column)
-    out = snap.customer_frame(top.select("ckey", column))
+    from_bits = _mix_from_bits(snap, column)
+    if from_bits is not None:
+        top = from_bits.select("ckey", from_bits.top.name(column))
+    else:
+        counts, _ = _value_orders(snap, column)
+        top = _top_value(counts, column).select("ckey", column)
+    out = snap.customer_frame(top)
     series = out[column].astype("str")
     series.index = series.index.astype("str")
     return series
@@ -702,6 +707,37 @@ def _value_orders(snap: Snapshot, column: str) -> tuple[ir.Table, ir.Table]:
     values = counts.group_by("ckey").aggregate(n_values=counts.count())
     totals = orders.join(keys, "customer_id").select("ckey", "total").join(values, "ckey")
     return counts, totals
+
+
+def _mix_from_bits(snap: Snapshot, column: str) -> ir.Table | None:
+    """Per customer, the value of ``column`` in the most purchase orders, from the order-day table's bit sets.
+
+    Each purchase row of :meth:`Snapshot.order_days` is one order when no order spans days, and its
+    ``bits_<column>`` holds one bit per distinct value of its lines; summing each bit per customer counts
+    the distinct orders per value, one grouping of integers over the table every summary already built,
+    where the lines' distinct (customer, order, value) triples cost a scan and a text grouping per column.
+    Columns ``ckey``, ``top`` (ties: the alphabetically first value, as the sorted codes give), ``n_top``,
+    ``total`` (orders with a known value) and ``n_values``; customers with no known value are left out.
+    None when the table carries no bit set for the column (too many values, a backend without a bitwise
+    OR) or some order spans days (then only the lines tell its values apart).
+    """
+    bits = f"bits_{column}"
+    od = snap.order_days()  # building it looks up the sorted values the bits number
+    values = _state(snap.transactions).caches.get(("distinct_values", column))
+    if bits not in od.columns or not values or not snap.single_day_orders():
+        return None
+    known = od.filter(~od.is_return & od[bits].notnull())
+    code = known[bits]
+    counts = {f"n{i}": ((code >> i) & 1).cast("int64").sum() for i in range(len(values))}
+    per = known.group_by("ckey").aggregate(total=known.count(), **counts)
+    names = list(counts)
+    best = ibis.greatest(*[per[n] for n in names]) if len(names) > 1 else per[names[0]]
+    # The first code with the most orders: codes number the values in sorted order.
+    top = ibis.cases(
+        *[(per[n] == best, ibis.literal(v, "string")) for n, v in zip(names, values, strict=True)]
+    )
+    n_values = sum((per[n] > 0).ifelse(1, 0) for n in names)
+    return per.select("ckey", top=top, n_top=best, total=per.total, n_values=n_values)
 
 
 def _top_value(counts: ir.Table, column: str) -> ir.Table:
@@ -786,9 +822,18 @@ def customer_mix(data: Data, column: str, *, as_of: DateLike | None = None) -> p
             f"{list(snap.table().columns)}). Pass 'category', 'channel', 'product' or an attribute column "
             "given to read_transactions."
         )
-    counts, totals = _value_orders(snap, column)
-    top = _top_value(counts, column).join(totals, "ckey")
-    expr = top.select("ckey", top=top[column], top_share=top.n / top.total, n_values=top.n_values)
+    from_bits = _mix_from_bits(snap, column)
+    if from_bits is not None:
+        expr = from_bits.select(
+            "ckey",
+            "top",
+            top_share=from_bits.n_top.cast("float64") / from_bits.total,
+            n_values=from_bits.n_values,
+        )
+    else:
+        counts, totals = _value_orders(snap, column)
+        top = _top_value(counts, column).join(totals, "ckey")
+        expr = top.select("ckey", top=top[column], top_share=top.n / top.total, n_values=top.n_values)
     out = snap.customer_frame(expr)
     out["top"] = out["top"].astype(_STR)
     out["top_share"] = out["top_share"].astype(float).clip(upper=1.0)

@@ -314,7 +314,9 @@ def cached_abc(
 
     The same object while it (or a copy of it) is alive; one every caller dropped is computed again.
     """
-    key = ("abc", params, start, end)
+    if start is not None and end is not None and pd.Timestamp(end) == snap.as_of:
+        end = None  # a window ending at the snapshot's date is the snapshot's own end: one result for both
+    key = ("abc", params, None if start is None else pd.Timestamp(start), end)
     return snap.shared(
         key,
         lambda: _abc(keyed_values(snap, value=params.value, start=start, end=end), params, ids=snap.ids_of),

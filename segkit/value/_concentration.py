@@ -106,9 +106,20 @@ def value_snapshot(data: Any, *, value: str, as_of: Any, start: Any) -> tuple[Sn
 def keyed_values(
     snap: Snapshot, *, value: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
 ) -> pd.DataFrame:
-    """:func:`customer_values` of a snapshot: the engine's per-customer totals, sorted by id and key."""
-    out = customer_totals(snap, start=start, end=end)
-    out["value"] = out[value].astype(float)
+    """:func:`customer_values` of a snapshot: the engine's per-customer totals, sorted by id and key.
+
+    The totals are computed once per snapshot and window (days ``[start, end)``) and shared by every value
+    and method ranked over them (an ABC page ranks revenue, units and margin by three methods); each call
+    gets a frame of its own.
+    """
+    first = None if start is None else period_start(pd.Timestamp(start), "day")
+    last = None if end is None else period_start(pd.Timestamp(end), "day")
+    if first is not None and last == snap.as_of:
+        last = None  # the window ends where the snapshot does: the same days, the same sums
+    totals = snap.cached(
+        ("customer_totals", first, last), lambda: customer_totals(snap, start=first, end=last)
+    )
+    out = totals.assign(value=totals[value].astype(float))
     as_of = snap.as_of if end is None else end
     out.attrs.update(value=value, as_of=as_of, start=None if start is None else pd.Timestamp(start))
     return out
