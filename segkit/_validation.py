@@ -258,9 +258,10 @@ C = TypeVar("C", bound=type)
 def validate_fit_params(**constraints: list[Any]) -> Callable[[C], C]:
     """Declare the constraints of an estimator's constructor parameters; ``fit`` checks them first.
 
-    The declaration is the class attribute ``_parameter_constraints`` (and ``__segkit_constraints__``, as
-    for functions). The attributes are checked when ``fit`` is called rather than in ``__init__``, so a
-    setting changed on the object after construction is checked too.
+    The declaration is the class attribute ``__segkit_constraints__``, as for functions (not scikit-learn's
+    ``_parameter_constraints``, which a scikit-learn estimator would read in its own format). The
+    attributes are checked when ``fit`` is called rather than in ``__init__``, so a setting changed on the
+    object after construction is checked too.
 
     Examples
     --------
@@ -290,7 +291,6 @@ def validate_fit_params(**constraints: list[Any]) -> Callable[[C], C]:
             return fit(self, *args, **kwargs)
 
         cls.fit = checked_fit  # type: ignore[attr-defined]
-        cls._parameter_constraints = constraints  # type: ignore[attr-defined]
         cls.__segkit_constraints__ = constraints  # type: ignore[attr-defined]
         return cls
 
