@@ -75,8 +75,9 @@ class Options:
 class Interval:
     """A number of ``kind`` (``int`` or ``float``) between ``left`` and ``right`` (None = unbounded).
 
-    ``closed`` is ``"both"`` (default), ``"left"``, ``"right"`` or ``"neither"``. Booleans and NaN are
-    never numbers here.
+    ``closed`` is ``"both"`` (default), ``"left"``, ``"right"`` or ``"neither"``. Booleans, NaN and the
+    infinities are never numbers here: an unbounded side means any finite value, as no setting of an
+    analysis is meaningful at infinity.
     """
 
     def __init__(self, kind: type, left: float | None, right: float | None, *, closed: str = "both") -> None:
@@ -90,7 +91,7 @@ class Interval:
         base = numbers.Integral if self.kind is int else numbers.Real
         if isinstance(value, bool | np.bool_) or not isinstance(value, base):
             return False
-        if math.isnan(value):
+        if not math.isfinite(value):
             return False
         low_ok = self.left is None or (
             value >= self.left if self.closed in ("both", "left") else value > self.left
