@@ -14,7 +14,12 @@ must be and the value it got::
 
 Constraints are ``None`` (the value may be None), a type (``bool``, ``str``, ``int`` -- ints exclude
 booleans, ``float`` accepts any real number), ``"date"`` (anything :data:`DateLike`), ``"boolean"``,
-:class:`Options` and :class:`Interval`. Parameters without constraints are not checked.
+:class:`Options`, :class:`Interval` and :class:`Pair`. Parameters without constraints are not checked.
+
+An estimator class declares its constructor's parameters once with :func:`validate_fit_params`; they are
+checked when ``fit`` runs (as in scikit-learn, where settings may change between construction and fit).
+The declarations are data too: :func:`declared_constraints` reads them, so another layer (the report's
+``--param`` check) can reuse a range instead of writing it again.
 """
 
 from __future__ import annotations
@@ -32,7 +37,16 @@ import pandas as pd
 
 from ._errors import ParameterError
 
-__all__ = ["DateLike", "Interval", "Options", "check_param", "validate_params"]
+__all__ = [
+    "DateLike",
+    "Interval",
+    "Options",
+    "Pair",
+    "check_param",
+    "declared_constraints",
+    "validate_fit_params",
+    "validate_params",
+]
 
 #: Anything segkit accepts as a date: a string written ``YYYY-MM-DD`` or ``DD.MM.YYYY`` (read by
 #: :func:`segkit.parse_date_param`: dots are day first, slash forms are refused), a date, a datetime, a
@@ -61,8 +75,9 @@ class Options:
 class Interval:
     """A number of ``kind`` (``int`` or ``float``) between ``left`` and ``right`` (None = unbounded).
 
-    ``closed`` is ``"both"`` (default), ``"left"``, ``"right"`` or ``"neither"``. Booleans and NaN are
-    never numbers here.
+    ``closed`` is ``"both"`` (default), ``"left"``, ``"right"`` or ``"neither"``. Booleans, NaN and the
+    infinities are never numbers here: an unbounded side means any finite value, as no setting of an
+    analysis is meaningful at infinity.
     """
 
     def __init__(self, kind: type, left: float | None, right: float | None, *, closed: str = "both") -> None:
@@ -76,7 +91,7 @@ class Interval:
         base = numbers.Integral if self.kind is int else numbers.Real
         if isinstance(value, bool | np.bool_) or not isinstance(value, base):
             return False
-        if math.isnan(value):
+        if not math.isfinite(value):
             return False
         low_ok = self.left is None or (
             value >= self.left if self.closed in ("both", "left") else value > self.left
@@ -98,6 +113,29 @@ class Interval:
         )
         bounds = " and ".join(b for b in (low, high) if b)
         return f"{noun} {bounds}".strip()
+
+
+class Pair:
+    """Two values (a list or tuple), each satisfying ``item``, the first not above the second.
+
+    ``strict=True`` requires the first to be below the second. The item constraint is kept as ``item`` so
+    that a setting holding one end of the pair (``k_min`` of ``k_range``) can be checked on its own.
+    """
+
+    def __init__(self, item: Any, *, strict: bool = False) -> None:
+        self.item, self.strict = item, strict
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            return False
+        first, second = value
+        if not (_satisfies(first, self.item) and _satisfies(second, self.item)):
+            return False
+        return first < second if self.strict else first <= second
+
+    def __str__(self) -> str:
+        order = "<" if self.strict else "<="
+        return f"two values (low, high), each {_describe(self.item)}, with low {order} high"
 
 
 def _is_date(value: Any) -> bool:
@@ -213,3 +251,70 @@ def validate_params(**constraints: list[Any]) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+C = TypeVar("C", bound=type)
+
+
+def validate_fit_params(**constraints: list[Any]) -> Callable[[C], C]:
+    """Declare the constraints of an estimator's constructor parameters; ``fit`` checks them first.
+
+    The declaration is the class attribute ``__segkit_constraints__``, as for functions (not scikit-learn's
+    ``_parameter_constraints``, which a scikit-learn estimator would read in its own format). The
+    attributes are checked when ``fit`` is called rather than in ``__init__``, so a setting changed on the
+    object after construction is checked too.
+
+    Examples
+    --------
+    >>> from segkit._validation import Interval, validate_fit_params
+    >>> @validate_fit_params(n=[Interval(int, 1, None)])
+    ... class Model:
+    ...     def __init__(self, n=3):
+    ...         self.n = n
+    ...     def fit(self, data):
+    ...         return self
+    >>> Model(n=0).fit([])
+    Traceback (most recent call last):
+    ...
+    segkit._errors.ParameterError: n must be a whole number >= 1; got 0.
+    """
+
+    def decorate(cls: C) -> C:
+        unknown = set(constraints) - set(inspect.signature(cls.__init__).parameters)
+        if unknown:
+            raise TypeError(f"{cls.__qualname__}() has no parameter(s) {sorted(unknown)}")
+        fit = cls.fit  # type: ignore[attr-defined]
+
+        @functools.wraps(fit)
+        def checked_fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+            for name, allowed in constraints.items():
+                check_param(name, getattr(self, name), allowed)
+            return fit(self, *args, **kwargs)
+
+        cls.fit = checked_fit  # type: ignore[attr-defined]
+        cls.__segkit_constraints__ = constraints  # type: ignore[attr-defined]
+        return cls
+
+    return decorate
+
+
+def declared_constraints(target: Any, name: str) -> list[Any]:
+    """The constraints ``target`` (a decorated function or estimator class) declares for ``name``.
+
+    Raises
+    ------
+    KeyError
+        When ``target`` declares nothing for ``name`` (a setting mapped to an undeclared parameter is a
+        programming error, caught by the tests).
+
+    Examples
+    --------
+    >>> import segkit
+    >>> from segkit._validation import declared_constraints
+    >>> [str(c) for c in declared_constraints(segkit.cohorts, "period")]
+    ["one of 'week', 'month', 'quarter'"]
+    """
+    declared = getattr(target, "__segkit_constraints__", {})
+    if name not in declared:
+        raise KeyError(f"{getattr(target, '__qualname__', target)!r} declares no constraints for {name!r}")
+    return list(declared[name])

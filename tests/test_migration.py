@@ -179,7 +179,10 @@ def test_migration_baseline_prefers_the_previous_report(tmp_path):
     assert str(tmp_path) not in base.description
 
 
-@pytest.mark.parametrize(("lookback", "message"), [(0, "positive"), (400, "not after the first transaction")])
+@pytest.mark.parametrize(
+    ("lookback", "message"),
+    [(0, "lookback_days must be a whole number >= 1; got 0"), (400, "not after the first transaction")],
+)
 def test_migration_baseline_lookback_errors(lookback, message):
     with pytest.raises(segkit.ParameterError, match=message):
         segkit.migration_baseline(two_date_data(), as_of="2024-07-01", lookback_days=lookback, bins=2)

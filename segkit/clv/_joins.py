@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError
+from .._validation import Interval, validate_params
 
 __all__ = ["StatusReconciliation", "clv_by_group", "join_segments", "reconcile_status"]
 
@@ -172,6 +173,7 @@ class StatusReconciliation:
     low_p_alive: float
 
 
+@validate_params(low_p_alive=[Interval(float, 0, 1, closed="neither")])
 def reconcile_status(values: pd.DataFrame, status: Any, *, low_p_alive: float = 0.5) -> StatusReconciliation:
     """Set "churned by the inactivity rule" (:func:`segkit.customer_status`) beside "low P(alive)".
 
@@ -202,9 +204,6 @@ def reconcile_status(values: pd.DataFrame, status: Any, *, low_p_alive: float = 
     (1, 0.67)
     """
     _check_values(values)
-    ok = isinstance(low_p_alive, int | float | np.floating) and not isinstance(low_p_alive, bool)
-    if not ok or not 0 < low_p_alive < 1:
-        raise ParameterError(f"low_p_alive must be a probability between 0 and 1; got {low_p_alive!r}.")
     labels = _labels(status, "status", "status")
     stat = labels.reindex(values.index.astype(str))
     known = stat.notna().to_numpy()

@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from .._errors import ParameterError, SegkitError, data_error
 from .._progress import progress
-from .._validation import Interval, check_param
+from .._validation import Interval, Options, validate_fit_params, validate_params
 
 __all__ = ["BetaGeoModel", "FitError", "GammaGammaModel", "ParetoNBDModel", "SpendDependenceWarning"]
 
@@ -138,6 +138,12 @@ def _unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 # ------------------------------------------------------------------------------------------------
 
 
+#: A prediction horizon in the model's time units.
+_HORIZON = [Interval(float, 0, None, closed="neither")]
+#: The settings every model's fit takes (declared on each model class, checked when it fits).
+_FIT_SETTINGS = {"penalizer": [Interval(float, 0, None)], "max_iter": [Interval(int, 1, None)]}
+
+
 class _Model:
     """Common fit logic: minimise the weighted mean negative log-likelihood over log-parameters."""
 
@@ -150,15 +156,6 @@ class _Model:
     # Subclasses return the log-likelihood per row (n,) and its gradient w.r.t. the natural parameters (k, n).
     def _loglik(self, params: np.ndarray, data: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
-
-    def _check_params(self) -> float:
-        pen = self.penalizer
-        ok = isinstance(pen, int | float | np.integer | np.floating) and not isinstance(pen, bool)
-        if not ok or not np.isfinite(pen) or pen < 0:
-            raise ParameterError(f"penalizer must be a number >= 0 (try 0.001); got {pen!r}.")
-        if not isinstance(self.max_iter, int | np.integer) or self.max_iter < 1:
-            raise ParameterError(f"max_iter must be a positive integer; got {self.max_iter!r}.")
-        return float(pen)
 
     def _objective(
         self, data: tuple[np.ndarray, ...], weights: np.ndarray, penalizer: float
@@ -178,7 +175,7 @@ class _Model:
         return fun
 
     def _fit(self, data: tuple[np.ndarray, ...], weights: np.ndarray, start: np.ndarray) -> None:
-        penalizer = self._check_params()
+        penalizer = float(self.penalizer)
         fun = self._objective(data, weights, penalizer)
         # The work is long vectors and tiny matrices: BLAS threads only contend (badly so on a busy machine).
         with (
@@ -296,6 +293,7 @@ def _fmt(names: tuple[str, ...], values: np.ndarray) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+@validate_fit_params(**_FIT_SETTINGS)
 class BetaGeoModel(_Model):
     """The BG/NBD model of repeat purchases and dropout (Fader, Hardie & Lee 2005).
 
@@ -417,19 +415,21 @@ class BetaGeoModel(_Model):
         x, t_x, T = self._arrays(summary)
         return pd.Series(self._p_alive(x, t_x, T), index=summary.index, name="p_alive")
 
+    @validate_params(t=_HORIZON)
     def predict_purchases(self, summary: pd.DataFrame, t: float) -> pd.Series:
         """Expected repeat purchases of each customer in the next ``t`` time units (conditional expectation)."""
-        t = _check_horizon(t, "t")
+        t = float(t)
         x, t_x, T = self._arrays(summary)
         return pd.Series(self._expected(np.full_like(x, t), x, t_x, T), index=summary.index, name="expected")
 
+    @validate_params(t=_HORIZON)
     def probability_of_purchase(self, summary: pd.DataFrame, t: float) -> pd.Series:
         """Probability of at least one purchase in the next ``t`` time units.
 
         Alive at ``T`` with posterior rate Gamma(r + x, alpha + T), a customer makes no purchase in ``t`` with
         probability ((alpha + T) / (alpha + T + t)) ** (r + x); dropping out needs a purchase first.
         """
-        t = _check_horizon(t, "t")
+        t = float(t)
         x, t_x, T = self._arrays(summary)
         r, alpha, _, _ = self.params_.to_numpy()
         none = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
@@ -443,6 +443,13 @@ class BetaGeoModel(_Model):
         out = self._expected(t, zero, zero, zero)
         return np.where(t > 0, out, 0.0)
 
+    @validate_params(
+        kind=[Options(("expected", "p_alive"))],
+        t=_HORIZON,
+        max_frequency=[None, Interval(int, 0, None)],
+        max_recency=[None, Interval(float, 0, None)],
+        T=[None, Interval(float, 0, None, closed="neither")],
+    )
     def matrix(
         self,
         *,
@@ -458,11 +465,6 @@ class BetaGeoModel(_Model):
         defaults to the largest ``T`` fitted, ``max_frequency`` to 30); cells with recency > T are empty.
         """
         self._check_fitted()
-        if kind not in ("expected", "p_alive"):
-            raise ParameterError(f"kind must be 'expected' or 'p_alive'; got {kind!r}.")
-        check_param("max_frequency", max_frequency, [None, Interval(int, 0, None)])
-        check_param("max_recency", max_recency, [None, Interval(float, 0, None)])
-        check_param("T", T, [None, Interval(float, 0, None, closed="neither")])
         T = float(self.max_T_ if T is None else T)
         max_recency = T if max_recency is None else float(max_recency)
         rows = 31 if max_frequency is None else int(max_frequency) + 1
@@ -481,7 +483,7 @@ class BetaGeoModel(_Model):
         if kind == "p_alive":
             values = self._p_alive(xx, rr_eff, TT)
         else:
-            values = self._expected(np.full_like(xx, _check_horizon(t, "t")), xx, rr_eff, TT)
+            values = self._expected(np.full_like(xx, float(t)), xx, rr_eff, TT)
         return pd.DataFrame(
             values,
             index=pd.Index(freqs.astype(int), name="frequency"),
@@ -489,18 +491,14 @@ class BetaGeoModel(_Model):
         )
 
 
-def _check_horizon(t: Any, name: str) -> float:
-    ok = isinstance(t, int | float | np.integer | np.floating) and not isinstance(t, bool)
-    if not ok or not np.isfinite(t) or t <= 0:
-        raise ParameterError(f"{name} must be a positive number of time units; got {t!r}.")
-    return float(t)
-
-
 # ------------------------------------------------------------------------------------------------
 # Gamma-Gamma
 # ------------------------------------------------------------------------------------------------
 
 
+@validate_fit_params(
+    **_FIT_SETTINGS, min_customers=[Interval(int, 3, None)], max_correlation=[Interval(float, 0, 1)]
+)
 class GammaGammaModel(_Model):
     """The Gamma-Gamma model of spend per purchase (Fader, Hardie & Lee 2005; Colombo & Jiang 1999).
 
@@ -571,9 +569,6 @@ class GammaGammaModel(_Model):
 
     def fit(self, summary: pd.DataFrame) -> GammaGammaModel:
         """Fit on the repeat buyers of a BTYD summary (``frequency``, ``monetary_value`` or ``_cal``)."""
-        self._check_params()
-        if not isinstance(self.min_customers, int | np.integer) or self.min_customers < 3:
-            raise ParameterError(f"min_customers must be an integer >= 3; got {self.min_customers!r}.")
         x, m = self._spend(summary)
         repeat = x > 0
         name = "monetary_value" + _suffix(summary)
@@ -674,6 +669,7 @@ class GammaGammaModel(_Model):
 # ------------------------------------------------------------------------------------------------
 
 
+@validate_fit_params(**_FIT_SETTINGS)
 class ParetoNBDModel(_Model):
     """The Pareto/NBD model (Schmittlein, Morrison & Colombo 1987), in Fader & Hardie's log-likelihood.
 
@@ -768,8 +764,9 @@ class ParetoNBDModel(_Model):
         x, t_x, T = self._arrays(summary)
         return pd.Series(self._p_alive(x, t_x, T), index=summary.index, name="p_alive")
 
+    @validate_params(t=_HORIZON)
     def predict_purchases(self, summary: pd.DataFrame, t: float) -> pd.Series:
         """Expected purchases of each customer in the next ``t`` time units (conditional expectation)."""
-        t = _check_horizon(t, "t")
+        t = float(t)
         x, t_x, T = self._arrays(summary)
         return pd.Series(self._expected(np.full_like(x, t), x, t_x, T), index=summary.index, name="expected")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError
-from .._validation import DateLike, Interval, Options, check_param
+from .._validation import DateLike, Interval, Options, check_param, validate_params
 from ..engine import Snapshot, period_ordinal, snapshot
 from ..io import Transactions, parse_date_param
 
@@ -26,6 +26,7 @@ _PERIODS = {"day": "day", "D": "day", "week": "week", "W": "week"}
 _DAY = pd.Timedelta(days=1)
 
 
+@validate_params(period=[Options(tuple(_PERIODS))], time_scale=[Interval(float, 0, None, closed="neither")])
 def btyd_summary(
     data: Transactions | pd.DataFrame | Snapshot,
     *,
@@ -106,8 +107,7 @@ def btyd_summary(
     a                      1.0    9.0                1.0              19.0
     b                      0.0    0.0                0.0              19.0
     """
-    unit = _check_period(period)
-    scale = _check_scale(time_scale)
+    unit, scale = _PERIODS[period], float(time_scale)
     snap = _resolve_snapshot(data, as_of, observation_end)
     obs_end = snap.as_of - _DAY
     cal_end = None if calibration_end is None else _resolve_calibration_end(snap, calibration_end, obs_end)
@@ -183,20 +183,6 @@ def _summary_query(snap: Snapshot, unit: str, cal_end: pd.Timestamp) -> ir.Table
     # Spends are whole cents, so rounding the difference to cents gives the repeat spend exactly.
     repeat = (summary.spend_cal - summary.first_spend).round(2)
     return summary.select(key, "n_cal", "first_cal", "last_cal", "n_hold", "hold_mean", repeat_spend=repeat)
-
-
-def _check_period(period: str) -> str:
-    check_param("period", period, [Options(tuple(_PERIODS))])
-    return _PERIODS[period]
-
-
-def _check_scale(time_scale: Any) -> float:
-    check_param("time_scale", time_scale, [Interval(float, 0, None, closed="neither")])
-    if not np.isfinite(time_scale):
-        raise ParameterError(
-            f"time_scale must be a finite number of periods per time unit; got {time_scale!r}."
-        )
-    return float(time_scale)
 
 
 def _whole_day(name: str, value: Any) -> pd.Timestamp:

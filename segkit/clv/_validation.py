@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError
+from .._validation import Interval, validate_params
 from ..engine import customer_days
 from ._models import BetaGeoModel, check_model
 
@@ -72,6 +73,7 @@ class HoldoutValidation:
         )
 
 
+@validate_params(max_frequency=[Interval(int, 1, None)], n_bins=[Interval(int, 2, None)])
 def holdout_validation(
     model: BetaGeoModel, split: pd.DataFrame, *, max_frequency: int = 7, n_bins: int = 10
 ) -> HoldoutValidation:
@@ -105,9 +107,6 @@ def holdout_validation(
     True
     """
     _check_split(split)
-    for name, value, low in (("max_frequency", max_frequency, 1), ("n_bins", n_bins, 2)):
-        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
-            raise ParameterError(f"{name} must be an integer >= {low}; got {value!r}.")
     check_model("model", model, (BetaGeoModel,))
     duration = float(split["duration_holdout"].iloc[0])
     T = split["T_cal"].to_numpy(dtype=float)

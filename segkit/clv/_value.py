@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError
+from .._validation import Interval, validate_params
 from ._models import (
     BetaGeoModel,
     GammaGammaModel,
@@ -22,18 +23,13 @@ __all__ = ["customer_value"]
 MAX_STEPS = 2_000
 
 
-def _positive(name: str, value: object, *, allow_zero: bool = False) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if not ok or not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        what = ">= 0" if allow_zero else "> 0"
-        raise ParameterError(f"{name} must be a number {what}; got {value!r}.")
-    return float(value)
+_POSITIVE = [Interval(float, 0, None, closed="neither")]
 
 
 def unit_days(model: BetaGeoModel | ParetoNBDModel, time_unit_days: float | None) -> float:
     """Days per model time unit: given, or learnt from the summary the model was fitted on."""
     if time_unit_days is not None:
-        return _positive("time_unit_days", time_unit_days)
+        return float(time_unit_days)
     days = getattr(model, "time_unit_days_", None)
     if days is None:
         raise ParameterError(
@@ -43,6 +39,13 @@ def unit_days(model: BetaGeoModel | ParetoNBDModel, time_unit_days: float | None
     return float(days)
 
 
+@validate_params(
+    horizon_days=_POSITIVE,
+    discount_rate=[Interval(float, 0, None)],
+    margin=[Interval(float, 0, 1)],
+    step_days=_POSITIVE,
+    time_unit_days=[None, *_POSITIVE],
+)
 def customer_value(
     transaction_model: BetaGeoModel | ParetoNBDModel,
     spend_model: GammaGammaModel,
@@ -97,12 +100,7 @@ def customer_value(
     >>> bool((value["clv"] <= value["expected_revenue"] + 1e-9).all())
     True
     """
-    horizon = _positive("horizon_days", horizon_days)
-    rate = _positive("discount_rate", discount_rate, allow_zero=True)
-    margin = _positive("margin", margin, allow_zero=True)
-    if margin > 1:
-        raise ParameterError(f"margin is a share of revenue between 0 and 1; got {margin!r}.")
-    step = _positive("step_days", step_days)
+    horizon, rate, margin, step = float(horizon_days), float(discount_rate), float(margin), float(step_days)
     check_model("transaction_model", transaction_model, (BetaGeoModel, ParetoNBDModel))
     check_model("spend_model", spend_model, (GammaGammaModel,))
     steps = int(np.ceil(horizon / step))

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice
 from .._progress import stages
-from .._validation import DateLike, Interval, Options, check_param, validate_params
+from .._validation import DateLike, Interval, Options, validate_fit_params, validate_params
 from ..engine import Snapshot, customer_summary, period_end, period_ordinal, snapshot
 from ..io import Transactions
 from ._status import activity_stretches, customer_groups, resolve_threshold
@@ -297,6 +297,7 @@ def _check_cutoff(snap: Snapshot, cutoff: Any, name: str = "cutoff") -> Snapshot
 _POSITIVE_DAYS = [Interval(int, 1, None)]
 
 
+@validate_params(window_days=_POSITIVE_DAYS)
 def churn_features(data: Data, *, cutoff: DateLike, window_days: int = 90) -> pd.DataFrame:
     """Per-customer churn features from transactions before ``cutoff`` only.
 
@@ -334,7 +335,7 @@ def churn_features(data: Data, *, cutoff: DateLike, window_days: int = 90) -> pd
     a                       1              3           75.5            10.0
     b                      31              1            NaN             0.0
     """
-    window = _check_positive_int("window_days", window_days)
+    window = window_days
     snap = snapshot(data)
     date = _check_cutoff(snap, cutoff).as_of
     return _cutoff_features(_covering(snap, date), date, window).copy()
@@ -490,6 +491,7 @@ def _distinct_values(snap: Snapshot, cutoff: pd.Timestamp, column: str) -> pd.Se
     return frame["n"]
 
 
+@validate_params(horizon_days=_POSITIVE_DAYS)
 def churn_labels(data: Data, *, cutoff: DateLike, horizon_days: int = 90) -> pd.Series:
     """Churn label of every customer with a purchase before ``cutoff``: no purchase in ``[cutoff, cutoff + H)``.
 
@@ -510,7 +512,7 @@ def churn_labels(data: Data, *, cutoff: DateLike, horizon_days: int = 90) -> pd.
     >>> segkit.churn_labels(df, cutoff="2024-02-01", horizon_days=30).to_dict()
     {'a': 0, 'b': 1}
     """
-    horizon = _check_positive_int("horizon_days", horizon_days)
+    horizon = horizon_days
     snap = snapshot(data)
     data_end = snap.as_of
     cutoff = _check_cutoff(snap, cutoff).as_of
@@ -541,10 +543,6 @@ def _labels(snap: Snapshot, cutoff: pd.Timestamp, horizon: int) -> pd.Series:
 
     # Shared, not kept: like the features, labels are needed once per cut-off (see _cutoff_features).
     return snap.shared(("churn_labels", cutoff, horizon), build)
-
-
-def _check_positive_int(name: str, value: Any) -> int:
-    return int(check_param(name, value, _POSITIVE_DAYS))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -682,6 +680,13 @@ class ChurnEvaluation:
         )
 
 
+@validate_fit_params(
+    horizon_days=_POSITIVE_DAYS,
+    inactivity_days=[None, *_POSITIVE_DAYS],
+    window_days=[None, *_POSITIVE_DAYS],
+    max_customers=[None, Interval(int, 20, None)],
+    random_state=[None, Interval(int, 0, 2**32 - 1)],
+)
 class ChurnModel:
     """Churn-risk scores: the probability that a current customer makes no purchase in the next ``H`` days.
 
@@ -814,8 +819,7 @@ class ChurnModel:
 
     def _cutoff(self, snap: Snapshot, cutoff: Any, periods_back: int) -> pd.Timestamp:
         """Resolve a cut-off whose label window ends by the snapshot's date (default: ``periods_back`` horizons before)."""
-        horizon = _check_positive_int("horizon_days", self.horizon_days)
-        _check_positive_int("window_days", self._window())
+        horizon = self.horizon_days
         as_of = snap.as_of
         if cutoff is None:
             cutoff = as_of - pd.Timedelta(days=periods_back * horizon)
@@ -845,7 +849,6 @@ class ChurnModel:
         return self
 
     def _fit(self, data: Data, cutoff: DateLike | None, as_of: DateLike | None, done: Callable) -> None:
-        check_param("max_customers", self.max_customers, [None, Interval(int, 20, None)])
         snap = snapshot(data, as_of=as_of)
         cutoff = self._cutoff(snap, cutoff, periods_back=2)
         threshold, source = resolve_threshold(snap, self.inactivity_days, before=cutoff)

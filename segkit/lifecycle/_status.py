@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, check_choice, data_error
-from .._validation import DateLike, Interval, check_param, validate_params
+from .._validation import DateLike, Interval, validate_params
 from ..engine import Snapshot, customer_main_value, customer_summary, period_ordinal, period_start, snapshot
 from ..engine._table import datetimes
 from ..io import Transactions
@@ -43,6 +43,7 @@ _CURRENT = STATUSES[:4]
 _DEFAULT_QUANTILE = 0.9
 _NOT_YET = "not_yet_customer"
 _BASES = ("current", "lapsed")
+_DAYS = [Interval(int, 1, None)]
 
 
 Data = Transactions | pd.DataFrame | Snapshot
@@ -159,13 +160,6 @@ def activity_stretches(snap: Snapshot, threshold: int) -> ir.Table:
     return snap.materialize(("activity_stretches", int(threshold)), build)
 
 
-_DAYS = [Interval(int, 1, None)]
-
-
-def _check_days(name: str, value: Any) -> int:
-    return int(check_param(name, value, _DAYS))
-
-
 def resolve_threshold(
     snap: Snapshot, inactivity_days: Any, *, before: pd.Timestamp | None = None
 ) -> tuple[int, str]:
@@ -184,14 +178,13 @@ def resolve_threshold(
             f"derived: 90th percentile of the gaps between purchase days before {date.date()}, "
             f"rounded up ({value} days)"
         )
-    value = _check_days("inactivity_days", inactivity_days)
-    return value, f"given: {value} days"
+    return inactivity_days, f"given: {inactivity_days} days"
 
 
 def _resolve_at_risk(at_risk_days: Any, threshold: int) -> int:
     if at_risk_days is None:
         return max(1, threshold // 2)
-    value = _check_days("at_risk_days", at_risk_days)
+    value = at_risk_days
     if value > threshold:
         raise ParameterError(
             f"at_risk_days must not exceed the inactivity threshold ({threshold} days); got {value}. "
@@ -200,6 +193,7 @@ def _resolve_at_risk(at_risk_days: Any, threshold: int) -> int:
     return value
 
 
+@validate_params(as_of=[None, "date"], inactivity_days=[None, *_DAYS], at_risk_days=[None, *_DAYS])
 def customer_status(
     data: Data,
     *,
@@ -314,6 +308,7 @@ def customer_status(
     return out
 
 
+@validate_params(as_of=[None, "date"], inactivity_days=[None, *_DAYS], at_risk_days=[None, *_DAYS])
 def client_base(
     data: Data,
     *,
@@ -411,6 +406,7 @@ def _total_row(base: str, members: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@validate_params(as_of=[None, "date"], inactivity_days=[None, *_DAYS], at_risk_days=[None, *_DAYS])
 def status_transitions(
     data: Data,
     *,

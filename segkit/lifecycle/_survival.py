@@ -36,6 +36,7 @@ Data = Transactions | pd.DataFrame | Snapshot
 __all__ = ["SurvivalResult", "churn_durations", "survival_curves"]
 
 
+@validate_params(inactivity_days=[None, Interval(int, 1, None)], as_of=[None, "date"])
 def churn_durations(
     data: Data, *, inactivity_days: int | None = None, as_of: DateLike | None = None
 ) -> pd.DataFrame:

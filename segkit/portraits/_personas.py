@@ -25,7 +25,6 @@ The method, in the order :meth:`Personas.fit` runs it:
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -45,8 +44,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from .._errors import DataContractError, ParameterError, check_choice, data_error
+from .._errors import DataContractError, ParameterError, data_error
 from .._progress import track
+from .._validation import Interval, Options, Pair, validate_fit_params
 from ..io._contract import CANONICAL_COLUMNS, Transactions, as_transactions
 from ._features import BEHAVIOUR_FEATURES, FEATURE_LABELS, customer_features
 
@@ -63,6 +63,16 @@ def _log1p_clipped(values: Any) -> Any:
     return np.log1p(np.clip(np.asarray(values, dtype=float), 0.0, None))
 
 
+@validate_fit_params(
+    k_range=[Pair(Interval(int, 2, None))],
+    random_state=[Interval(int, 0, 2**32 - 1)],
+    k_selection=[Options(("finest_peak", "silhouette"))],
+    min_silhouette_ratio=[Interval(float, 0, 1, closed="right")],
+    sample_size=[Interval(int, 100, None)],
+    silhouette_size=[Interval(int, 100, None)],
+    n_init=[Interval(int, 1, None)],
+    n_resamples=[Interval(int, 0, None)],
+)
 class Personas(ClusterMixin, BaseEstimator):
     """Customer personas from behaviour clustering, with profiles, names and recommended approaches.
 
@@ -361,37 +371,13 @@ class Personas(ClusterMixin, BaseEstimator):
             raise ParameterError("This Personas object is not fitted yet; call .fit(data) first.")
 
     def _check_params(self) -> tuple[int, int]:
-        k_range = self.k_range
-        if (
-            not isinstance(k_range, Sequence)
-            or len(k_range) != 2
-            or not all(_is_int(k) for k in k_range)
-            or not 2 <= k_range[0] <= k_range[1]
-        ):
-            raise ParameterError(
-                f"k_range must be two whole numbers (k_min, k_max) with 2 <= k_min <= k_max, e.g. (3, 7); "
-                f"got {k_range!r}."
-            )
-        if not _is_int(self.random_state) or self.random_state < 0:
-            raise ParameterError(
-                f"random_state must be a non-negative int (for reproducible personas); "
-                f"got {self.random_state!r}."
-            )
-        check_choice("k_selection", self.k_selection, ("finest_peak", "silhouette"))
-        if not isinstance(self.min_silhouette_ratio, numbers.Real) or not 0 < self.min_silhouette_ratio <= 1:
-            raise ParameterError(
-                f"min_silhouette_ratio must be in (0, 1]; got {self.min_silhouette_ratio!r}."
-            )
-        for name, low in (("sample_size", 100), ("silhouette_size", 100), ("n_init", 1), ("n_resamples", 0)):
-            value = getattr(self, name)
-            if not _is_int(value) or value < low:
-                raise ParameterError(f"{name} must be an int >= {low}; got {value!r}.")
+        """The settings the declaration cannot say (the ranges are checked by ``validate_fit_params``)."""
         if self.features is not None and (isinstance(self.features, str) or not len(self.features)):
             raise ParameterError(
                 f"features must be a non-empty list of feature names (or None for the default set); "
                 f"got {self.features!r}."
             )
-        return int(k_range[0]), int(k_range[1])
+        return int(self.k_range[0]), int(self.k_range[1])
 
     def _requested_features(self, feats: pd.DataFrame) -> list[str]:
         if self.features is None:
@@ -968,7 +954,3 @@ def _approach(t: dict[str, bool]) -> str:
     if t["low"] or t["small_basket"]:
         return "Lift the basket cheaply: bundles and thresholds through low-cost channels (email, app)."
     return "Develop: cross-sell and up-sell, loyalty enrolment, an invitation to the next tier."
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, data_error
+from .._validation import Interval, validate_params
 from ..engine import as_of_date, customer_summary, date_range, snapshot
 from ..io._contract import Transactions, as_transactions
 
@@ -407,6 +408,7 @@ class MigrationBaseline:
     description: str
 
 
+@validate_params(lookback_days=[Interval(int, 1, None)])
 def migration_baseline(
     data: Transactions | pd.DataFrame,
     *,
@@ -465,12 +467,6 @@ def migration_baseline(
             source="previous report",
             description=f"the previous report of {day:%Y-%m-%d} ({day:%Y-%m-%d}/{filename})",
         )
-    if (
-        isinstance(lookback_days, bool)
-        or not isinstance(lookback_days, int | np.integer)
-        or lookback_days < 1
-    ):
-        raise ParameterError(f"lookback_days must be a positive whole number of days; got {lookback_days!r}.")
     earlier = as_of - pd.Timedelta(days=int(lookback_days))
     first = date_range(tx)[0]
     if earlier <= first.normalize():

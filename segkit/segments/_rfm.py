@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._errors import ParameterError, check_choice
+from .._errors import ParameterError
+from .._validation import Interval, Options, validate_params
 from ..engine import Snapshot, customer_summary, snapshot
 from ..io._contract import Transactions, as_transactions
 
@@ -33,6 +34,8 @@ _MIN_PER_SCORE = 10
 #: up to 30 days scores 5, up to 90 days 4, up to 180 days 3, up to a year 2, older 1. A kit convention.
 RECENCY_BANDS = {2: (180,), 3: (90, 365), 4: (30, 90, 365), 5: (30, 90, 180, 365)}
 RECENCY_METHODS = ("auto", "quantile", "days")
+#: Points on a score scale: cell codes such as "545" hold one digit per dimension, hence at most 9.
+BINS = [Interval(int, 2, 9)]
 
 
 @dataclass
@@ -101,6 +104,7 @@ class RFMResult:
         return "\n".join(lines)
 
 
+@validate_params(bins=BINS, monetary=[Options(("sum", "mean"))], recency=[Options(RECENCY_METHODS)])
 def rfm(
     data: Transactions | pd.DataFrame | Snapshot,
     *,
@@ -194,9 +198,7 @@ def rfm(
     >>> res.breakpoints_["frequency"]
     [1.0, 2.0]
     """
-    bins = _check_bins(bins)
-    check_choice("monetary", monetary, ("sum", "mean"))
-    check_choice("recency", recency, RECENCY_METHODS)
+    bins = int(bins)
     fixed = _check_breakpoints(breakpoints, bins)
     bands = _check_bands(recency_bands, bins)
     if isinstance(data, Snapshot):
@@ -282,15 +284,6 @@ def rfm(
         frequency_source_=tx.quality.order_id_source,
         customers_without_purchases_=int(summary.attrs.get("customers_without_purchases", 0)),
     )
-
-
-def _check_bins(bins: Any) -> int:
-    # Cell codes such as "545" hold one digit per dimension, hence at most 9 points.
-    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or not 2 <= int(bins) <= 9:
-        raise ParameterError(
-            f"bins must be a whole number from 2 to 9 (5 is usual, 3 or 2 for small bases); got {bins!r}."
-        )
-    return int(bins)
 
 
 def _dims(breakpoints: Mapping[str, Any]) -> set[str]:

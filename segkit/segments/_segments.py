@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ParameterError
-from ._rfm import RFMResult
+from .._validation import validate_params
+from ._rfm import BINS, RFMResult
 
 __all__ = ["SegmentScheme", "default_scheme", "rfm_segments", "segment_summary", "validate_scheme"]
 
@@ -286,6 +287,7 @@ def default_scheme(bins: int = 5) -> SegmentScheme:
     )
 
 
+@validate_params(bins=BINS)
 def validate_scheme(scheme: Any = None, bins: int = 5) -> SegmentScheme:
     """Read a segment scheme and check that it maps every score cell to exactly one segment.
 
@@ -329,9 +331,7 @@ def validate_scheme(scheme: Any = None, bins: int = 5) -> SegmentScheme:
     ...
     segkit._errors.ParameterError: The segment scheme leaves 4 of 8 cells (r, f, m) unmapped, e.g. 111, 112, ...
     """
-    from ._rfm import _check_bins
-
-    bins = _check_bins(bins)
+    bins = int(bins)
     if isinstance(scheme, SegmentScheme):
         if scheme.bins != bins:
             raise ParameterError(
@@ -356,6 +356,7 @@ def validate_scheme(scheme: Any = None, bins: int = 5) -> SegmentScheme:
     return parsed
 
 
+@validate_params(bins=[None, *BINS])
 def rfm_segments(
     rfm_result: RFMResult | pd.DataFrame,
     *,

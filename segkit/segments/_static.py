@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, ParameterError, data_error
+from .._validation import Interval, Pair, validate_params
 
 __all__ = [
     "PERSONA_GUIDANCE",
@@ -166,6 +167,7 @@ def add_static_segments(segments: pd.DataFrame, static: pd.Series) -> pd.DataFra
     return out
 
 
+@validate_params(guidance=[Pair(Interval(float, 0, 1))], n_personas=[None, Interval(int, 1, None)])
 def segment_size_check(
     segments: pd.DataFrame | pd.Series,
     *,
@@ -202,7 +204,7 @@ def segment_size_check(
     c                  12   0.12   above
     (personas)          9    NaN   above
     """
-    low, high = _check_guidance(guidance)
+    low, high = (float(g) for g in guidance)
     counts = _segment_counts(segments)
     total = int(counts.sum())
     share = counts / total if total else counts.astype(float)
@@ -213,8 +215,6 @@ def segment_size_check(
     )
     out["source"] = "methodology [S1]"
     if n_personas is not None:
-        if isinstance(n_personas, bool) or not isinstance(n_personas, int | np.integer) or n_personas < 1:
-            raise ParameterError(f"n_personas must be a positive whole number; got {n_personas!r}.")
         p_low, p_high = PERSONA_GUIDANCE
         verdict = "below" if n_personas < p_low else ("above" if n_personas > p_high else "within")
         out.loc["(personas)"] = [
@@ -227,16 +227,6 @@ def segment_size_check(
         out["customers"] = out["customers"].astype("int64")
     out.index.name = "segment"
     return out
-
-
-def _check_guidance(guidance: Any) -> tuple[float, float]:
-    try:
-        low, high = (float(g) for g in guidance)
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(f"guidance must be two shares such as (0.07, 0.10); got {guidance!r}.") from exc
-    if not 0.0 <= low <= high <= 1.0:
-        raise ParameterError(f"guidance must satisfy 0 <= low <= high <= 1; got {guidance!r}.")
-    return low, high
 
 
 def _segment_counts(segments: pd.DataFrame | pd.Series) -> pd.Series:
