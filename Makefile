@@ -61,6 +61,19 @@ SIZES ?= 1m,10m
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py --sizes $(SIZES)
 
+## The pymc-marketing reference of the engine benchmark in its own environment (CPU only), pinned by
+## bench/requirements-pymc.txt; bench/bench_engine.py finds it at SEGKIT_BENCH_PYMC (the same default).
+SEGKIT_BENCH_PYMC ?= .venv-bench
+export SEGKIT_BENCH_PYMC
+.PHONY: bench-env
+bench-env: $(SEGKIT_BENCH_PYMC)/.bench-env-installed
+
+$(SEGKIT_BENCH_PYMC)/.bench-env-installed: bench/requirements-pymc.txt
+	@test -x $(SEGKIT_BENCH_PYMC)/bin/python || $(PYTHON) -m venv $(SEGKIT_BENCH_PYMC)
+	$(SEGKIT_BENCH_PYMC)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-pymc.txt
+	$(SEGKIT_BENCH_PYMC)/bin/python -c "from pymc_marketing.clv.utils import rfm_summary"
+	@touch $@
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache site
 

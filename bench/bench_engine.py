@@ -10,13 +10,19 @@ For each size (1M rows with 100k customers, 10M rows with 1M customers) it gener
   every step on one ``segkit.snapshot(...)`` (the headline ``full build: N x floor``);
 * the engine-only full build: the parquet loaded straight into an engine table (no data contract), then
   every step on one snapshot -- what the engine itself costs;
-* the BTYD summary of lifetimes (and of pymc-marketing, when its separate environment exists) on the
-  same purchases.
+* the BTYD summary of lifetimes and of pymc-marketing (in its separate environment, ``make bench-env``)
+  on the same purchases, each in a process of its own that reads the parquet into pandas first: the
+  summary itself is timed on data already in memory for every tool (segkit: the engine table), end to end
+  adds the reading, and each reference's summary is checked equal to segkit's.
 
 Peak memory of each step is measured in a separate process (``ru_maxrss`` of a child that loads the data
 and runs that step only). Timings depend on the machine; the ratios to the floor are what to compare.
 
-    .venv/bin/python bench/bench_engine.py [--sizes 1m,10m] [--no-contract] [--no-baselines]
+    .venv/bin/python bench/bench_engine.py [--sizes 1m,10m] [--no-contract] [--no-baselines] [--btyd]
+
+``--btyd`` runs the BTYD comparison only (no full builds). ``SEGKIT_BENCH_REFERENCE_MIB=3000`` stops a
+reference process whose resident memory passes 3,000 MiB and reports that it does not fit. A reference
+summary that differs from segkit's makes the run exit non-zero, after the report is written.
 
 ``--sizes 100m`` (100M rows, 10M customers) generates its file with DuckDB spilling to
 ``bench/results/duckdb_tmp`` under a memory limit (``SEGKIT_BENCH_MEMORY``, default 4GB); the 1m and 10m
@@ -33,19 +39,22 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import segkit
 from segkit._backend import connection
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PYMC_PYTHON = Path(os.environ.get("SEGKIT_BENCH_PYMC", Path(__file__).resolve().parents[2] / "benchenv"))
-PYMC_PYTHON = PYMC_PYTHON / "bin" / "python"
+#: The separate environment of the pymc-marketing reference (``make bench-env`` creates it).
+PYMC_ENV = Path(os.environ.get("SEGKIT_BENCH_PYMC", Path(__file__).resolve().parents[1] / ".venv-bench"))
+PYMC_PYTHON = PYMC_ENV / "bin" / "python"
 SIZES = {"1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
 #: Sizes whose generation needs DuckDB to spill to disk (a 100M-row sort does not fit a small machine).
 _SPILL = {"100m"}
@@ -212,42 +221,131 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def lifetimes_summary(path: Path, as_of: pd.Timestamp) -> Callable[[], Any]:
-    from lifetimes.utils import summary_data_from_transaction_data
-
-    frame = (
-        connection()
-        .con.execute(f"SELECT customer_id, order_date, amount FROM read_parquet('{path}') WHERE amount > 0")
-        .df()
-    )
-    end = as_of - pd.Timedelta(days=1)
-    return lambda: summary_data_from_transaction_data(
-        frame, "customer_id", "order_date", monetary_value_col="amount", observation_period_end=end, freq="D"
-    )
-
-
-_PYMC_SCRIPT = """
-import sys, time, pandas as pd
-from pymc_marketing.clv.utils import rfm_summary
-frame = pd.read_parquet(sys.argv[1], columns=["customer_id", "order_date", "amount"])
-frame = frame.loc[frame["amount"] > 0]
+#: One reference BTYD summary in a process of its own, run by the interpreter that has the library (segkit's
+#: for lifetimes, the bench environment's for pymc-marketing; it imports neither segkit nor the other). The
+#: purchase rows are read from the parquet into pandas first (timed apart), so the summary itself is timed on
+#: an in-memory frame, as segkit's is on an engine table; the result goes to a parquet file for the equality
+#: check, and the process reports its own peak memory (VmHWM).
+_REFERENCE_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+import numpy as np
+import pandas as pd
+tool, source, end, out = sys.argv[1:5]
+if tool == "lifetimes":
+    import lifetimes as module
+    from lifetimes.utils import summary_data_from_transaction_data as summarize
+    options = {"freq": "D"}
+else:
+    import pymc_marketing as module
+    from pymc_marketing.clv.utils import rfm_summary as summarize
+    options = {"time_unit": "D"}
 started = time.perf_counter()
-rfm_summary(frame, "customer_id", "order_date", monetary_value_col="amount",
-            observation_period_end=sys.argv[2], time_unit="D")
-print(time.perf_counter() - started)
+frame = pd.read_parquet(source, columns=["customer_id", "order_date", "amount"])
+frame = frame.loc[frame["amount"] > 0].reset_index(drop=True)
+read = time.perf_counter() - started
+started = time.perf_counter()
+summary = summarize(frame, "customer_id", "order_date", monetary_value_col="amount",
+                    observation_period_end=end, **options)
+seconds = time.perf_counter() - started
+if "customer_id" in summary.columns:
+    summary = summary.set_index("customer_id")
+summary = summary[["frequency", "recency", "T", "monetary_value"]]
+summary.index = summary.index.astype(str)
+summary.to_parquet(out)
+status = Path("/proc/self/status").read_text().splitlines()
+peak = next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+print(json.dumps({"read": read, "summary": seconds, "peak_mib": peak, "version": module.__version__}))
 """
 
+#: Resident memory at which a reference process is stopped and reported as not fitting (MiB; unset: no cap).
+REFERENCE_MIB = (
+    int(os.environ["SEGKIT_BENCH_REFERENCE_MIB"]) if os.environ.get("SEGKIT_BENCH_REFERENCE_MIB") else None
+)
 
-def pymc_summary_seconds(path: Path, as_of: pd.Timestamp) -> float | str:
-    if not PYMC_PYTHON.is_file():
-        return f"skipped: no pymc-marketing environment at {PYMC_PYTHON.parents[1]}"
+#: The references, with the interpreter that has each (``None``: segkit's own).
+REFERENCES = {
+    "lifetimes": ("lifetimes summary_data_from_transaction_data", None),
+    "pymc-marketing": ("pymc-marketing rfm_summary", PYMC_PYTHON),
+}
+
+
+def reference_summary(tool: str, path: Path, as_of: pd.Timestamp) -> dict[str, Any] | str:
+    """Run one reference BTYD summary in its own process: timings, peak memory and its summary frame.
+
+    Returns the child's figures with ``summary`` (seconds), ``read`` (seconds to read the purchase rows from
+    the parquet), ``peak_mib`` and ``frame`` (its summary indexed by customer id), or why it was skipped.
+    """
+    python = REFERENCES[tool][1] or Path(sys.executable)
+    if not python.is_file():
+        return f"skipped: no {tool} environment at {python.parents[1]} (make bench-env creates it)"
     end = f"{as_of - pd.Timedelta(days=1):%Y-%m-%d}"
-    run = subprocess.run(
-        [str(PYMC_PYTHON), "-c", _PYMC_SCRIPT, str(path), end], capture_output=True, text=True, check=False
+    out = RESULTS / f"btyd_{tool}_{path.stem}.parquet"
+    command = [str(python), "-c", _REFERENCE_SCRIPT, tool, str(path), end, str(out)]
+    code, stdout, stderr, over = _run_capped(command, REFERENCE_MIB)
+    if over:
+        return f"skipped: {tool} needs more than {REFERENCE_MIB:,} MiB here (SEGKIT_BENCH_REFERENCE_MIB)"
+    if code != 0:
+        return f"skipped: {tool} failed: " + (stderr.strip().splitlines() or ["?"])[-1]
+    figures = json.loads(stdout.strip().splitlines()[-1])
+    figures["frame"] = pd.read_parquet(out)
+    out.unlink()
+    return figures
+
+
+def _run_capped(command: list[str], cap_mib: int | None) -> tuple[int, str, str, bool]:
+    """Run a process, stopping it once its resident memory passes ``cap_mib`` (None: no cap).
+
+    Returns its exit code, standard output and error, and whether it was stopped for memory. On a shared
+    machine a reference that would need more than is free is stopped instead of pushing others into swap.
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        over = False
+        while child.poll() is None:
+            if cap_mib is not None and _resident_mib(child.pid) > cap_mib:
+                child.kill()
+                child.wait()
+                over = True
+                break
+            time.sleep(0.05)
+        out.seek(0)
+        err.seek(0)
+        return child.returncode, out.read(), err.read(), over
+
+
+def _resident_mib(pid: int) -> float:
+    """Resident memory of a running process (VmRSS), 0 once it has gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    return next(
+        (int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0.0
     )
-    if run.returncode != 0:
-        return "skipped: pymc-marketing failed: " + (run.stderr.strip().splitlines() or ["?"])[-1]
-    return float(run.stdout.strip().splitlines()[-1])
+
+
+def summary_difference(ours: pd.DataFrame, theirs: pd.DataFrame) -> str | None:
+    """None when a reference's summary equals segkit's, else what differs (customers, column, examples).
+
+    The same customers; ``frequency`` exactly; ``recency``, ``T`` and ``monetary_value`` to 1e-12 relative
+    (1e-9 absolute), the tolerance of the lifetimes parity tests.
+    """
+    if not ours.index.equals(theirs.index.sort_values()):
+        missing = ours.index.difference(theirs.index)
+        extra = theirs.index.difference(ours.index)
+        return f"other customers: {len(missing):,} only in segkit {list(missing[:3])}, {len(extra):,} only in theirs {list(extra[:3])}"
+    theirs = theirs.reindex(ours.index)
+    for column in ("frequency", "recency", "T", "monetary_value"):
+        a, b = ours[column].to_numpy(), theirs[column].to_numpy()
+        tolerance = 0.0 if column == "frequency" else 1e-9 + 1e-12 * np.abs(b)
+        bad = ~(np.abs(a - b) <= tolerance)
+        if bad.any():
+            examples = ", ".join(
+                f"{i}: {x} vs {y}" for i, x, y in list(zip(ours.index[bad], a[bad], b[bad], strict=True))[:3]
+            )
+            return f"{column} differs for {int(bad.sum()):,} customers ({examples})"
+    return None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -284,6 +382,8 @@ def _child(size: str, step: str) -> None:
         public_build(path)
     elif step == "read_transactions (contract)":
         segkit.read_transactions(path)
+    elif step == "btyd public":
+        segkit.btyd_summary(segkit.read_transactions(path))
     else:
         tx = load_engine(path)
         as_of = _as_of(tx)
@@ -325,53 +425,70 @@ def _as_of(tx: Any) -> pd.Timestamp:
 # ------------------------------------------------------------------------------------------------
 
 
+def parquet_as_of(path: Path) -> pd.Timestamp:
+    """The default as-of date of the file's transactions (the day after the last), without loading them."""
+    last = connection().con.execute(f"SELECT max(order_date) FROM read_parquet('{path}')").fetchone()[0]
+    return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+
+
 def bench(
-    size: str, *, contract: bool, baselines: bool, memory: bool, steps: list[str] | None = None
-) -> list[str]:
+    size: str,
+    *,
+    contract: bool,
+    baselines: bool,
+    memory: bool,
+    steps: list[str] | None = None,
+    btyd_only: bool = False,
+) -> tuple[list[str], list[str]]:
+    """Time one size; returns the report's lines and the references whose summary differs from segkit's."""
     path = make_parquet(size)
     n_rows = SIZES[size]
     print(f"\n{size}: {n_rows:,} rows, {n_rows // 10:,} customers ({path.name})", flush=True)
     floor(path)  # warm the file cache, as every later step finds it
     t_floor, _ = _timed(lambda: floor(path))
     rows: list[tuple[str, float, str]] = [("floor: DuckDB SUM/COUNT/MAX by customer", t_floor, "floor")]
+    as_of = parquet_as_of(path)
+    # The references run first, each in its own process, while this one holds no table yet: at 10M rows a
+    # pandas reference and the engine table together would need twice the memory.
+    references = {tool: reference_summary(tool, path, as_of) for tool in REFERENCES} if baselines else {}
     t_load, tx = _timed(lambda: load_engine(path))
     rows.append(("load parquet into the engine", t_load, "load into engine"))
-    as_of = _as_of(tx)
+    if _as_of(tx) != as_of:
+        raise RuntimeError(f"as-of date of the loaded table {_as_of(tx)} differs from the file's {as_of}")
+    chosen = ["btyd_summary"] if btyd_only else steps
+    results: dict[str, Any] = {}
     for name, step in _steps(as_of).items():
-        if steps is None or name in steps:
-            seconds, _ = _timed(lambda step=step: step(fresh(tx)))
+        if chosen is None or name in chosen:
+            seconds, results[name] = _timed(lambda step=step: step(fresh(tx)))
             rows.append((name, seconds, name))
-    touched = EngineTransactions(load_engine(path).to_ibis(), quality=tx.quality)
-    t_engine, _ = _timed(lambda: full_build(touched, as_of))
     t_btyd = next((s for n, s, _ in rows if n == "btyd_summary"), float("nan"))
     extra: list[str] = []
-    if touched.touched:
-        extra.append(
-            "Some step read Transactions.data (the order_date column was loaded into pandas for it)."
+    headlines: list[str] = []
+    if not btyd_only:
+        touched = EngineTransactions(load_engine(path).to_ibis(), quality=tx.quality)
+        t_engine, _ = _timed(lambda: full_build(touched, as_of))
+        if touched.touched:
+            extra.append(
+                "Some step read Transactions.data (the order_date column was loaded into pandas for it)."
+            )
+        if contract:
+            t_read, _ = _timed(lambda: segkit.read_transactions(path))
+            rows.append(
+                ("read_transactions (the public data contract)", t_read, "read_transactions (contract)")
+            )
+        t_full, _ = _timed(lambda: public_build(path))
+        rows.append(("full build: read_transactions + all steps on one snapshot", t_full, "full build"))
+        t_engine += t_load
+        rows.append(
+            ("full build, engine only (load + all steps, one snapshot)", t_engine, "full build (engine only)")
         )
-    if contract:
-        t_read, _ = _timed(lambda: segkit.read_transactions(path))
-        rows.append(("read_transactions (the public data contract)", t_read, "read_transactions (contract)"))
-    t_full, _ = _timed(lambda: public_build(path))
-    rows.append(("full build: read_transactions + all steps on one snapshot", t_full, "full build"))
-    rows.append(
-        (
-            "full build, engine only (load + all steps, one snapshot)",
-            t_engine + t_load,
-            "full build (engine only)",
-        )
-    )
-    t_engine += t_load
-    if baselines:
-        t_life, _ = _timed(lifetimes_summary(path, as_of))
-        rows.append(("lifetimes summary_data_from_transaction_data", t_life, ""))
-        extra.append(f"BTYD summary: {t_life / t_btyd:.1f}x faster than lifetimes.")
-        pymc = pymc_summary_seconds(path, as_of)
-        if isinstance(pymc, float):
-            rows.append(("pymc-marketing rfm_summary", pymc, ""))
-            extra.append(f"BTYD summary: {pymc / t_btyd:.1f}x faster than pymc-marketing.")
-        else:
-            extra.append(f"pymc-marketing: {pymc}")
+        headlines = [
+            f"full build: {t_full / t_floor:.1f} x floor",
+            f"full build, engine only: {t_engine / t_floor:.1f} x floor",
+        ]
+    for tool, figures in references.items():
+        if isinstance(figures, dict):
+            rows.append((REFERENCES[tool][0], figures["summary"], ""))
 
     lines = [
         f"### {size}: {n_rows:,} rows, {n_rows // 10:,} customers",
@@ -379,18 +496,98 @@ def bench(
         "| step | seconds | x floor | peak MiB (own process) |",
         "|---|---:|---:|---:|",
     ]
+    peaks: dict[str, float] = {}
     for name, seconds, child in rows:
-        peak = f"{peak_mib(size, child):,.0f}" if child and memory else "-"
+        if child and memory:
+            peaks[child] = peak_mib(size, child)
+        peak = f"{peaks[child]:,.0f}" if child in peaks else "-"
         lines.append(f"| {name} | {seconds:.2f} | {seconds / t_floor:.1f} | {peak} |")
         print(lines[-1], flush=True)
-    headline = f"full build: {t_full / t_floor:.1f} x floor"
-    engine_line = f"full build, engine only: {t_engine / t_floor:.1f} x floor"
-    lines += ["", headline, engine_line, *extra, ""]
-    print(headline)
-    print(engine_line)
-    for line in extra:
+    if headlines or extra:
+        lines += ["", *headlines, *extra]
+    for line in [*headlines, *extra]:
         print(line)
-    return lines
+    differs: list[str] = []
+    if baselines:
+        ours = results.get("btyd_summary")
+        if ours is None:
+            ours = segkit.btyd_summary(fresh(tx), as_of=as_of)
+        table, differs = btyd_comparison(
+            path, size, as_of, t_btyd, t_load, ours, references, memory, contract
+        )
+        lines += table
+    return [*lines, ""], differs
+
+
+def btyd_comparison(
+    path: Path,
+    size: str,
+    as_of: pd.Timestamp,
+    t_btyd: float,
+    t_load: float,
+    ours: pd.DataFrame,
+    references: dict[str, dict[str, Any] | str],
+    memory: bool,
+    contract: bool,
+) -> tuple[list[str], list[str]]:
+    """segkit's BTYD summary beside the references': the summary itself, end to end, memory, equality.
+
+    "Summary" times each on purchases already in memory (segkit: the engine table of the load; the
+    references: a pandas frame read from the parquet); "end to end" adds reading the parquet. segkit's
+    end-to-end row loads the parquet into the engine (with the facts the benchmark's loader computes) and
+    summarises, timed as one; the public path is ``read_transactions`` (the data contract) and the summary.
+    Returns the report's lines and the references whose summary differs from segkit's.
+    """
+    t_e2e, _ = _timed(lambda: segkit.btyd_summary(load_engine(path), as_of=as_of))
+    peak_engine = f"{peak_mib(size, 'btyd_summary'):,.0f}" if memory else "-"
+    table = [
+        "| BTYD summary | summary s | read s | end to end s | peak MiB (own process, end to end) | equals segkit |",
+        "|---|---:|---:|---:|---:|---|",
+        f"| segkit {segkit.__version__} btyd_summary | {t_btyd:.2f} | {t_load:.2f} | {t_e2e:.2f} | {peak_engine} | - |",
+    ]
+    t_public = float("nan")
+    if contract:
+        t_public, _ = _timed(lambda: segkit.btyd_summary(segkit.read_transactions(path)))
+        peak = f"{peak_mib(size, 'btyd public'):,.0f}" if memory else "-"
+        table.append(
+            f"| segkit read_transactions + btyd_summary (public path) | - | - | {t_public:.2f} | {peak} | - |"
+        )
+    ratios: list[str] = []
+    e2e_ratios: list[str] = []
+    public_ratios: list[str] = []
+    notes: list[str] = []
+    differs: list[str] = []
+    for tool, figures in references.items():
+        if isinstance(figures, str):
+            notes.append(f"{tool}: {figures}")
+            continue
+        difference = summary_difference(ours, figures["frame"])
+        if difference is not None:
+            differs.append(f"{tool} at {size}: {difference}")
+        total = figures["read"] + figures["summary"]
+        table.append(
+            f"| {tool} {figures['version']} {REFERENCES[tool][0].split()[-1]} | {figures['summary']:.2f} | "
+            f"{figures['read']:.2f} | {total:.2f} | {figures['peak_mib']:,.0f} | "
+            f"{'yes' if difference is None else 'NO: ' + difference} |"
+        )
+        ratios.append(f"{figures['summary'] / t_btyd:.1f}x faster than {tool}")
+        e2e_ratios.append(f"{total / t_e2e:.1f}x {tool}")
+        public_ratios.append(f"{total / t_public:.1f}x {tool}")
+    for line in table:
+        print(line, flush=True)
+    summary_lines = []
+    if ratios:
+        summary_lines.append("BTYD summary: " + ", ".join(ratios) + " (the summary itself, input in memory).")
+        summary_lines.append("BTYD end to end from the parquet: " + ", ".join(e2e_ratios) + ".")
+        if contract:
+            summary_lines.append(
+                "BTYD end to end through read_transactions (the data contract): "
+                + ", ".join(public_ratios)
+                + "."
+            )
+    for line in [*summary_lines, *notes]:
+        print(line)
+    return ["", *table, "", *summary_lines, *notes], differs
 
 
 def main() -> None:
@@ -405,6 +602,11 @@ def main() -> None:
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
     parser.add_argument(
         "--steps", help="comma-separated steps to time one by one (default all); the full build always runs"
+    )
+    parser.add_argument(
+        "--btyd",
+        action="store_true",
+        help="only the BTYD comparison: the floor, the load, btyd_summary and the references (no full builds)",
     )
     parser.add_argument("--child", nargs=2, metavar=("SIZE", "STEP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -426,17 +628,23 @@ def main() -> None:
     ]
     if settings:
         out += ["DuckDB settings for this run: " + "; ".join(settings), ""]
+    differs: list[str] = []
     for size in sizes:
-        out += bench(
+        lines, wrong = bench(
             size,
             contract=not args.no_contract,
             baselines=not args.no_baselines,
             memory=not args.no_memory,
             steps=None if args.steps is None else [s.strip() for s in args.steps.split(",")],
+            btyd_only=args.btyd,
         )
-    report = RESULTS / f"engine_{'_'.join(sizes)}.md"
+        out += lines
+        differs += wrong
+    report = RESULTS / f"engine_{'_'.join(sizes)}{'_btyd' if args.btyd else ''}.md"
     report.write_text("\n".join(out), encoding="utf-8")
     print(f"\nwritten to {report}")
+    if differs:
+        sys.exit("A reference's BTYD summary differs from segkit's: " + "; ".join(differs))
 
 
 if __name__ == "__main__":
