@@ -197,3 +197,44 @@ def test_calibration_split_equals_lifetimes(cdnow_sample_tx):
         "duration_holdout",
     ]
     np.testing.assert_allclose(ours[same], theirs[same], rtol=1e-12, atol=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# The engine query
+# ------------------------------------------------------------------------------------------------
+
+
+def _groupings(expr) -> int:
+    import ibis.expr.operations as ops
+
+    return len(expr.op().find(ops.Aggregate))
+
+
+@pytest.mark.parametrize(("period", "groupings"), [("day", 2), ("week", 3)])
+@pytest.mark.parametrize("calibration_end", [None, "2024-01-10"])
+def test_daily_periods_are_the_purchase_days_not_grouped_again(period, groupings, calibration_end):
+    from segkit.clv._summary import _summary_query
+
+    # Lines -> customer days -> customers; weekly periods add one grouping of the days into weeks.
+    snap = segkit.snapshot(HAND, as_of="2024-01-29")
+    end = pd.Timestamp(calibration_end or "2024-01-28")
+    assert _groupings(_summary_query(snap, period, end, split=calibration_end is not None)) == groupings
+
+
+def test_summary_without_a_customer_dictionary_equals_the_one_through_it():
+    from segkit.engine._table import _state
+
+    ids = ["b", "a", "B", "10", "9", "é", "a b", "Z"]
+    rows = frame([(c, f"2024-01-{d:02d}", 5.0 + d) for i, c in enumerate(ids) for d in (1 + i, 3 + 2 * i)])
+    tx = segkit.read_transactions(rows)
+    direct = segkit.btyd_summary(tx, observation_end="2024-01-28")
+    # One summary on fresh transactions does not build the dictionary of every customer id ...
+    assert "customer_keys" not in _state(tx).caches
+    segkit.customer_summary(tx)
+    assert "customer_keys" in _state(tx).caches
+    # ... and gives the same ids, order, dtypes and numbers as the summary through it.
+    pd.testing.assert_frame_equal(direct, segkit.btyd_summary(tx, observation_end="2024-01-28"))
+    assert direct.index.tolist() == sorted(direct.index.tolist())
+    split = dict(calibration_end="2024-01-10", observation_end="2024-01-28")
+    fresh = segkit.read_transactions(rows)
+    pd.testing.assert_frame_equal(segkit.btyd_summary(fresh, **split), segkit.btyd_summary(tx, **split))

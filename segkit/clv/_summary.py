@@ -112,7 +112,7 @@ def btyd_summary(
     obs_end = snap.as_of - _DAY
     cal_end = None if calibration_end is None else _resolve_calibration_end(snap, calibration_end, obs_end)
     end = obs_end if cal_end is None else cal_end
-    rows = snap.customer_frame(_summary_query(snap, unit, end))
+    rows = snap.customer_frame(_summary_query(snap, unit, end, split=cal_end is not None), dictionary=False)
     holdout_only = int((rows["n_cal"] == 0).sum())
     rows = rows.loc[rows["n_cal"].to_numpy() > 0]
     index = rows.index
@@ -149,40 +149,50 @@ def btyd_summary(
 _ARGMIN_BACKENDS = ("duckdb", "postgres", "pyspark")
 
 
-def _summary_query(snap: Snapshot, unit: str, cal_end: pd.Timestamp) -> ir.Table:
+def _summary_query(snap: Snapshot, unit: str, cal_end: pd.Timestamp, *, split: bool) -> ir.Table:
     """The whole summary as one engine query over the snapshot's purchase days.
 
-    Days are split at ``cal_end`` first and then grouped into periods, so a week straddling the
-    calibration end shows on both sides. Period numbers are days (or Monday weeks) since the epoch.
+    With ``split``, days are split at ``cal_end`` first and then grouped into periods, so a week straddling
+    the calibration end shows on both sides, and the holdout columns ``n_hold`` and ``hold_mean`` are added.
+    Without it ``cal_end`` is the observation end: every purchase day of the snapshot lies before its as-of
+    date, so the aggregates need no filter. Period numbers are days (or Monday weeks) since the epoch.
     """
     days = snap.purchase_day_totals()
     key = "ckey" if "ckey" in days.columns else "customer_id"
-    cal_number = period_ordinal(cal_end, "day")
-    days = days.mutate(number=period_ordinal(days.day, unit), cal=days.day_number <= cal_number)
-    if unit == "D":
-        periods = days.select(key, "cal", "number", spend=days.revenue)
+    days = days.mutate(number=period_ordinal(days.day, unit))
+    if split:
+        days = days.mutate(cal=days.day_number <= period_ordinal(cal_end, "day"))
+    side = [key, "cal", "number"] if split else [key, "number"]
+    if unit == "day":
+        # The purchase days already are the periods: one row per customer and day.
+        periods = days.select(*side, spend=days.revenue)
     else:
-        periods = days.group_by([key, "cal", "number"]).aggregate(spend=days.revenue.sum())
+        periods = days.group_by(side).aggregate(spend=days.revenue.sum())
+    cal = periods.cal if split else None
     if snap.backend_name in _ARGMIN_BACKENDS:
         # The first period's spend, found in the same pass (no window over the customer's periods).
-        first_spend = periods.spend.argmin(periods.number, where=periods.cal)
+        first_spend = periods.spend.argmin(periods.number, where=cal)
     else:
-        first = periods.number.min(where=periods.cal).over(ibis.window(group_by=key))
+        first = periods.number.min(where=cal).over(ibis.window(group_by=key))
         periods = periods.mutate(first=first)
-        first_spend = periods.spend.sum(where=periods.cal & (periods.number == periods.first))
-    cal, hold = periods.cal, ~periods.cal
-    summary = periods.group_by(key).aggregate(
-        n_cal=periods.count(where=cal),
-        first_cal=periods.number.min(where=cal),
-        last_cal=periods.number.max(where=cal),
-        spend_cal=periods.spend.sum(where=cal),
-        first_spend=first_spend,
-        n_hold=periods.count(where=hold),
-        hold_mean=periods.spend.mean(where=hold),
-    )
+        is_first = periods.number == periods.first
+        first_spend = periods.spend.sum(where=is_first if cal is None else periods.cal & is_first)
+        cal = periods.cal if split else None
+    aggregates = {
+        "n_cal": periods.count(where=cal),
+        "first_cal": periods.number.min(where=cal),
+        "last_cal": periods.number.max(where=cal),
+        "spend_cal": periods.spend.sum(where=cal),
+        "first_spend": first_spend,
+    }
+    if split:
+        hold = ~periods.cal
+        aggregates.update(n_hold=periods.count(where=hold), hold_mean=periods.spend.mean(where=hold))
+    summary = periods.group_by(key).aggregate(**aggregates)
     # Spends are whole cents, so rounding the difference to cents gives the repeat spend exactly.
     repeat = (summary.spend_cal - summary.first_spend).round(2)
-    return summary.select(key, "n_cal", "first_cal", "last_cal", "n_hold", "hold_mean", repeat_spend=repeat)
+    columns = ["n_cal", "first_cal", "last_cal", *(["n_hold", "hold_mean"] if split else [])]
+    return summary.select(key, *columns, repeat_spend=repeat)
 
 
 def _whole_day(name: str, value: Any) -> pd.Timestamp:
