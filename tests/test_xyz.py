@@ -221,3 +221,35 @@ def test_row_order_and_scale_do_not_matter(data: list[tuple[str, int, float]], r
     x = expected.table_.loc[expected.table_["xyz_class"] == "X"]
     assert (x["cv"] <= 0.1 + 1e-12).all()
     assert (x["n_periods"] >= 2).all()
+
+
+def test_steady_buyer_has_exactly_zero_spread() -> None:
+    # 33.33 has no exact binary form: float deviations from a float mean leave a tiny spread, cents do not.
+    df = frame(monthly("steady", [33.33] * 12), monthly("other", [10.0, 0, 20.0] * 4))
+    t = cv_xyz(df, n_periods=12, as_of="2025-01-01").table_
+    assert t.loc["steady", "std"] == 0.0
+    assert t.loc["steady", "cv"] == 0.0
+    assert t.loc["steady", "mean"] == pytest.approx(33.33, abs=1e-12)
+
+
+def test_large_base_is_bit_identical_across_runs_and_row_orders() -> None:
+    # Enough rows for the engine to add them on several threads: float sums would differ in the last bits
+    # from run to run; the statistics must not, and they must equal a direct computation.
+    rng = np.random.default_rng(7)
+    n = 300_000
+    df = pd.DataFrame(
+        {
+            "customer_id": np.char.add("c", rng.integers(0, 20_000, n).astype(str)),
+            "order_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
+            "amount": np.round(rng.gamma(2.0, 40.0, n), 2) + 0.01,
+        }
+    )
+    kwargs = {"n_periods": 12, "as_of": "2025-01-01", "count_from": "window"}
+    first = cv_xyz(df, **kwargs).table_
+    again = cv_xyz(df.sample(frac=1.0, random_state=3), **kwargs).table_
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+    months = df.assign(month=df["order_date"].dt.to_period("M"))
+    grid = months.groupby(["customer_id", "month"])["amount"].sum().round(2).unstack(fill_value=0.0)
+    assert grid.shape[1] == 12
+    np.testing.assert_allclose(first["mean"], grid.mean(axis=1).reindex(first.index), rtol=1e-12)
+    np.testing.assert_allclose(first["std"], grid.std(axis=1, ddof=0).reindex(first.index), rtol=1e-9)

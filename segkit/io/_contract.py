@@ -26,7 +26,7 @@ from .._errors import DataContractError, ParameterError, check_choice, data_erro
 from .._spark import is_spark_frame
 from . import _engine
 from ._dates import NUMERIC_FORMATS, date_outliers, outlier_dates_message, parse_dates
-from ._files import HEADER_SEARCH_ROWS, Loaded, load_source
+from ._files import HEADER_SEARCH_ROWS, Loaded, check_reading_options, load_source
 from ._numbers import NumberColumn, parse_numbers, rows_text
 from ._sql import is_sql_url, load_sql
 
@@ -387,7 +387,7 @@ def read_transactions(
     decimal: str | None = None,
     thousands: str | None = None,
     encoding: str | None = None,
-    sheet: str | int = 0,
+    sheet: str | int | None = None,
     header_row: int | None = None,
     returns: Literal["net", "drop", "raise"] = "net",
     cancel_prefix: str | None = None,
@@ -442,8 +442,10 @@ def read_transactions(
         The decimal mark (``"."`` or ``","``) and thousands separator (``""``, ``" "``, ``","``, ``"."``,
         ``"'"``) of every number column. By default each column decides from all its values; a column that
         mixes conventions, or whose values never decide (only ``1,234``-like ones), raises.
-    sheet : str or int
-        The Excel sheet (a name or a 0-based position).
+    sheet : str or int, optional
+        The Excel sheet (a name or a 0-based position); default the first. Excel workbooks only: with
+        another kind of source it raises, as ``sep`` and ``encoding`` do with a workbook, a Parquet file or
+        a frame.
     header_row : int, optional
         1-based line (or sheet row) of the header. By default the first of the first 30 lines that holds
         the ``customer`` and ``date`` names is used, so a title block above the header is skipped.
@@ -549,10 +551,12 @@ def read_transactions(
         invalid=invalid,
         outlier_dates=outlier_dates,
     )
+    database = is_sql_url(source) or table is not None or query is not None
+    check_reading_options(source, sep=sep, encoding=encoding, sheet=sheet, database=database)
     engine = _engine_read(source, table=table, query=query, given=given, policy=policy)
     if engine is not None:
         return engine
-    if is_sql_url(source) or table is not None or query is not None:
+    if database:
         loaded = load_sql(source, table=table, query=query, given=given)
     else:
         loaded = load_source(

@@ -65,7 +65,7 @@ def load_source(
     wanted: list[str],
     sep: str | None = None,
     encoding: str | None = None,
-    sheet: str | int = 0,
+    sheet: str | int | None = None,
     header_row: int | None = None,
 ) -> Loaded:
     """Read ``source`` (a path, a pandas/polars frame, a polars LazyFrame or an Arrow table)."""
@@ -76,6 +76,7 @@ def load_source(
             f"header_row must be the 1-based line number of the header (1 = first line); got {header_row!r}."
         )
     _check_sep(sep)
+    check_reading_options(source, sep=sep, encoding=encoding, sheet=sheet)
     if isinstance(source, pd.DataFrame):
         names = [str(c).strip() for c in source.columns]
         return Loaded(_frame_to_arrow(source), names, f"pandas DataFrame ({len(source):,} rows)", "frame")
@@ -108,7 +109,7 @@ def load_source(
     suffixes = [s.lower() for s in path.suffixes]
     inner = suffixes[-2] if len(suffixes) > 1 and suffixes[-1] in _COMPRESSED else (suffixes or [""])[-1]
     if inner in _EXCEL:
-        return _read_excel(path, wanted, sheet, header_row)
+        return _read_excel(path, wanted, 0 if sheet is None else sheet, header_row)
     if inner in _PARQUET:
         try:
             table = pq.read_table(path)
@@ -121,6 +122,42 @@ def load_source(
             "file, or read it yourself and pass the DataFrame."
         )
     return _read_csv(path, wanted, sep, encoding, header_row)
+
+
+#: The source kinds each reading option applies to, for the message that refuses it elsewhere.
+_APPLIES_TO = {"sep": "text (CSV) files", "encoding": "text (CSV) files", "sheet": "Excel workbooks"}
+
+
+def check_reading_options(
+    source: Any, *, sep: Any = None, encoding: Any = None, sheet: Any = None, database: bool = False
+) -> None:
+    """Refuse a reading option that means nothing for this source: ignoring it would hide a mistake.
+
+    A ``sheet=`` given with a CSV file usually means the wrong file was picked; an ``encoding=`` given with a
+    workbook, that the user expects text that Excel does not store. ``database``: the source is a table or
+    query of a database, where none of them applies.
+    """
+    given = {"sep": sep, "encoding": encoding, "sheet": sheet}
+    if database:
+        what = "a database table or query"
+    elif not isinstance(source, str | Path):
+        what = "a table already in memory"
+    else:
+        path = Path(source)
+        suffixes = [s.lower() for s in path.suffixes]
+        inner = suffixes[-2] if len(suffixes) > 1 and suffixes[-1] in _COMPRESSED else (suffixes or [""])[-1]
+        if inner in _EXCEL:
+            what, given = f"{path.name!r}, an Excel workbook", {"sep": sep, "encoding": encoding}
+        elif inner in _PARQUET:
+            what = f"{path.name!r}, a Parquet file"
+        else:
+            what, given = f"{path.name!r}, a text (CSV) file", {"sheet": sheet}
+    for name, value in given.items():
+        if value is not None:
+            raise ParameterError(
+                f"{name}={value!r} applies to {_APPLIES_TO[name]} only, and the source is {what}. "
+                f"Remove {name}= (or give the file it was meant for)."
+            )
 
 
 def _check_sep(sep: Any) -> None:

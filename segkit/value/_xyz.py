@@ -45,6 +45,8 @@ __all__ = [
     "xyz_window",
 ]
 
+#: Exact sums of whole cents (and of their squares) in the engine.
+_EXACT = "decimal(38, 0)"
 _FREQ = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
 METHODS = ("frequency", "cv")
 #: Default bands of ``method="frequency"`` (share of periods with a purchase): X from 1/3 of the periods
@@ -492,9 +494,9 @@ def _period_statistics(
     window's end). A customer's periods count from ``offset``: the window start, or with
     ``count_from="first_purchase"`` the period of its first purchase before ``as_of`` when that is later.
     Returned per customer (sorted by id, ``ckey`` alongside): ``offset``, ``total`` (sum of the measure over
-    the counted periods), ``squares`` (sum of the squared deviations from the mean over the periods with
-    a row; the zero periods add ``(n - offset - n_rows) * mean ** 2`` arithmetically), ``n_rows`` and
-    ``active`` (counted periods with a purchase order).
+    the counted periods), ``squares`` (sum of the squared deviations from the mean over all counted periods,
+    the zero periods included arithmetically), ``n_rows`` and ``active`` (counted periods with a purchase
+    order).
     """
     n = period_ordinal(end, period) - period_ordinal(start, period)
     rows = _window_rows(snap, period, start, end, column)
@@ -509,17 +511,28 @@ def _period_statistics(
     per = per.select("ckey", offset=offset.cast("int64"))
     counted = rows.filter(inside).join(per, "ckey")
     counted = counted.filter(counted.p >= counted.offset)
-    # The mean over the counted span (zeros included) beside every row: the deviations are summed in one
-    # pass, which keeps the spread exact for steady buyers (a sum of squares minus a square would not).
-    span = (n - counted.offset).cast("float64")
-    mean = counted.x.sum().over(ibis.window(group_by="ckey")) / span
-    counted = counted.mutate(deviation=counted.x - mean)
-    stats = counted.group_by("ckey").aggregate(
+    # Period totals are whole cents (the customer x period table rounds them), so in cents they are
+    # integers, and DECIMAL sums of them and of their squares are exact: the spread comes out the same to
+    # the last bit whatever order the engine's threads add the rows in (float sums do not), and exact
+    # integers keep k * sum(x^2) - (sum x)^2 free of cancellation for steady buyers.
+    cents = (counted.x * 100).round().cast(_EXACT)
+    sums = counted.group_by("ckey").aggregate(
         offset=counted.offset.max(),
-        total=counted.x.sum(),
-        squares=(counted.deviation * counted.deviation).sum(),
+        total=cents.sum(),
+        sum_squares=(cents * cents).sum(),
         n_rows=counted.count(),
         active=counted.count(where=counted.bought),
+    )
+    k = n - sums.offset
+    # k times the sum of squared deviations from the mean over all k counted periods (the zeros included).
+    spread = k.cast(_EXACT) * sums.sum_squares - sums.total * sums.total
+    stats = sums.select(
+        "ckey",
+        "offset",
+        total=sums.total.cast("float64") / 100,
+        squares=spread.cast("float64") / k.cast("float64") / 10_000,
+        n_rows="n_rows",
+        active="active",
     )
     out = snap.customer_frame(stats.mutate(key=stats.ckey))
     return out.rename(columns={"key": "ckey"})
@@ -529,11 +542,10 @@ def _statistics(stats: pd.DataFrame, *, n_window: int, ddof: int) -> pd.DataFram
     """Periods counted, active periods, regularity, mean, std and CV from the per-customer sums."""
     k = n_window - stats["offset"].to_numpy(dtype=np.int64)
     total = stats["total"].to_numpy(dtype=float)
-    zeros = k - stats["n_rows"].to_numpy(dtype=np.int64)
     active = stats["active"].to_numpy(dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / k
-        squares = stats["squares"].to_numpy(dtype=float) + zeros * mean**2
+        squares = stats["squares"].to_numpy(dtype=float)
         std = np.sqrt(np.maximum(squares, 0.0) / (k - ddof))
         cv = std / mean
     return pd.DataFrame(
