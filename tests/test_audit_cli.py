@@ -65,3 +65,11 @@ def test_an_unexpected_error_is_one_line_unless_debugging(
     monkeypatch.setenv(cli.DEBUG_ENV, "1")
     with pytest.raises(TypeError, match="not supported"):
         cli.main(["check", *export])
+
+
+def test_sheet_on_a_text_export_names_the_flag(export: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check", *export, "--sheet", "Sales"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("segkit check: --sheet Sales applies to Excel workbooks only"), err
+    assert "'sales.csv', a text (CSV) file" in err and "Remove --sheet" in err
+    assert "sheet=" not in err

@@ -148,3 +148,62 @@ def test_a_folder_is_named_as_a_folder(tmp_path: Path) -> None:
 def test_header_row_refuses_bools(export: Path, header_row: bool) -> None:
     with pytest.raises(ParameterError, match="header_row must be the 1-based line number"):
         segkit.read_transactions(export, **MAP, header_row=header_row)
+
+
+@pytest.mark.parametrize(
+    ("make", "option", "words"),
+    [
+        (
+            "csv",
+            {"sheet": "Sales"},
+            ("sheet='Sales'", "Excel workbooks only", "'export.csv', a text (CSV) file"),
+        ),
+        ("xlsx", {"encoding": "cp1251"}, ("encoding='cp1251'", "text (CSV) files only", "an Excel workbook")),
+        ("xlsx", {"sep": ";"}, ("sep=';'", "text (CSV) files only", "an Excel workbook")),
+        ("parquet", {"sep": ";"}, ("sep=';'", "'export.parquet', a Parquet file")),
+        ("parquet", {"sheet": 0}, ("sheet=0", "a Parquet file")),
+        ("frame", {"encoding": "cp1251"}, ("encoding='cp1251'", "a table already in memory")),
+        ("frame", {"sep": ";"}, ("sep=';'", "a table already in memory")),
+    ],
+)
+def test_an_option_the_source_cannot_use_is_refused(
+    tmp_path: Path, make: str, option: dict, words: tuple[str, ...]
+) -> None:
+    source: object = FRAME
+    if make == "csv":
+        source = tmp_path / "export.csv"
+        FRAME.to_csv(source, index=False)
+    elif make == "xlsx":
+        source = _workbook(tmp_path, ["10", "20"])
+    elif make == "parquet":
+        source = tmp_path / "export.parquet"
+        FRAME.to_parquet(source)
+    with pytest.raises(ParameterError) as info:
+        segkit.read_transactions(source, **MAP, **option)
+    message = str(info.value)
+    assert all(w in message for w in words), message
+    assert "Remove" in message
+
+
+def test_a_table_of_a_database_refuses_file_options(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "base.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.register("frame", FRAME)
+        con.execute("CREATE TABLE sales AS SELECT * FROM frame")
+    with pytest.raises(ParameterError, match=r"encoding='cp1251'.*a database table or query"):
+        segkit.read_transactions(f"duckdb:///{path}", table="sales", **MAP, encoding="cp1251")
+    assert segkit.read_transactions(f"duckdb:///{path}", table="sales", **MAP).quality.n_customers == 2
+
+
+def test_the_options_each_source_uses_still_read(tmp_path: Path) -> None:
+    csv = tmp_path / "export.csv"
+    FRAME.to_csv(csv, index=False, sep=";", encoding="cp1251")
+    assert segkit.read_transactions(csv, **MAP, sep=";", encoding="cp1251").quality.n_customers == 2
+    book = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        FRAME.iloc[:1].to_excel(writer, sheet_name="Old", index=False)
+        FRAME.to_excel(writer, sheet_name="Sales", index=False)
+    assert segkit.read_transactions(book, **MAP).quality.rows_kept == 1
+    assert segkit.read_transactions(book, **MAP, sheet="Sales").quality.rows_kept == 3
