@@ -8,6 +8,8 @@ For each size (1M rows with 100k customers, 10M rows with 1M customers) it gener
   cohort matrix, the BTYD summary -- each from a fresh snapshot, so it pays for its own aggregates;
 * the **full build** through the public path a user takes: ``segkit.read_transactions(parquet)``, then
   every step on one ``segkit.snapshot(...)`` (the headline ``full build: N x floor``);
+* the full build from the same lines written as a CSV file (``transactions_{size}.csv``), against DuckDB
+  reading that CSV and computing the floor query (``--no-csv`` skips it);
 * the engine-only full build: the parquet loaded straight into an engine table (no data contract), then
   every step on one snapshot -- what the engine itself costs;
 * the BTYD summary of lifetimes and of pymc-marketing (in its separate environment, ``make bench-env``)
@@ -18,7 +20,7 @@ For each size (1M rows with 100k customers, 10M rows with 1M customers) it gener
 Peak memory of each step is measured in a separate process (``ru_maxrss`` of a child that loads the data
 and runs that step only). Timings depend on the machine; the ratios to the floor are what to compare.
 
-    .venv/bin/python bench/bench_engine.py [--sizes 1m,10m] [--no-contract] [--no-baselines] [--btyd]
+    .venv/bin/python bench/bench_engine.py [--sizes 1m,10m] [--no-contract] [--no-baselines] [--no-csv] [--btyd]
 
 ``--btyd`` runs the BTYD comparison only (no full builds). ``SEGKIT_BENCH_REFERENCE_MIB=3000`` stops a
 reference process whose resident memory passes 3,000 MiB and reports that it does not fit. A reference
@@ -114,6 +116,19 @@ def make_parquet(size: str) -> Path:
     return path
 
 
+def make_csv(size: str) -> Path:
+    """The same lines as the parquet file, as a plain UTF-8 CSV with a header (written once, in file order)."""
+    path = RESULTS / f"transactions_{size}.csv"
+    if path.is_file():
+        return path
+    tmp = path.with_suffix(".csv.partial")
+    connection().con.execute(
+        f"COPY (SELECT * FROM read_parquet('{make_parquet(size)}')) TO '{tmp}' (FORMAT csv, HEADER)"
+    )
+    tmp.rename(path)
+    return path
+
+
 class EngineTransactions(segkit.Transactions):
     """A Transactions whose canonical table is built in DuckDB straight from the parquet (no pandas frame).
 
@@ -184,9 +199,11 @@ def fresh(tx: EngineTransactions) -> EngineTransactions:
 
 
 def floor(path: Path) -> pd.DataFrame:
+    """SUM / COUNT / MAX by customer straight from the file (parquet, or CSV with DuckDB's own reader)."""
+    reader = "read_csv" if path.suffix == ".csv" else "read_parquet"
     sql = (
         "SELECT customer_id, SUM(amount) AS revenue, COUNT(*) AS n, MAX(order_date) AS last "
-        f"FROM read_parquet('{path}') GROUP BY customer_id"
+        f"FROM {reader}('{path}') GROUP BY customer_id"
     )
     return connection().con.execute(sql).df()
 
@@ -378,6 +395,10 @@ def _child(size: str, step: str) -> None:
     _duckdb_settings()
     if step == "floor":
         floor(path)
+    elif step == "floor (csv)":
+        floor(make_csv(size))
+    elif step == "full build (csv)":
+        public_build(make_csv(size))
     elif step == "full build":
         public_build(path)
     elif step == "read_transactions (contract)":
@@ -439,6 +460,7 @@ def bench(
     memory: bool,
     steps: list[str] | None = None,
     btyd_only: bool = False,
+    csv: bool = True,
 ) -> tuple[list[str], list[str]]:
     """Time one size; returns the report's lines and the references whose summary differs from segkit's."""
     path = make_parquet(size)
@@ -507,6 +529,8 @@ def bench(
         lines += ["", *headlines, *extra]
     for line in [*headlines, *extra]:
         print(line)
+    if csv and not btyd_only:
+        lines += csv_build(size, memory)
     differs: list[str] = []
     if baselines:
         ours = results.get("btyd_summary")
@@ -517,6 +541,30 @@ def bench(
         )
         lines += table
     return [*lines, ""], differs
+
+
+def csv_build(size: str, memory: bool) -> list[str]:
+    """The full build from the same lines as a CSV file, against DuckDB reading that CSV (its own floor).
+
+    A CSV export is read by the data contract's text reader (encoding, separator, header row, decimal mark
+    and date layout found from the file), so its floor is DuckDB's CSV reader, not the parquet scan.
+    """
+    path = make_csv(size)
+    floor(path)  # warm the file cache
+    t_floor, _ = _timed(lambda: floor(path))
+    t_full, _ = _timed(lambda: public_build(path))
+    rows = [
+        ("floor: DuckDB read_csv, SUM/COUNT/MAX by customer", t_floor, "floor (csv)"),
+        ("full build: read_transactions(CSV) + all steps on one snapshot", t_full, "full build (csv)"),
+    ]
+    lines = ["", "| from CSV | seconds | x CSV floor | peak MiB (own process) |", "|---|---:|---:|---:|"]
+    for name, seconds, child in rows:
+        peak = f"{peak_mib(size, child):,.0f}" if memory else "-"
+        lines.append(f"| {name} | {seconds:.2f} | {seconds / t_floor:.1f} | {peak} |")
+        print(lines[-1], flush=True)
+    headline = f"full build from CSV: {t_full / t_floor:.1f} x DuckDB reading the CSV"
+    print(headline)
+    return [*lines, "", headline]
 
 
 def btyd_comparison(
@@ -601,6 +649,9 @@ def main() -> None:
     parser.add_argument("--no-baselines", action="store_true", help="skip lifetimes and pymc-marketing")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
     parser.add_argument(
+        "--no-csv", action="store_true", help="skip the full build from the same lines written as CSV"
+    )
+    parser.add_argument(
         "--steps", help="comma-separated steps to time one by one (default all); the full build always runs"
     )
     parser.add_argument(
@@ -637,6 +688,7 @@ def main() -> None:
             memory=not args.no_memory,
             steps=None if args.steps is None else [s.strip() for s in args.steps.split(",")],
             btyd_only=args.btyd,
+            csv=not args.no_csv,
         )
         out += lines
         differs += wrong
