@@ -207,3 +207,13 @@ def test_the_options_each_source_uses_still_read(tmp_path: Path) -> None:
         FRAME.to_excel(writer, sheet_name="Sales", index=False)
     assert segkit.read_transactions(book, **MAP).quality.rows_kept == 1
     assert segkit.read_transactions(book, **MAP, sheet="Sales").quality.rows_kept == 3
+
+
+def test_a_header_padded_around_its_separators_keeps_the_separator(tmp_path: Path) -> None:
+    # Split on whitespace, the padded header would give more fields than on ";" (the ";" among them).
+    path = tmp_path / "padded.csv"
+    path.write_text(" Client ; Date ; Sum \nOOO Romashka ; 01.07.2024 ; 100 \nB ; 02.07.2024 ; 5 \n")
+    tx = segkit.read_transactions(path, **MAP)
+    assert tx.quality.read_options["separator"] == ";"
+    assert sorted(tx.data["customer_id"]) == ["B", "OOO Romashka"]
+    assert tx.quality.net_revenue == 105.0

@@ -402,8 +402,11 @@ def _locate_header(
             for c in candidates
             if _find_header([_split(lines[i], c)], wanted) == 0
         ]
+        # A real separator wins over whitespace: a header padded around its separators ("Client ; Date")
+        # also splits on whitespace, into more fields, the separators among them.
+        real = [hit for hit in hits if hit[1] != _WHITESPACE]
         if hits:
-            return i, max(hits, key=lambda hit: hit[0])[1], True
+            return i, max(real or hits, key=lambda hit: hit[0])[1], True
     return 0, sep or _sniff(lines), False
 
 
