@@ -73,3 +73,9 @@ def test_sheet_on_a_text_export_names_the_flag(export: list[str], capsys: pytest
     assert err.startswith("segkit check: --sheet Sales applies to Excel workbooks only"), err
     assert "'sales.csv', a text (CSV) file" in err and "Remove --sheet" in err
     assert "sheet=" not in err
+
+
+def test_an_unknown_encoding_names_the_flag(export: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check", *export, "--encoding", "utf9"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("segkit check: --encoding utf9 is not a text encoding Python knows"), err

@@ -217,3 +217,33 @@ def test_a_header_padded_around_its_separators_keeps_the_separator(tmp_path: Pat
     assert tx.quality.read_options["separator"] == ";"
     assert sorted(tx.data["customer_id"]) == ["B", "OOO Romashka"]
     assert tx.quality.net_revenue == 105.0
+
+
+@pytest.mark.parametrize("encoding", ["utf9", "rot13", 5])
+def test_an_unknown_encoding_is_a_parameter_error(export: Path, encoding: object) -> None:
+    with pytest.raises(ParameterError, match=r"is not a text encoding Python knows.*'cp1251'") as info:
+        segkit.read_transactions(export, **MAP, encoding=encoding)
+    assert f"encoding={encoding!r}" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("written", "given"), [("utf-8", "cp1251"), ("utf-8", "latin-1"), ("cp1251", "latin-1")]
+)
+def test_a_header_decoded_with_the_wrong_encoding_names_the_right_one(
+    tmp_path: Path, written: str, given: str
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes("Клиент;Дата;Сумма\nА;01.07.2024;100\n".encode(written))
+    try:
+        segkit.read_transactions(path, customer="Клиент", date="Дата", amount="Сумма", encoding=given)
+    except segkit.DataContractError as exc:
+        assert f"decoded as {given!r}" in str(exc) and f"Pass encoding={written!r}" in str(exc), str(exc)
+    else:  # pragma: no cover - the header cannot hold the names in the wrong encoding
+        pytest.fail("a header decoded with the wrong encoding was read")
+
+
+def test_utf16_given_for_a_file_without_its_mark_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes("Клиент;Дата;Сумма\nА;01.07.2024;100\n".encode("cp1251"))
+    with pytest.raises(segkit.DataContractError, match=r"Cannot decode the file as 'utf-16'.*leave it out"):
+        segkit.read_transactions(path, customer="Клиент", date="Дата", amount="Сумма", encoding="utf-16")

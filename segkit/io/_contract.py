@@ -9,6 +9,7 @@ opens as an Ibis table (:meth:`Transactions.to_ibis`) and notebooks see as panda
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import warnings
 from collections.abc import Sequence
@@ -855,12 +856,40 @@ def _missing_column(loaded: Loaded, param: str, name: str) -> DataContractError:
             f"first line reads {first[:60]!r} (columns: {listed}). Check the column names, or pass "
             "header_row= with the header's line number (1 = first line)."
         )
+    misread = _misread_encoding(loaded, name)
+    if misread is not None:
+        return DataContractError(
+            f"Column {name!r} (given as {param}=) is not in the data as read: the header was decoded as "
+            f"{loaded.options['encoding']!r}, and read as {misread!r} it holds {name!r} (columns as read: "
+            f"{listed}). Pass encoding={misread!r}, or leave encoding= out to have it found from the file."
+        )
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return DataContractError(
         f"Column {name!r} (given as {param}=) is not in the data.{hint} Available columns: {listed}. "
         f"Pass the right name with {param}=."
     )
+
+
+def _misread_encoding(loaded: Loaded, name: str) -> str | None:
+    """The common encoding under which the file's header holds ``name``, when it was decoded with another.
+
+    A UTF-8 export read as cp1251 (or the reverse) turns «Клиент» into «РљР»РёРµРЅС‚»: the mapping is right,
+    the encoding is not, and saying so beats listing garbled names.
+    """
+    used = str(loaded.options.get("encoding", "")) if loaded.options else ""
+    if not used:
+        return None
+    for other in ("utf-8", "cp1251", "utf-16"):
+        if codecs.lookup(other).name == codecs.lookup(used).name:
+            continue
+        for shown in loaded.names:
+            try:
+                if shown.encode(used).decode(other).strip().lstrip("\ufeff") == name:
+                    return other
+            except (UnicodeError, LookupError):
+                continue
+    return None
 
 
 # --------------------------------------------------------------------------------------------------

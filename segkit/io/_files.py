@@ -76,6 +76,7 @@ def load_source(
             f"header_row must be the 1-based line number of the header (1 = first line); got {header_row!r}."
         )
     _check_sep(sep)
+    _check_encoding(encoding)
     check_reading_options(source, sep=sep, encoding=encoding, sheet=sheet)
     if isinstance(source, pd.DataFrame):
         names = [str(c).strip() for c in source.columns]
@@ -168,6 +169,22 @@ def _check_sep(sep: Any) -> None:
         f"sep must be one character such as ';', ',', '\\t' (TAB) or '|', or r'\\s+' for columns separated "
         f"by runs of spaces; got {sep!r}. Leave it out to have the separator found from the header row."
     )
+
+
+def _check_encoding(encoding: Any) -> None:
+    """Refuse an encoding Python has no text codec for, before the file is opened."""
+    if encoding is None:
+        return
+    try:
+        known = isinstance(encoding, str) and codecs.lookup(encoding)._is_text_encoding
+    except LookupError:
+        known = False
+    if not known:
+        raise ParameterError(
+            f"encoding={encoding!r} is not a text encoding Python knows. Pass a codec name such as 'cp1251' "
+            "(1C and other Windows exports), 'utf-8' or 'utf-16', or leave it out to have UTF-8 or cp1251 "
+            "found from the file."
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -355,14 +372,10 @@ def _detect_encoding(head: bytes) -> str:
 def _head_lines(head: bytes, encoding: str) -> list[str]:
     try:
         text = codecs.getincrementaldecoder(encoding)(errors="strict").decode(head, final=False)
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:  # also a UTF-16 decoder's "no BOM", which is not a UnicodeDecodeError
         raise DataContractError(
             f"Cannot decode the file as {encoding!r} ({exc}). Pass encoding= (for example 'cp1251' for 1C "
-            "exports or 'utf-16')."
-        ) from exc
-    except LookupError as exc:
-        raise DataContractError(
-            f"Unknown encoding {encoding!r}: pass a Python codec name such as 'cp1251'."
+            "exports or 'utf-16'), or leave it out to have UTF-8 or cp1251 found from the file."
         ) from exc
     lines = [ln.rstrip("\r") for ln in text.lstrip("\ufeff").split("\n")]
     if len(head) == _HEAD_BYTES and len(lines) > 1:
