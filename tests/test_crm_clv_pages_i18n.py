@@ -118,3 +118,27 @@ def test_page_messages_exist_in_both_languages_and_fill_in(topic):
         assert f"messages.{key}" in ru
         fields = dict.fromkeys(re.findall(r"\{(\w+)\}", en[f"messages.{key}"]), "1")
         assert "{" not in t(key, "ru", **fields), key
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_base_states_read_the_same_in_the_plot_and_the_tables(lang: str) -> None:
+    import matplotlib.pyplot as plt
+
+    from segkit.i18n import label
+
+    crm = segkit.load_sample_crm()
+    as_of = pd.Timestamp("2025-01-01")
+    structure = segkit.base_structure(crm, as_of=as_of, by=("customer_kind", "state"))
+    ax = segkit.plot_base_structure(structure)
+    localize_figure(ax.figure, lang=lang)
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    plt.close(ax.figure)
+    states = list(structure.index.get_level_values("state").unique())
+    # "active" is a current customer in the base, not the customer status of the same name.
+    assert legend == [label("base_state", s, lang) for s in states]
+    assert label("base_state", "active", lang) != label("status", "active", lang)
+    movement = segkit.base_movement(crm, start=pd.Timestamp("2024-01-01"), as_of=as_of)
+    shown, _ = segkit.format_table(movement, lang=lang)
+    headers = [c for c in shown.columns[1:]]
+    assert headers == [label("base_state", s, lang) for s in movement.columns]
+    assert list(shown.iloc[:, 0]) == [label("base_state", s, lang) for s in movement.index]

@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 
 from .._errors import ParameterError, check_choice
 from .._plotting import axes_or_new as _axes
+from ..i18n import label as vocabulary_label
 from ._loyalty import LoyaltyScores, loyalty_profile
 from ._matrix import QUADRANT_STRATEGIES
 
@@ -152,6 +153,12 @@ def plot_base_structure(structure: pd.DataFrame, *, value: str = "entities", ax:
     if structure.index.nlevels != 2:
         raise ParameterError("plot_base_structure needs base_structure(..., by=(outer, inner)), two levels.")
     table = structure[value].unstack(fill_value=0)
+    # The states under the names the tables give them ("active" is a current customer here, not the
+    # customer status of the same name), so a plot in any language matches the table beside it.
+    if table.columns.name == "state":
+        table.columns = pd.Index([vocabulary_label("base_state", c) for c in table.columns], name="state")
+    if table.index.name == "state":
+        table.index = pd.Index([vocabulary_label("base_state", c) for c in table.index], name="state")
     ax = _axes(ax, figsize=(7, 4))
     table.plot(kind="barh", stacked=True, ax=ax, color=sns.color_palette("deep", table.shape[1]))
     ax.set_xlabel(

@@ -18,6 +18,8 @@ _PLOT_KINDS = (
     "plot",
     "segment",
     "status",
+    # After the statuses: "active" stays a customer status; a base state is drawn by its full name.
+    "base_state",
     "persona_name",
     "ranking",
     "column",

@@ -116,6 +116,7 @@ _VALUE_KINDS: dict[str, tuple[str, ...]] = {
     "quadrant": ("quadrant",),
     "state": ("base_state",),
     "state_before": ("base_state",),
+    "state_now": ("base_state",),
     "readiness": ("readiness",),
     "channel": ("channel",),
     "top_channel": ("channel",),
@@ -307,7 +308,13 @@ def _safe(formatter: Callable[[Any], str], lang: str) -> Callable[[Any], str]:
     return apply
 
 
-_AXIS_KINDS = {"state": "base_state", "status": "status", "segment": "segment"}
+_AXIS_KINDS = {
+    "state": "base_state",
+    "state_now": "base_state",
+    "status": "status",
+    "status_now": "status",
+    "segment": "segment",
+}
 
 
 def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
