@@ -107,9 +107,61 @@ def temp_table(owner: Any, obj: Any, prefix: str) -> ir.Table:
         frame.createOrReplaceTempView(name)
         weakref.finalize(owner, _drop, backend, name, frame)
         return backend.table(name)
+    if isinstance(obj, ir.Table) and getattr(backend, "name", "") == "duckdb":
+        stored = _parquet_table(backend, obj, name)
+        if stored is not None:
+            table, path = stored
+            if path is None:
+                weakref.finalize(owner, _drop, backend, name)
+            else:
+                weakref.finalize(owner, _drop_file, backend, name, path)
+            return table
     table = backend.create_table(name, obj, temp=True, overwrite=True)
     weakref.finalize(owner, _drop, backend, name)
     return table
+
+
+#: Above this many rows a DuckDB table the engine materialises is kept as a Parquet file rather than in
+#: memory: an in-memory table is stored uncompressed, and a snapshot of ten million rows keeps several of
+#: a few million rows each (its orders, its grouped amounts) for as long as it lives.
+FILE_ROWS = 2_000_000
+
+
+def _parquet_table(backend: Any, obj: ir.Table, name: str) -> tuple[ir.Table, Any] | None:
+    """``obj`` written once to a Parquet file: read back through a view when large, else loaded into a table.
+
+    Returns the table and the file it reads (``None`` once loaded), or ``None`` (the caller stores a
+    temporary table) when a column's type would not read back exactly as it was written, so what every
+    later query sees is the same.
+    """
+    from .._backend import table_folder
+
+    path = table_folder() / f"{name}.parquet"
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    backend.raw_sql(f"COPY ({backend.compile(obj)}) TO {quoted} (FORMAT parquet)")
+    rows = backend.raw_sql(f"SELECT sum(num_rows) FROM parquet_file_metadata({quoted})").fetchall()[0][0]
+    large = rows is not None and rows > FILE_ROWS
+    # A small result is loaded from the file rather than computed a second time.
+    what = "VIEW" if large else "TABLE"
+    backend.raw_sql(f'CREATE TEMP {what} "{name}" AS SELECT * FROM read_parquet({quoted})')
+    table = backend.table(name)
+    if table.schema() == obj.schema():
+        if large:
+            return table, path
+        path.unlink(missing_ok=True)
+        return table, None
+    backend.raw_sql(f'DROP {what} IF EXISTS "{name}"')
+    path.unlink(missing_ok=True)
+    return None
+
+
+def _drop_file(backend: Any, name: str, path: Any) -> None:
+    """Drop the view over a table kept as a Parquet file, then the file."""
+    try:
+        backend.raw_sql(f'DROP VIEW IF EXISTS "{name}"')
+    except Exception:  # the connection may already be closed at interpreter exit
+        pass
+    path.unlink(missing_ok=True)
 
 
 class _TxState:
