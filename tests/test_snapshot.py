@@ -386,16 +386,16 @@ def test_large_engine_tables_kept_as_files_give_the_same_results(monkeypatch):
 
     want = _all_results(segkit.read_transactions(raw))
     views = []
-    original = _table._parquet_table
+    original = _table._to_file
 
-    def spy(backend, obj, name):
-        stored = original(backend, obj, name)
-        if stored is not None and stored[1] is not None:
-            views.append(stored[1])
-        return stored
+    def spy(backend, table, name):
+        moved = original(backend, table, name)
+        if moved is not None:
+            views.append(moved[1])
+        return moved
 
     monkeypatch.setattr(_table, "FILE_ROWS", 0)
-    monkeypatch.setattr(_table, "_parquet_table", spy)
+    monkeypatch.setattr(_table, "_to_file", spy)
     got = _all_results(segkit.read_transactions(raw))
     assert views, "no engine table was kept as a file"
     assert all(p.exists() for p in views)

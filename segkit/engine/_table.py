@@ -107,16 +107,13 @@ def temp_table(owner: Any, obj: Any, prefix: str) -> ir.Table:
         frame.createOrReplaceTempView(name)
         weakref.finalize(owner, _drop, backend, name, frame)
         return backend.table(name)
-    if isinstance(obj, ir.Table) and getattr(backend, "name", "") == "duckdb":
-        stored = _parquet_table(backend, obj, name)
-        if stored is not None:
-            table, path = stored
-            if path is None:
-                weakref.finalize(owner, _drop, backend, name)
-            else:
-                weakref.finalize(owner, _drop_file, backend, name, path)
-            return table
     table = backend.create_table(name, obj, temp=True, overwrite=True)
+    if isinstance(obj, ir.Table) and getattr(backend, "name", "") == "duckdb":
+        moved = _to_file(backend, table, name)
+        if moved is not None:
+            table, path = moved
+            weakref.finalize(owner, _drop_file, backend, name, path)
+            return table
     weakref.finalize(owner, _drop, backend, name)
     return table
 
@@ -127,32 +124,30 @@ def temp_table(owner: Any, obj: Any, prefix: str) -> ir.Table:
 FILE_ROWS = 2_000_000
 
 
-def _parquet_table(backend: Any, obj: ir.Table, name: str) -> tuple[ir.Table, Any] | None:
-    """``obj`` written once to a Parquet file: read back through a view when large, else loaded into a table.
+def _to_file(backend: Any, table: ir.Table, name: str) -> tuple[ir.Table, Any] | None:
+    """A large temporary table moved to a Parquet file and read back through a view of the same name.
 
-    Returns the table and the file it reads (``None`` once loaded), or ``None`` (the caller stores a
-    temporary table) when a column's type would not read back exactly as it was written, so what every
-    later query sees is the same.
+    Returns ``None`` (the table stays in memory) when it is small, or when a column's type would not read
+    back exactly as it was stored, so what every later query sees is the same.
     """
     from .._backend import table_folder
 
+    rows = backend.raw_sql(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+    if rows <= FILE_ROWS:
+        return None
     path = table_folder() / f"{name}.parquet"
     quoted = "'" + str(path).replace("'", "''") + "'"
-    backend.raw_sql(f"COPY ({backend.compile(obj)}) TO {quoted} (FORMAT parquet)")
-    rows = backend.raw_sql(f"SELECT sum(num_rows) FROM parquet_file_metadata({quoted})").fetchall()[0][0]
-    large = rows is not None and rows > FILE_ROWS
-    # A small result is loaded from the file rather than computed a second time.
-    what = "VIEW" if large else "TABLE"
-    backend.raw_sql(f'CREATE TEMP {what} "{name}" AS SELECT * FROM read_parquet({quoted})')
-    table = backend.table(name)
-    if table.schema() == obj.schema():
-        if large:
-            return table, path
+    backend.raw_sql(f'COPY "{name}" TO {quoted} (FORMAT parquet)')
+    view = f"{name}_file"
+    backend.raw_sql(f'CREATE TEMP VIEW "{view}" AS SELECT * FROM read_parquet({quoted})')
+    if backend.table(view).schema() != table.schema():
+        backend.raw_sql(f'DROP VIEW IF EXISTS "{view}"')
         path.unlink(missing_ok=True)
-        return table, None
-    backend.raw_sql(f'DROP {what} IF EXISTS "{name}"')
-    path.unlink(missing_ok=True)
-    return None
+        return None
+    backend.raw_sql(f'DROP VIEW IF EXISTS "{view}"')
+    backend.drop_table(name, force=True)
+    backend.raw_sql(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM read_parquet({quoted})')
+    return backend.table(name), path
 
 
 def _drop_file(backend: Any, name: str, path: Any) -> None:
