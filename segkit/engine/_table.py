@@ -94,7 +94,8 @@ def temp_table(owner: Any, obj: Any, prefix: str) -> ir.Table:
     its own backend (:func:`backend_of`): a temporary table on DuckDB and PostgreSQL, a cached temporary
     view on Spark (computed on first use, kept in the executors' memory), and on any other backend the
     expression itself, recomputed by each query that reads it, since not every warehouse has session
-    tables. Every engine table goes through here, so an analysis does not leave tables behind.
+    tables. Every engine table goes through here, so an analysis does not leave tables behind. On DuckDB a
+    table of more than :data:`FILE_ROWS` rows is then moved to a Parquet file (see :func:`_to_file`).
     """
     name = f"segkit_{prefix}_{next(_names)}"
     backend = backend_of(obj) if isinstance(obj, ir.Table) else _con()
