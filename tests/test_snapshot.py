@@ -352,3 +352,54 @@ def test_results_over_the_same_customers_share_their_ids(tx):
     b.table_.index.name = "client"
     assert a.table_.index.name == "customer_id"
     pd.testing.assert_index_equal(a.table_.index, b.table_.index.rename("customer_id"))
+
+
+def _all_results(tx: segkit.Transactions) -> dict:
+    snap = segkit.snapshot(tx, as_of=AS_OF)
+    return {
+        "rfm": segkit.rfm_segments(segkit.rfm(snap)),
+        "abc": segkit.abc(snap),
+        "xyz": segkit.xyz(snap),
+        "abc_xyz": segkit.abc_xyz(snap),
+        "status": segkit.customer_status(snap),
+        "cohorts": segkit.cohorts(snap),
+        "btyd": segkit.btyd_summary(snap),
+    }
+
+
+def test_large_engine_tables_kept_as_files_give_the_same_results(monkeypatch):
+    from segkit.engine import _table
+
+    raw, _ = make_transactions(300, seed=7)
+
+    def compare(got, want):
+        if isinstance(want, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+            return 1
+        if isinstance(want, pd.Series):
+            pd.testing.assert_series_equal(got, want, check_exact=True)
+            return 1
+        fields = getattr(want, "__dict__", None) or {
+            f: getattr(want, f) for f in getattr(want, "__dataclass_fields__", {})
+        }
+        return sum(compare(getattr(got, f), v) for f, v in fields.items())
+
+    want = _all_results(segkit.read_transactions(raw))
+    views = []
+    original = _table._to_file
+
+    def spy(backend, table, name):
+        moved = original(backend, table, name)
+        if moved is not None:
+            views.append(moved[1])
+        return moved
+
+    monkeypatch.setattr(_table, "FILE_ROWS", 0)
+    monkeypatch.setattr(_table, "_to_file", spy)
+    got = _all_results(segkit.read_transactions(raw))
+    assert views, "no engine table was kept as a file"
+    assert all(p.exists() for p in views)
+    for key, value in want.items():
+        assert compare(got[key], value) > 0, key
+    del got
+    gc.collect()

@@ -94,7 +94,8 @@ def temp_table(owner: Any, obj: Any, prefix: str) -> ir.Table:
     its own backend (:func:`backend_of`): a temporary table on DuckDB and PostgreSQL, a cached temporary
     view on Spark (computed on first use, kept in the executors' memory), and on any other backend the
     expression itself, recomputed by each query that reads it, since not every warehouse has session
-    tables. Every engine table goes through here, so an analysis does not leave tables behind.
+    tables. Every engine table goes through here, so an analysis does not leave tables behind. On DuckDB a
+    table of more than :data:`FILE_ROWS` rows is then moved to a Parquet file (see :func:`_to_file`).
     """
     name = f"segkit_{prefix}_{next(_names)}"
     backend = backend_of(obj) if isinstance(obj, ir.Table) else _con()
@@ -108,8 +109,55 @@ def temp_table(owner: Any, obj: Any, prefix: str) -> ir.Table:
         weakref.finalize(owner, _drop, backend, name, frame)
         return backend.table(name)
     table = backend.create_table(name, obj, temp=True, overwrite=True)
+    if isinstance(obj, ir.Table) and getattr(backend, "name", "") == "duckdb":
+        moved = _to_file(backend, table, name)
+        if moved is not None:
+            table, path = moved
+            weakref.finalize(owner, _drop_file, backend, name, path)
+            return table
     weakref.finalize(owner, _drop, backend, name)
     return table
+
+
+#: Above this many rows a DuckDB table the engine materialises is kept as a Parquet file rather than in
+#: memory: an in-memory table is stored uncompressed, and a snapshot of ten million rows keeps several of
+#: a few million rows each (its orders, its grouped amounts) for as long as it lives.
+FILE_ROWS = 2_000_000
+
+
+def _to_file(backend: Any, table: ir.Table, name: str) -> tuple[ir.Table, Any] | None:
+    """A large temporary table moved to a Parquet file and read back through a view of the same name.
+
+    Returns ``None`` (the table stays in memory) when it is small, or when a column's type would not read
+    back exactly as it was stored, so what every later query sees is the same.
+    """
+    from .._backend import table_folder
+
+    rows = backend.raw_sql(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+    if rows <= FILE_ROWS:
+        return None
+    path = table_folder() / f"{name}.parquet"
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    backend.raw_sql(f'COPY "{name}" TO {quoted} (FORMAT parquet)')
+    view = f"{name}_file"
+    backend.raw_sql(f'CREATE TEMP VIEW "{view}" AS SELECT * FROM read_parquet({quoted})')
+    if backend.table(view).schema() != table.schema():
+        backend.raw_sql(f'DROP VIEW IF EXISTS "{view}"')
+        path.unlink(missing_ok=True)
+        return None
+    backend.raw_sql(f'DROP VIEW IF EXISTS "{view}"')
+    backend.drop_table(name, force=True)
+    backend.raw_sql(f'CREATE TEMP VIEW "{name}" AS SELECT * FROM read_parquet({quoted})')
+    return backend.table(name), path
+
+
+def _drop_file(backend: Any, name: str, path: Any) -> None:
+    """Drop the view over a table kept as a Parquet file, then the file."""
+    try:
+        backend.raw_sql(f'DROP VIEW IF EXISTS "{name}"')
+    except Exception:  # the connection may already be closed at interpreter exit
+        pass
+    path.unlink(missing_ok=True)
 
 
 class _TxState:
