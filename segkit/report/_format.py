@@ -312,7 +312,6 @@ _AXIS_KINDS = {
     "state": "base_state",
     "state_now": "base_state",
     "status": "status",
-    "status_now": "status",
     "segment": "segment",
 }
 
