@@ -34,6 +34,20 @@ _DAYS = {"day": 1.0, "week": 7.0}
 _MAX_CELLS = 1_000_000
 
 
+def _optimizer_reason(message: object) -> str:
+    """The optimiser's stop message in words: L-BFGS-B may end with a bare ``"ABNORMAL: "``.
+
+    >>> _optimizer_reason("ABNORMAL: ")
+    'the line search found no better parameters (ABNORMAL)'
+    >>> _optimizer_reason("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT")
+    'STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT'
+    """
+    text = str(message).strip().rstrip(":;").strip()
+    if text.upper() in ("ABNORMAL", "ABNORMAL_TERMINATION_IN_LNSRCH", ""):
+        return "the line search found no better parameters (ABNORMAL)"
+    return text
+
+
 class FitError(SegkitError, RuntimeError):
     """A model fit did not converge or gave unusable parameters; the message says what to try."""
 
@@ -193,7 +207,7 @@ class _Model:
         params = np.exp(result.x)
         if not (result.success or _small_gradient(fun, result.x)) or not np.all(np.isfinite(params)):
             raise FitError(
-                f"{type(self).__name__} did not converge ({result.message}; parameters so far "
+                f"{type(self).__name__} did not converge ({_optimizer_reason(result.message)}; parameters so far "
                 f"{_fmt(self._names, params)}). Try penalizer=0.001 (or larger) to keep parameters from running "
                 "off, max_iter larger, or check the summary for a few customers with extreme frequency."
             )
