@@ -24,6 +24,7 @@ The declarations are data too: :func:`declared_constraints` reads them, so anoth
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import functools
 import inspect
@@ -42,6 +43,7 @@ __all__ = [
     "Interval",
     "Options",
     "Pair",
+    "check_encoding",
     "check_param",
     "declared_constraints",
     "validate_fit_params",
@@ -318,3 +320,19 @@ def declared_constraints(target: Any, name: str) -> list[Any]:
     if name not in declared:
         raise KeyError(f"{getattr(target, '__qualname__', target)!r} declares no constraints for {name!r}")
     return list(declared[name])
+
+
+def check_encoding(encoding: Any) -> None:
+    """Refuse an encoding Python has no text codec for, before the file is opened."""
+    if encoding is None:
+        return
+    try:
+        known = isinstance(encoding, str) and codecs.lookup(encoding)._is_text_encoding
+    except LookupError:
+        known = False
+    if not known:
+        raise ParameterError(
+            f"encoding={encoding!r} is not a text encoding Python knows. Pass a codec name such as 'cp1251' "
+            "(1C and other Windows exports), 'utf-8' or 'utf-16', or leave it out to have UTF-8 or cp1251 "
+            "found from the file."
+        )

@@ -662,3 +662,9 @@ def test_lead_conversion_counts_the_first_purchase_on_or_after_the_contact_day()
     )
     # The orders stay in the engine: the analysis never reads them as a frame.
     assert crm.transactions._data is None
+
+
+def test_an_unknown_encoding_of_a_crm_table_is_a_parameter_error() -> None:
+    path = segkit.sample_crm_dir() / "customers.csv"
+    with pytest.raises(segkit.ParameterError, match=r"encoding='utf9' is not a text encoding Python knows"):
+        segkit.read_crm({"customers": path}, read_options={"customers": {"encoding": "utf9"}})

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataContractError, SegkitError, check_choice, data_error, format_examples, translatable
+from .._validation import check_encoding
 from ..engine import known_customers
 from ..io import Transactions, read_transactions
 
@@ -501,6 +502,7 @@ def _load(
         raise DataContractError(
             f"A CRM table must be a file path or a pandas DataFrame, got {type(source).__name__}."
         )
+    check_encoding(encoding)
     path = Path(source)
     if not path.is_file():
         raise DataContractError(f"Cannot read {str(path)!r}: no such file. Check the path.")

@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .._errors import DataContractError, ParameterError, format_examples
+from .._validation import check_encoding
 
 __all__ = ["Loaded", "load_source"]
 
@@ -76,7 +77,7 @@ def load_source(
             f"header_row must be the 1-based line number of the header (1 = first line); got {header_row!r}."
         )
     _check_sep(sep)
-    _check_encoding(encoding)
+    check_encoding(encoding)
     check_reading_options(source, sep=sep, encoding=encoding, sheet=sheet)
     if isinstance(source, pd.DataFrame):
         names = [str(c).strip() for c in source.columns]
@@ -169,22 +170,6 @@ def _check_sep(sep: Any) -> None:
         f"sep must be one character such as ';', ',', '\\t' (TAB) or '|', or r'\\s+' for columns separated "
         f"by runs of spaces; got {sep!r}. Leave it out to have the separator found from the header row."
     )
-
-
-def _check_encoding(encoding: Any) -> None:
-    """Refuse an encoding Python has no text codec for, before the file is opened."""
-    if encoding is None:
-        return
-    try:
-        known = isinstance(encoding, str) and codecs.lookup(encoding)._is_text_encoding
-    except LookupError:
-        known = False
-    if not known:
-        raise ParameterError(
-            f"encoding={encoding!r} is not a text encoding Python knows. Pass a codec name such as 'cp1251' "
-            "(1C and other Windows exports), 'utf-8' or 'utf-16', or leave it out to have UTF-8 or cp1251 "
-            "found from the file."
-        )
 
 
 # --------------------------------------------------------------------------------------------------
