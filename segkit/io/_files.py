@@ -78,7 +78,6 @@ def load_source(
         )
     _check_sep(sep)
     check_encoding(encoding)
-    check_reading_options(source, sep=sep, encoding=encoding, sheet=sheet)
     if isinstance(source, pd.DataFrame):
         names = [str(c).strip() for c in source.columns]
         return Loaded(_frame_to_arrow(source), names, f"pandas DataFrame ({len(source):,} rows)", "frame")
@@ -108,8 +107,7 @@ def load_source(
         raise DataContractError(
             f"Cannot read {str(path)!r}: no such file. Check the path (relative to {Path.cwd()})."
         )
-    suffixes = [s.lower() for s in path.suffixes]
-    inner = suffixes[-2] if len(suffixes) > 1 and suffixes[-1] in _COMPRESSED else (suffixes or [""])[-1]
+    inner = _kind_suffix(path)
     if inner in _EXCEL:
         return _read_excel(path, wanted, 0 if sheet is None else sheet, header_row)
     if inner in _PARQUET:
@@ -124,6 +122,12 @@ def load_source(
             "file, or read it yourself and pass the DataFrame."
         )
     return _read_csv(path, wanted, sep, encoding, header_row)
+
+
+def _kind_suffix(path: Path) -> str:
+    """The suffix that says what kind of file ``path`` is: ``.csv`` for ``sales.csv.gz``, in lower case."""
+    suffixes = [s.lower() for s in path.suffixes]
+    return suffixes[-2] if len(suffixes) > 1 and suffixes[-1] in _COMPRESSED else (suffixes or [""])[-1]
 
 
 #: The source kinds each reading option applies to, for the message that refuses it elsewhere.
@@ -146,8 +150,7 @@ def check_reading_options(
         what = "a table already in memory"
     else:
         path = Path(source)
-        suffixes = [s.lower() for s in path.suffixes]
-        inner = suffixes[-2] if len(suffixes) > 1 and suffixes[-1] in _COMPRESSED else (suffixes or [""])[-1]
+        inner = _kind_suffix(path)
         if inner in _EXCEL:
             what, given = f"{path.name!r}, an Excel workbook", {"sep": sep, "encoding": encoding}
         elif inner in _PARQUET:
